@@ -1,0 +1,3 @@
+from marks import create_app
+
+app = create_app()

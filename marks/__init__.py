@@ -1,0 +1,148 @@
+"""The Social Media Friendly Mark: the application factory."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask
+from govuk_frontend_wtf.main import WTFormsHelpers
+from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+
+from marks import config as marks_config
+from marks.extensions import csrf, db, limiter, login_manager, migrate, talisman
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVICE_NAME = "Social Media Friendly Mark"
+
+# No unsafe-inline anywhere: the one inline script of the GOV.UK template carries the nonce.
+CONTENT_SECURITY_POLICY = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": "'self' data:",
+    "font-src": "'self'",
+    "object-src": "'none'",
+    "base-uri": "'self'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+}
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app. Settings come from the environment; `config` (tests) overrides them."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.update(marks_config.DEFAULTS)
+    app.config.update(marks_config.from_environment(app.instance_path))
+    app.config.update(config or {})
+    marks_config.check(app.config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+    _init_extensions(app)
+    _init_templates(app)
+    _register_blueprints(app)
+
+    from marks import cli, errors, permissions
+
+    errors.register(app)
+    permissions.register(app)
+    cli.register(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    db.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            _make_sqlite_behave(db.engine)
+    migrate.init_app(app, db, directory=str(ROOT / "marks" / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.sign_in"
+    login_manager.login_message = "Sign in to see that page."
+    login_manager.login_message_category = "info"
+
+    development = app.config["MARKS_ENV"] == "development"
+    talisman.init_app(
+        app,
+        force_https=app.config["FORCE_HTTPS"],
+        strict_transport_security=not development,
+        session_cookie_secure=app.config["SESSION_COOKIE_SECURE"],
+        session_cookie_http_only=True,
+        content_security_policy=CONTENT_SECURITY_POLICY,
+        content_security_policy_nonce_in=["script-src"],
+        referrer_policy="strict-origin-when-cross-origin",
+        frame_options="DENY",
+    )
+
+    from marks.models import User
+
+    @login_manager.user_loader
+    def load_user(session_id: str) -> User | None:
+        user_id, _, fingerprint = session_id.partition(".")
+        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        if user is None or user.password_fingerprint != fingerprint:
+            return None
+        return user
+
+
+def _make_sqlite_behave(engine: sa.Engine) -> None:
+    """Foreign keys on, and real transactions (the driver's own BEGIN handling breaks
+    SAVEPOINT, which the tests' rolled-back transactions rely on)."""
+
+    @sa.event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA busy_timeout = 5000")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def on_begin(connection):
+        connection.exec_driver_sql("BEGIN")
+
+
+def _init_templates(app: Flask) -> None:
+    app.jinja_loader = ChoiceLoader(
+        [
+            FileSystemLoader(str(ROOT / "templates")),
+            PrefixLoader(
+                {
+                    "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
+                    "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf"),
+                }
+            ),
+        ]
+    )
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    app.jinja_env.add_extension("jinja2.ext.do")
+    WTFormsHelpers(app)
+
+    from marks import presentation
+
+    presentation.register(app)
+    app.jinja_env.globals["service_name"] = SERVICE_NAME
+
+
+def _register_blueprints(app: Flask) -> None:
+    from marks.accounts.routes import bp as accounts
+    from marks.admin.routes import bp as admin
+    from marks.public.routes import bp as public
+
+    app.register_blueprint(public)
+    app.register_blueprint(accounts)
+    app.register_blueprint(admin)

@@ -1,0 +1,105 @@
+"""Account forms, with GOV.UK widgets and messages in GOV.UK voice."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput, GovTextInput
+from wtforms import EmailField, PasswordField, StringField, SubmitField
+from wtforms.validators import Email, EqualTo, InputRequired, Length
+
+PASSWORD_MIN = 10
+
+
+def _strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
+_email = [
+    InputRequired(message="Enter your email address"),
+    Length(max=320, message="Email address must be 320 characters or fewer"),
+    Email(
+        message="Enter an email address in the correct format, like name@example.gov.uk",
+        check_deliverability=False,
+    ),
+]
+
+
+def _new_password(label: str) -> PasswordField:
+    return PasswordField(
+        label,
+        validators=[
+            InputRequired(message="Enter a password"),
+            Length(
+                min=PASSWORD_MIN,
+                max=200,
+                message=f"Password must be between {PASSWORD_MIN} and 200 characters",
+            ),
+        ],
+        description=f"Must be at least {PASSWORD_MIN} characters. A few words together work well.",
+        widget=GovPasswordInput(),
+    )
+
+
+def _confirm_password() -> PasswordField:
+    return PasswordField(
+        "Confirm password",
+        validators=[
+            InputRequired(message="Enter the password again"),
+            EqualTo("password", message="Passwords must match"),
+        ],
+        widget=GovPasswordInput(),
+    )
+
+
+class SignUpForm(FlaskForm):
+    full_name = StringField(
+        "Full name",
+        filters=[_strip],
+        validators=[
+            InputRequired(message="Enter your full name"),
+            Length(max=200, message="Full name must be 200 characters or fewer"),
+        ],
+        widget=GovTextInput(),
+    )
+    email = EmailField(
+        "Email address",
+        validators=_email,
+        filters=[_strip],
+        description="Use your work email address. We will send you a link to confirm it.",
+        widget=GovTextInput(),
+    )
+    password = _new_password("Create a password")
+    confirm = _confirm_password()
+    submit = SubmitField("Create account", widget=GovSubmitInput())
+
+
+class SignInForm(FlaskForm):
+    email = EmailField("Email address", validators=_email, filters=[_strip], widget=GovTextInput())
+    password = PasswordField(
+        "Password",
+        validators=[InputRequired(message="Enter your password")],
+        widget=GovPasswordInput(),
+    )
+    submit = SubmitField("Sign in", widget=GovSubmitInput())
+
+
+class ForgottenPasswordForm(FlaskForm):
+    email = EmailField("Email address", validators=_email, filters=[_strip], widget=GovTextInput())
+    submit = SubmitField("Send reset link", widget=GovSubmitInput())
+
+
+class ResetPasswordForm(FlaskForm):
+    password = _new_password("New password")
+    confirm = _confirm_password()
+    submit = SubmitField("Save new password", widget=GovSubmitInput())
+
+
+class ChangePasswordForm(FlaskForm):
+    current = PasswordField(
+        "Current password",
+        validators=[InputRequired(message="Enter your current password")],
+        widget=GovPasswordInput(),
+    )
+    password = _new_password("New password")
+    confirm = _confirm_password()
+    submit = SubmitField("Change password", widget=GovSubmitInput())

@@ -1,0 +1,109 @@
+"""The outbox: emails are queued in the same transaction as the change they tell of, and sent
+later by `flask send-mail`, which retries failures with a back-off and gives up loudly."""
+
+from __future__ import annotations
+
+import smtplib
+from datetime import timedelta
+from email.message import EmailMessage
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+
+from marks.extensions import db
+from marks.models import Email, utcnow
+from marks.states import EmailState
+
+MAX_ATTEMPTS = 6
+
+
+def queue(to: str, template: str, *, dedupe_key: str | None = None, **context: Any) -> Email:
+    """Queue the email rendered from templates/emails/<template>.txt (blocks subject, body).
+
+    Flushed in the caller's transaction: if that rolls back, the email was never queued.
+    """
+    subject, body = render(template, **context)
+    email = Email(
+        to_address=to,
+        subject=subject,
+        body_text=body,
+        template=template,
+        dedupe_key=dedupe_key,
+    )
+    db.session.add(email)
+    db.session.flush()
+    if current_app.config["MAIL_BACKEND"] == "log":
+        current_app.logger.info("Email queued to %s: %s\n%s", to, subject, body)
+    return email
+
+
+def render(template: str, **context: Any) -> tuple[str, str]:
+    context.setdefault("base_url", current_app.config["MARKS_BASE_URL"])
+    tmpl = current_app.jinja_env.get_template(f"emails/{template}.txt")
+    ctx = tmpl.new_context(context)
+    subject = "".join(tmpl.blocks["subject"](ctx)).strip()
+    body = "".join(tmpl.blocks["body"](ctx)).strip() + "\n"
+    return " ".join(subject.split()), body
+
+
+def send_queued(limit: int = 100) -> tuple[int, int]:
+    """Send what is due. Each email is committed on its own, so one failure loses nothing.
+
+    Returns (sent, failed this run).
+    """
+    now = utcnow()
+    due = sa.select(Email.id).where(
+        Email.state == EmailState.QUEUED,
+        sa.or_(Email.next_attempt_at.is_(None), Email.next_attempt_at <= now),
+    )
+    ids = db.session.scalars(due.order_by(Email.id).limit(limit)).all()
+    sent = failed = 0
+    for email_id in ids:
+        # Lock the row so that two workers never send the same email.
+        email = db.session.scalar(
+            sa.select(Email)
+            .where(Email.id == email_id, Email.state == EmailState.QUEUED)
+            .with_for_update(skip_locked=True)
+        )
+        if email is None:
+            continue
+        email.attempts += 1
+        try:
+            deliver(email)
+        except (OSError, smtplib.SMTPException) as error:
+            email.last_error = f"{type(error).__name__}: {error}"
+            if email.attempts >= MAX_ATTEMPTS:
+                email.state = EmailState.FAILED
+            else:
+                email.next_attempt_at = utcnow() + timedelta(minutes=2**email.attempts)
+            failed += 1
+        else:
+            email.state = EmailState.SENT
+            email.sent_at = utcnow()
+            email.last_error = None
+            sent += 1
+        db.session.commit()
+    return sent, failed
+
+
+def deliver(email: Email) -> None:
+    """Hand one email to the configured backend: "smtp", or "log" (development)."""
+    config = current_app.config
+    if config["MAIL_BACKEND"] == "log":
+        current_app.logger.info(
+            "Email to %s: %s\n%s", email.to_address, email.subject, email.body_text
+        )
+        return
+    message = EmailMessage()
+    message["From"] = config["MAIL_SENDER"]
+    message["To"] = email.to_address
+    message["Subject"] = email.subject
+    message["Message-ID"] = f"<marks-{email.id}@{config['MARKS_BASE_URL'].split('//')[-1]}>"
+    message.set_content(email.body_text)
+    with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=30) as smtp:
+        if config["MAIL_USE_TLS"]:
+            smtp.starttls()
+        if config["MAIL_USERNAME"]:
+            smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
+        smtp.send_message(message)

@@ -1,0 +1,45 @@
+"""The scheme's data: typed SQLAlchemy 2.0 models and the constraints that make illegal states
+unstorable. Behaviour lives in the domain modules (workflow, scoring, certificates, mail)."""
+
+from marks.models.applications import Answer, Application, EvidenceFile, EvidenceLink
+from marks.models.assessment import (
+    Assessment,
+    Assignment,
+    Decision,
+    InformationRequest,
+    Score,
+    information_request_criteria,
+)
+from marks.models.awards import Award, Certificate, CertificateCounter
+from marks.models.base import utcnow
+from marks.models.content import Criterion, Edition, Level, RubricDescriptor, Theme
+from marks.models.people import Council, Invitation, Membership, User
+from marks.models.records import AuditEvent, Email
+
+__all__ = [
+    "Answer",
+    "Application",
+    "Assessment",
+    "Assignment",
+    "AuditEvent",
+    "Award",
+    "Certificate",
+    "CertificateCounter",
+    "Council",
+    "Criterion",
+    "Decision",
+    "Edition",
+    "Email",
+    "EvidenceFile",
+    "EvidenceLink",
+    "InformationRequest",
+    "Invitation",
+    "Level",
+    "Membership",
+    "RubricDescriptor",
+    "Score",
+    "Theme",
+    "User",
+    "information_request_criteria",
+    "utcnow",
+]

@@ -1,0 +1,91 @@
+"""Awards of the Mark, their certificates, and the certificate number sequence."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
+
+from marks.extensions import db
+from marks.models.applications import Application
+from marks.models.base import UTCDateTime, created_column, state_column
+from marks.models.content import Edition, Level
+from marks.models.people import Council
+from marks.states import AwardState
+
+
+class Award(db.Model):
+    """The Mark, awarded to a council by an approved application.
+
+    Expiry is computed from expires_on, never stored as a state, so it holds whether or not
+    any job ran.
+    """
+
+    __tablename__ = "awards"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("applications.id", use_alter=True), unique=True
+    )
+    council_id: Mapped[int] = mapped_column(sa.ForeignKey("councils.id"), index=True)
+    edition_id: Mapped[int] = mapped_column(sa.ForeignKey("editions.id"))
+    level_id: Mapped[int] = mapped_column(sa.ForeignKey("levels.id"))
+    certificate_number: Mapped[str] = mapped_column(sa.String(20), unique=True)
+    year: Mapped[int]
+    sequence: Mapped[int]
+    state: Mapped[AwardState] = state_column(AwardState, default=AwardState.CURRENT)
+    awarded_on: Mapped[date]
+    expires_on: Mapped[date] = mapped_column(index=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revocation_reason: Mapped[str | None] = mapped_column(sa.Text)
+    superseded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("awards.id"))
+    created_at: Mapped[datetime] = created_column()
+
+    application: Mapped[Application] = relationship(foreign_keys=[application_id])
+    council: Mapped[Council] = relationship()
+    edition: Mapped[Edition] = relationship()
+    level: Mapped[Level] = relationship()
+    certificate: Mapped[Certificate | None] = relationship(back_populates="award")
+
+    __table_args__ = (
+        sa.UniqueConstraint("year", "sequence"),
+        sa.CheckConstraint("sequence BETWEEN 1 AND 99999", name="sequence_range"),
+        sa.CheckConstraint("certificate_number LIKE 'SMFM-%'", name="certificate_number_format"),
+        sa.CheckConstraint("expires_on > awarded_on", name="expires_after_award"),
+        sa.CheckConstraint(
+            "(state = 'revoked') = (revoked_at IS NOT NULL AND revocation_reason IS NOT NULL)",
+            name="revoked_has_reason",
+        ),
+        sa.CheckConstraint(
+            "(state = 'superseded') = (superseded_by_id IS NOT NULL)",
+            name="superseded_has_successor",
+        ),
+    )
+
+
+class Certificate(db.Model):
+    """An award's rendered PDF, stored so every app server serves the same bytes."""
+
+    __tablename__ = "certificates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    award_id: Mapped[int] = mapped_column(sa.ForeignKey("awards.id"), unique=True)
+    pdf: Mapped[bytes] = deferred(mapped_column(sa.LargeBinary))
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    # A hash of everything printed on the certificate: when it changes, render again.
+    printed_fingerprint: Mapped[str] = mapped_column(sa.String(64))
+    rendered_at: Mapped[datetime] = created_column()
+
+    award: Mapped[Award] = relationship(back_populates="certificate")
+
+
+class CertificateCounter(db.Model):
+    """The last certificate sequence number used in a year; locked while a number is taken."""
+
+    __tablename__ = "certificate_counters"
+
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    last_sequence: Mapped[int] = mapped_column(default=0)
+
+    __table_args__ = (sa.CheckConstraint("last_sequence BETWEEN 0 AND 99999", name="in_range"),)

@@ -1,0 +1,164 @@
+"""People and councils: users, councils, memberships, invitations."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from marks.extensions import db
+from marks.models.base import UTCDateTime, created_column, in_states, state_column, utcnow
+from marks.states import (
+    CouncilKind,
+    InvitationKind,
+    MembershipRole,
+    MembershipState,
+    Nation,
+    UserRole,
+)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(320), unique=True)
+    full_name: Mapped[str] = mapped_column(sa.String(200))
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    role: Mapped[UserRole] = state_column(UserRole, default=UserRole.USER)
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_signed_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = created_column()
+
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="user", foreign_keys="Membership.user_id"
+    )
+
+    __table_args__ = (sa.CheckConstraint("email = lower(email)", name="email_lower_case"),)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses sign-in to inactive users
+        return self.deactivated_at is None
+
+    @property
+    def password_fingerprint(self) -> str:
+        """Changes whenever the password does: ends reset links and other sessions."""
+        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
+
+    def get_id(self) -> str:
+        # Flask-Login keeps this in the session: a password change signs out every other session.
+        return f"{self.id}.{self.password_fingerprint}"
+
+    @property
+    def is_administrator(self) -> bool:
+        return self.role == UserRole.ADMINISTRATOR
+
+    @property
+    def is_assessor(self) -> bool:
+        return self.role == UserRole.ASSESSOR
+
+    @property
+    def membership(self) -> Membership | None:
+        """The user's current (requested or active) membership: one council at a time."""
+        for m in self.memberships:
+            if m.state in (MembershipState.REQUESTED, MembershipState.ACTIVE):
+                return m
+        return None
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.role}>"
+
+
+class Council(db.Model):
+    __tablename__ = "councils"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    gss_code: Mapped[str] = mapped_column(sa.String(9), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    # Lower case, accents folded: what the register's search matches against.
+    search_name: Mapped[str] = mapped_column(sa.String(200), index=True)
+    kind: Mapped[CouncilKind] = state_column(CouncilKind)
+    nation: Mapped[Nation] = state_column(Nation)
+    parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("councils.id"))
+    website: Mapped[str | None] = mapped_column(sa.String(500))
+    merged_into_id: Mapped[int | None] = mapped_column(sa.ForeignKey("councils.id"))
+    created_at: Mapped[datetime] = created_column()
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    parent: Mapped[Council | None] = relationship(remote_side=[id], foreign_keys=[parent_id])
+
+    __table_args__ = (
+        sa.CheckConstraint(
+            "merged_into_id IS NULL OR merged_into_id <> id", name="not_merged_self"
+        ),
+    )
+
+    def __repr__(self) -> str:
+        return f"<Council {self.gss_code}>"
+
+
+class Membership(db.Model):
+    """A user's place in a council. A user belongs to one council at a time."""
+
+    __tablename__ = "memberships"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    council_id: Mapped[int] = mapped_column(sa.ForeignKey("councils.id"), index=True)
+    role: Mapped[MembershipRole] = state_column(MembershipRole, default=MembershipRole.MEMBER)
+    state: Mapped[MembershipState] = state_column(MembershipState)
+    created_at: Mapped[datetime] = created_column()
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+    user: Mapped[User] = relationship(back_populates="memberships", foreign_keys=[user_id])
+    council: Mapped[Council] = relationship()
+
+    __table_args__ = (
+        sa.Index(
+            "uq_memberships_one_council_per_user",
+            "user_id",
+            unique=True,
+            sqlite_where=sa.text(
+                in_states("state", MembershipState.REQUESTED, MembershipState.ACTIVE)
+            ),
+            postgresql_where=sa.text(
+                in_states("state", MembershipState.REQUESTED, MembershipState.ACTIVE)
+            ),
+        ),
+        sa.CheckConstraint(
+            "role = 'member' OR "
+            + in_states("state", MembershipState.ACTIVE, MembershipState.REMOVED),
+            name="lead_is_active",
+        ),
+    )
+
+
+class Invitation(db.Model):
+    """An invitation by email: to join a council, or to become an assessor or administrator."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[InvitationKind] = state_column(InvitationKind)
+    email: Mapped[str] = mapped_column(sa.String(320), index=True)
+    council_id: Mapped[int | None] = mapped_column(sa.ForeignKey("councils.id"))
+    invited_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = created_column()
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    council: Mapped[Council | None] = relationship()
+    invited_by: Mapped[User] = relationship()
+
+    __table_args__ = (
+        sa.CheckConstraint(
+            "(kind = 'council_member') = (council_id IS NOT NULL)", name="council_iff_member"
+        ),
+        sa.CheckConstraint("accepted_at IS NULL OR revoked_at IS NULL", name="accepted_or_revoked"),
+    )

@@ -1,0 +1,43 @@
+"""Pages for everyone: the start page, the scheme's information pages, and the health check."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, render_template
+from sqlalchemy.exc import SQLAlchemyError
+
+from marks.extensions import db, limiter
+from marks.permissions import PUBLIC, access
+
+bp = Blueprint("public", __name__)
+
+INFORMATION_PAGES = {
+    "about-the-data": "public/about_the_data.html",
+    "accessibility": "public/accessibility.html",
+    "privacy": "public/privacy.html",
+    "cookies": "public/cookies.html",
+}
+
+
+@bp.get("/")
+@access(PUBLIC)
+def index():
+    return render_template("public/index.html")
+
+
+@bp.get("/<any(" + ", ".join(f'"{p}"' for p in INFORMATION_PAGES) + "):page>")
+@access(PUBLIC)
+def information(page: str):
+    return render_template(INFORMATION_PAGES[page])
+
+
+@bp.get("/healthz")
+@access(PUBLIC)
+@limiter.exempt
+def healthz():
+    try:
+        db.session.execute(sa.text("SELECT 1"))
+    except SQLAlchemyError:
+        db.session.rollback()
+        return {"status": "unavailable", "app": "ok", "database": "unreachable"}, 503
+    return {"status": "ok", "app": "ok", "database": "ok"}

@@ -1,0 +1,133 @@
+"""The states and kinds of things in the scheme, as StrEnums.
+
+A leaf module: it imports nothing of marks, so models, workflow and templates can all use it.
+"""
+
+from enum import StrEnum
+
+
+class UserRole(StrEnum):
+    """A person's role in the scheme's own staff. Council roles live on Membership."""
+
+    USER = "user"
+    ASSESSOR = "assessor"
+    ADMINISTRATOR = "administrator"
+
+
+class MembershipRole(StrEnum):
+    MEMBER = "member"
+    LEAD = "lead"
+
+
+class MembershipState(StrEnum):
+    REQUESTED = "requested"
+    ACTIVE = "active"
+    REJECTED = "rejected"
+    REMOVED = "removed"
+
+
+class InvitationKind(StrEnum):
+    COUNCIL_MEMBER = "council_member"
+    ASSESSOR = "assessor"
+    ADMINISTRATOR = "administrator"
+
+
+class Nation(StrEnum):
+    ENGLAND = "England"
+    WALES = "Wales"
+    SCOTLAND = "Scotland"
+    NORTHERN_IRELAND = "Northern Ireland"
+
+
+class CouncilKind(StrEnum):
+    COUNTY = "County council"
+    DISTRICT = "District council"
+    LONDON_BOROUGH = "London borough"
+    METROPOLITAN_BOROUGH = "Metropolitan borough"
+    UNITARY = "Unitary authority"
+    CITY_OF_LONDON = "City of London Corporation"
+    WELSH_PRINCIPAL = "Welsh principal council"
+    SCOTTISH = "Scottish council"
+    NORTHERN_IRISH = "Northern Ireland district council"
+    TOWN_OR_PARISH = "Town or parish council"
+    COMMUNITY = "Community council"
+    OTHER = "Other local authority"
+
+
+class EditionState(StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+
+
+class ApplicationState(StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    UNDER_REVIEW = "under_review"
+    READY_FOR_DECISION = "ready_for_decision"
+    INFO_REQUESTED = "info_requested"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+
+    @property
+    def label(self) -> str:
+        return _APPLICATION_LABELS[self]
+
+
+_APPLICATION_LABELS = {
+    ApplicationState.DRAFT: "Draft",
+    ApplicationState.SUBMITTED: "Submitted",
+    ApplicationState.UNDER_REVIEW: "Under review",
+    ApplicationState.READY_FOR_DECISION: "Ready for decision",
+    ApplicationState.INFO_REQUESTED: "More information requested",
+    ApplicationState.APPROVED: "Approved",
+    ApplicationState.REJECTED: "Not approved",
+    ApplicationState.WITHDRAWN: "Withdrawn",
+}
+
+# An application in one of these states still counts as the council's open application.
+OPEN_APPLICATION_STATES = frozenset(
+    {
+        ApplicationState.DRAFT,
+        ApplicationState.SUBMITTED,
+        ApplicationState.UNDER_REVIEW,
+        ApplicationState.READY_FOR_DECISION,
+        ApplicationState.INFO_REQUESTED,
+    }
+)
+
+
+class AssignmentState(StrEnum):
+    ACTIVE = "active"
+    CONFLICT_DECLARED = "conflict_declared"
+    REMOVED = "removed"
+
+
+class AssessmentState(StrEnum):
+    IN_PROGRESS = "in_progress"
+    SUBMITTED = "submitted"
+
+
+class Recommendation(StrEnum):
+    AWARD = "award"
+    DO_NOT_AWARD = "do_not_award"
+    MORE_INFORMATION = "more_information"
+
+
+class DecisionOutcome(StrEnum):
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class AwardState(StrEnum):
+    """What is stored. Expired is computed from the expiry date, never stored."""
+
+    CURRENT = "current"
+    REVOKED = "revoked"
+    SUPERSEDED = "superseded"
+
+
+class EmailState(StrEnum):
+    QUEUED = "queued"
+    SENT = "sent"
+    FAILED = "failed"

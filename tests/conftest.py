@@ -1,0 +1,111 @@
+"""Fixtures: one app and one migrated database for the session; each test in a transaction
+that is rolled back. Set TEST_DATABASE_URL to run the suite on PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask_migrate import upgrade
+from flask_sqlalchemy.session import _app_ctx_id
+from sqlalchemy.orm import scoped_session, sessionmaker
+
+from marks import create_app
+from marks.extensions import db, limiter
+from tests import factories
+from tests.pages import PageClient
+
+FAST_PASSWORD_HASH = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
+
+
+def test_config(database_url: str, **overrides) -> dict:
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "MARKS_BASE_URL": "http://marks.test",
+        "MAIL_BACKEND": "log",
+        "PASSWORD_HASH": FAST_PASSWORD_HASH,
+        # Redis, as in production, so that the limits are tested for real.
+        "RATELIMIT_STORAGE_URI": os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15"),
+        "RATELIMIT_KEY_PREFIX": f"marks-test-{uuid.uuid4().hex[:8]}",
+        "SERVER_NAME": None,
+    }
+    config.update(overrides)
+    return config
+
+
+def reset_database(app: Flask) -> None:
+    """Drop everything, then build the schema through the migrations, as production does."""
+    with app.app_context():
+        db.session.remove()
+        with db.engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+            else:
+                db.metadata.drop_all(connection)
+                connection.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+        upgrade()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return url
+    return "sqlite:///" + str(Path(tmp_path_factory.mktemp("db")) / "test.sqlite3")
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str) -> Flask:
+    app = create_app(test_config(database_url))
+    reset_database(app)
+    return app
+
+
+@pytest.fixture(autouse=True)
+def _rolled_back(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Run each test inside a transaction that is rolled back (browser tests bring their own)."""
+    if "browser" in request.keywords or "app" not in request.fixturenames:
+        yield
+        return
+    app: Flask = request.getfixturevalue("app")
+    with app.app_context():
+        connection = db.engine.connect()
+        transaction = connection.begin()
+        original = db.session
+        # A plain Session bound to the connection (Flask-SQLAlchemy's own would pick the
+        # engine), one per app context as in the app; each commit releases a savepoint.
+        db.session = scoped_session(
+            sessionmaker(bind=connection, join_transaction_mode="create_savepoint"),
+            scopefunc=_app_ctx_id,
+        )
+        limiter.reset()
+        try:
+            yield
+        finally:
+            db.session.remove()
+            db.session = original
+            transaction.rollback()
+            connection.close()
+
+
+@pytest.fixture
+def client(app: Flask) -> PageClient:
+    return PageClient(app)
+
+
+@pytest.fixture
+def runner(app: Flask):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make():
+    """The factories, bound to the test's session."""
+    return factories

@@ -1,0 +1,112 @@
+"""A test client that checks every HTML page it fetches (after notifications-admin):
+one <h1>, a <title> that starts with it, no duplicate ids, and forms with an action and,
+when they post, a CSRF token. It fills forms in as a person would: it reads the page first."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from bs4 import BeautifulSoup
+from flask import Flask
+from werkzeug.test import TestResponse
+
+from marks.extensions import db
+
+DEMO_PASSWORD = "correct horse battery"
+
+
+@dataclass
+class Page:
+    response: TestResponse
+    soup: BeautifulSoup
+
+    @property
+    def status(self) -> int:
+        return self.response.status_code
+
+    status_code = status
+
+    @property
+    def headers(self):
+        return self.response.headers
+
+    @property
+    def h1(self) -> str:
+        return self.soup.h1.get_text(" ", strip=True)
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.soup.get_text(" ").split())
+
+    def error_summary(self) -> list[str]:
+        summary = self.soup.select_one(".govuk-error-summary")
+        return [a.get_text(strip=True) for a in summary.select("a")] if summary else []
+
+    def field_value(self, name: str) -> str | None:
+        field = self.soup.find(attrs={"name": name})
+        if field is None:
+            return None
+        return field.get_text() if field.name == "textarea" else field.get("value")
+
+
+def check_page(response: TestResponse) -> Page:
+    soup = BeautifulSoup(response.get_data(as_text=True), "html.parser")
+    page = Page(response, soup)
+    h1s = soup.find_all("h1")
+    assert len(h1s) == 1, f"expected one <h1>, found {len(h1s)}"
+    title = " ".join(soup.title.get_text().split())
+    heading = page.h1
+    assert title.removeprefix("Error: ").startswith(heading), f"title {title!r} vs h1 {heading!r}"
+    ids = Counter(tag["id"] for tag in soup.find_all(attrs={"id": True}))
+    duplicates = [i for i, n in ids.items() if n > 1]
+    assert not duplicates, f"duplicate ids: {duplicates}"
+    for form in soup.find_all("form"):
+        assert form.get("action"), "a form has no action"
+        if form.get("method", "get").lower() == "post":
+            assert form.find("input", attrs={"name": "csrf_token"}), "a form has no CSRF token"
+    return page
+
+
+class PageClient:
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.http = app.test_client()
+
+    def request(self, method: str, url: str, **kwargs: Any) -> TestResponse:
+        """One request in an app context of its own, as in production: nothing (g, the
+        signed-in user, the session's identity map) carries over from the test or the last
+        request. The test's own objects are expired so that they show what was saved."""
+        with self.app.app_context():
+            response = self.http.open(url, method=method, **kwargs)
+        db.session.expire_all()
+        return response
+
+    def get(self, url: str, **kwargs: Any) -> Page | TestResponse:
+        return self._wrap(self.request("GET", url, **kwargs))
+
+    def post(self, url: str, **kwargs: Any) -> Page | TestResponse:
+        return self._wrap(self.request("POST", url, **kwargs))
+
+    def submit(self, url: str, data: dict[str, Any], *, form: int = 0) -> Page | TestResponse:
+        """Open the page, fill in its form (keeping its hidden fields), and send it."""
+        page = self.get(url)
+        assert isinstance(page, Page), f"{url} is not a page"
+        form_tag = page.soup.find_all("form")[form]
+        fields = {
+            tag["name"]: tag.get("value", "")
+            for tag in form_tag.find_all("input", attrs={"type": "hidden"})
+        }
+        fields.update(data)
+        return self.post(form_tag["action"], data=fields)
+
+    def sign_in(self, email: str, password: str = DEMO_PASSWORD) -> Page | TestResponse:
+        response = self.submit("/sign-in", {"email": email, "password": password})
+        assert getattr(response, "status_code", None) == 302, "sign-in failed"
+        return response
+
+    def _wrap(self, response: TestResponse) -> Page | TestResponse:
+        if response.mimetype == "text/html" and not 300 <= response.status_code < 400:
+            return check_page(response)
+        return response
