@@ -30,8 +30,11 @@ format: $(VENV)/.installed-dev ## Format the code with ruff
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-check-migrations: $(VENV)/.installed ## Fail if the models and the migrations differ
-	$(BIN)/python -m marks.migrations.check
+check-migrations: $(VENV)/.installed ## Fail if the models and the migrations differ (on a scratch SQLite database)
+	@scratch=$$(mktemp -d); \
+	DATABASE_URL=sqlite:///$$scratch/check.sqlite3 $(BIN)/flask db upgrade && \
+	DATABASE_URL=sqlite:///$$scratch/check.sqlite3 $(BIN)/flask db check; \
+	status=$$?; rm -rf $$scratch; exit $$status
 
 system-packages: ## Install the Debian packages WeasyPrint and Chromium need (as root)
 	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \

@@ -8,11 +8,12 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask
+from flask_talisman import Talisman
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
 from marks import config as marks_config
-from marks.extensions import csrf, db, limiter, login_manager, migrate, talisman
+from marks.extensions import csrf, db, limiter, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVICE_NAME = "Social Media Friendly Mark"
@@ -74,8 +75,9 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_message = "Sign in to see that page."
     login_manager.login_message_category = "info"
 
+    # Security headers. One Talisman per app: it keeps its settings on itself.
     development = app.config["MARKS_ENV"] == "development"
-    talisman.init_app(
+    Talisman(
         app,
         force_https=app.config["FORCE_HTTPS"],
         strict_transport_security=not development,

@@ -35,6 +35,8 @@ def build(data: dict[str, Any]) -> Edition:
     """An unsaved draft Edition, with its themes, criteria, rubric and levels, from file data."""
     try:
         return _build(data)
+    except EditionFileError:
+        raise
     except (KeyError, TypeError, ValueError) as error:
         raise EditionFileError(f"The edition file is not valid: {error!r}") from error
 

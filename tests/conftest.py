@@ -21,9 +21,11 @@ from tests import factories
 from tests.pages import PageClient
 
 FAST_PASSWORD_HASH = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
+# One prefix for every app this run builds: the limiter is shared by them all.
+RATELIMIT_KEY_PREFIX = f"marks-test-{uuid.uuid4().hex[:8]}"
 
 
-def test_config(database_url: str, **overrides) -> dict:
+def app_config(database_url: str, **overrides) -> dict:
     config = {
         "TESTING": True,
         "SECRET_KEY": "test-secret-key",
@@ -33,7 +35,7 @@ def test_config(database_url: str, **overrides) -> dict:
         "PASSWORD_HASH": FAST_PASSWORD_HASH,
         # Redis, as in production, so that the limits are tested for real.
         "RATELIMIT_STORAGE_URI": os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15"),
-        "RATELIMIT_KEY_PREFIX": f"marks-test-{uuid.uuid4().hex[:8]}",
+        "RATELIMIT_KEY_PREFIX": RATELIMIT_KEY_PREFIX,
         "SERVER_NAME": None,
     }
     config.update(overrides)
@@ -63,7 +65,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.fixture(scope="session")
 def app(database_url: str) -> Flask:
-    app = create_app(test_config(database_url))
+    app = create_app(app_config(database_url))
     reset_database(app)
     return app
 
@@ -71,7 +73,7 @@ def app(database_url: str) -> Flask:
 @pytest.fixture(autouse=True)
 def _rolled_back(request: pytest.FixtureRequest) -> Iterator[None]:
     """Run each test inside a transaction that is rolled back (browser tests bring their own)."""
-    if "browser" in request.keywords or "app" not in request.fixturenames:
+    if "browser" in request.keywords:
         yield
         return
     app: Flask = request.getfixturevalue("app")
@@ -106,6 +108,6 @@ def runner(app: Flask):
 
 
 @pytest.fixture
-def make():
+def make(app):
     """The factories, bound to the test's session."""
     return factories

@@ -36,8 +36,8 @@ def information(page: str):
 @limiter.exempt
 def healthz():
     try:
-        db.session.execute(sa.text("SELECT 1"))
+        with db.engine.connect() as connection:
+            connection.execute(sa.text("SELECT 1"))
     except SQLAlchemyError:
-        db.session.rollback()
         return {"status": "unavailable", "app": "ok", "database": "unreachable"}, 503
     return {"status": "ok", "app": "ok", "database": "ok"}

@@ -1,0 +1,119 @@
+"""The flask commands: seed-demo, create-user, import-councils, send-mail."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from marks import people
+from marks.extensions import db
+from marks.models import Council, Edition, Email
+from marks.states import EmailState, MembershipRole, UserRole
+
+
+def test_seed_demo_loads_everything_and_can_run_again(runner, client):
+    result = runner.invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    assert "Councils: 355 added" in result.output
+    assert "password: demo-password" in result.output
+    assert db.session.scalar(sa.select(sa.func.count(Council.id))) == 355
+    assert db.session.scalar(sa.select(Edition.code)) == "2026"
+    lead = people.find_user("lead@hartlepool.gov.uk")
+    assert lead.membership.role == MembershipRole.LEAD
+    assert lead.membership.council.gss_code == "E06000001"
+    assert people.find_user("officer@hartlepool.gov.uk").membership.role == MembershipRole.MEMBER
+    assert people.find_user("admin@example.org").role == UserRole.ADMINISTRATOR
+    assert people.find_user("assessor2@example.org").role == UserRole.ASSESSOR
+
+    again = runner.invoke(args=["seed-demo"])
+    assert again.exit_code == 0, again.output
+    assert "0 added, 0 updated, 355 unchanged" in again.output
+    assert "Edition already loaded" in again.output
+
+    for email in ("admin@example.org", "assessor1@example.org", "lead@hartlepool.gov.uk"):
+        client.sign_in(email, "demo-password")
+        assert client.get("/account").status == 200
+        client.get("/sign-out")
+
+
+def test_create_user_for_staff_and_councils(runner):
+    runner.invoke(args=["seed-demo"])
+    result = runner.invoke(
+        args=[
+            "create-user",
+            "--email=Chair@Example.org",
+            "--name=Chair Person",
+            "--role=administrator",
+            "--password=long enough password",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    chair = people.find_user("chair@example.org")
+    assert chair.role == UserRole.ADMINISTRATOR
+    assert chair.email_confirmed_at is not None
+
+    no_council = runner.invoke(
+        args=[
+            "create-user",
+            "--email=x@y.gov.uk",
+            "--name=X",
+            "--role=council-lead",
+            "--password=long enough password",
+        ]
+    )
+    assert no_council.exit_code != 0
+    assert "--council is needed" in no_council.output
+
+    lead = runner.invoke(
+        args=[
+            "create-user",
+            "--email=lead@darlington.gov.uk",
+            "--name=D Lead",
+            "--role=council-lead",
+            "--council=E06000005",
+            "--password=long enough password",
+        ]
+    )
+    assert lead.exit_code == 0, lead.output
+    assert people.find_user("lead@darlington.gov.uk").membership.council.name == "Darlington"
+
+    taken = runner.invoke(
+        args=[
+            "create-user",
+            "--email=chair@example.org",
+            "--name=Again",
+            "--role=assessor",
+            "--password=long enough password",
+        ]
+    )
+    assert "already exists" in taken.output
+
+
+def test_import_councils_reports_and_refuses_bad_files(runner, tmp_path):
+    good = tmp_path / "scotland.csv"
+    good.write_text(
+        "gss_code,name,kind,nation,parent_gss_code,parent_name\n"
+        "S12000033,Aberdeen City,Scottish council,Scotland,,\n"
+    )
+    result = runner.invoke(args=["import-councils", str(good)])
+    assert result.exit_code == 0, result.output
+    assert "1 added, 0 updated, 0 unchanged" in result.output
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("gss_code,name,kind,nation,parent_gss_code,parent_name\nX,,,,,\n")
+    result = runner.invoke(args=["import-councils", str(bad)])
+    assert result.exit_code != 0
+    assert "Nothing was imported" in result.output
+    assert "is not a GSS code" in result.output
+
+
+def test_send_mail_sends_the_queue(runner, make):
+    from marks import mail
+
+    user = make.user()
+    email = mail.queue(user.email, "password_changed", user=user)
+    result = runner.invoke(args=["send-mail"])
+    assert result.exit_code == 0
+    assert "1 sent, 0 failed" in result.output
+    db.session.refresh(email)
+    assert email.state == EmailState.SENT
+    assert db.session.scalar(sa.select(sa.func.count(Email.id))) == 1

@@ -1,0 +1,111 @@
+"""The outbox: queued in the caller's transaction, sent by the worker through a real SMTP
+server (aiosmtpd on localhost), retried when the server refuses, never sent twice."""
+
+from __future__ import annotations
+
+import socket
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+from aiosmtpd.controller import Controller
+
+from marks import mail
+from marks.extensions import db
+from marks.models import Email, utcnow
+from marks.states import EmailState
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(envelope)
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def smtp(app):
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    old = {k: app.config[k] for k in ("MAIL_BACKEND", "MAIL_SERVER", "MAIL_PORT")}
+    app.config.update(MAIL_BACKEND="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port)
+    yield inbox
+    app.config.update(old)
+    controller.stop()
+
+
+def queue_one(make) -> Email:
+    user = make.user(full_name="Pat <Officer>")
+    return mail.queue(user.email, "password_changed", user=user)
+
+
+def test_an_email_is_rendered_from_its_template(make):
+    email = queue_one(make)
+    assert email.subject == "Your password has been changed"
+    assert email.body_text.startswith("Dear Pat <Officer>,")  # plain text: nothing escaped
+    assert "http://marks.test" in email.body_text
+    assert email.state == EmailState.QUEUED
+
+
+def test_the_worker_sends_through_smtp_once(make, smtp):
+    email = queue_one(make)
+    assert mail.send_queued() == (1, 0)
+    [message] = smtp.messages
+    assert message.rcpt_tos == [email.to_address]
+    assert b"Subject: Your password has been changed" in message.content
+    db.session.refresh(email)
+    assert email.state == EmailState.SENT
+    assert email.sent_at is not None
+    assert mail.send_queued() == (0, 0)
+    assert len(smtp.messages) == 1
+
+
+def test_a_refusing_server_leaves_the_email_queued_for_a_retry(app, make):
+    email = queue_one(make)
+    old = {k: app.config[k] for k in ("MAIL_BACKEND", "MAIL_SERVER", "MAIL_PORT")}
+    app.config.update(MAIL_BACKEND="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=free_port())
+    try:
+        assert mail.send_queued() == (0, 1)
+    finally:
+        app.config.update(old)
+    db.session.refresh(email)
+    assert email.state == EmailState.QUEUED
+    assert email.attempts == 1
+    assert "ConnectionRefusedError" in email.last_error
+    assert email.next_attempt_at > utcnow()
+    # Not due yet: the next run leaves it alone.
+    assert mail.send_queued() == (0, 0)
+
+
+def test_an_email_that_keeps_failing_is_marked_failed(app, make):
+    email = queue_one(make)
+    old = {k: app.config[k] for k in ("MAIL_BACKEND", "MAIL_SERVER", "MAIL_PORT")}
+    app.config.update(MAIL_BACKEND="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=free_port())
+    try:
+        for _ in range(mail.MAX_ATTEMPTS):
+            email.next_attempt_at = utcnow() - timedelta(seconds=1)
+            db.session.flush()
+            mail.send_queued()
+            db.session.refresh(email)
+    finally:
+        app.config.update(old)
+    assert email.state == EmailState.FAILED
+    assert email.attempts == mail.MAX_ATTEMPTS
+
+
+def test_an_email_queued_in_a_transaction_that_fails_is_never_sent(make):
+    user = make.user()
+    with pytest.raises(RuntimeError), db.session.begin_nested():
+        mail.queue(user.email, "password_changed", user=user)
+        raise RuntimeError("the change failed half-way")
+    count = db.session.scalar(sa.select(sa.func.count(Email.id)))
+    assert count == 0
