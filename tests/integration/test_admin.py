@@ -16,6 +16,9 @@ def test_the_outbox_lists_every_email_and_shows_one(client, make):
 
     page = client.get("/admin/outbox")
     assert page.h1 == "Outbox"
+    link = page.soup.select_one("tbody tr a")
+    assert link["href"] == f"/admin/outbox/{email.id}"
+    assert link.get_text(strip=True) == "Your password has been changed"
     row = page.soup.select_one("tbody tr").get_text(" ")
     assert "Your password has been changed" in row
     assert user.email in row
