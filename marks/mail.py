@@ -38,6 +38,12 @@ def queue(to: str, template: str, *, dedupe_key: str | None = None, **context: A
     return email
 
 
+def link(endpoint: str, **values: Any) -> str:
+    """An absolute link to a page of the service, for an email: from a request or a command."""
+    path = current_app.url_map.bind("localhost").build(endpoint, values)
+    return current_app.config["MARKS_BASE_URL"] + path
+
+
 def render(template: str, **context: Any) -> tuple[str, str]:
     context.setdefault("base_url", current_app.config["MARKS_BASE_URL"])
     tmpl = current_app.jinja_env.get_template(f"emails/{template}.txt")

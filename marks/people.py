@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app, url_for
+from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from marks import audit, mail
@@ -112,8 +112,8 @@ def sign_up(email: str, full_name: str, password: str) -> None:
             existing.email,
             "account_exists",
             user=existing,
-            sign_in_url=_external("accounts.sign_in"),
-            reset_url=_external("accounts.forgotten_password"),
+            sign_in_url=mail.link("accounts.sign_in"),
+            reset_url=mail.link("accounts.forgotten_password"),
         )
         return
     user = create_user(email, full_name, password)
@@ -126,7 +126,7 @@ def send_confirmation(user: User) -> None:
         user.email,
         "confirm_email",
         user=user,
-        confirm_url=_external("accounts.confirm_email", token=token),
+        confirm_url=mail.link("accounts.confirm_email", token=token),
         hours=current_app.config["CONFIRM_EMAIL_MAX_AGE"] // 3600,
     )
 
@@ -154,7 +154,7 @@ def send_password_reset(email: str) -> None:
         user.email,
         "reset_password",
         user=user,
-        reset_url=_external("accounts.reset_password", token=token),
+        reset_url=mail.link("accounts.reset_password", token=token),
         minutes=current_app.config["RESET_PASSWORD_MAX_AGE"] // 60,
     )
 
@@ -229,7 +229,3 @@ def _load(salt: str, token: str, max_age: int) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise LinkError(expired=False)
     return data
-
-
-def _external(endpoint: str, **values: Any) -> str:
-    return current_app.config["MARKS_BASE_URL"] + url_for(endpoint, **values)

@@ -11,10 +11,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import sqlalchemy as sa
 from flask import Flask, abort, current_app, request
 from flask_login import current_user
 
-from marks.extensions import login_manager
+from marks.extensions import db, login_manager
+from marks.states import MembershipState
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -73,6 +75,54 @@ def enforce() -> Any:
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
     abort(404 if rule.hidden else 403)
+
+
+# --- Object-level predicates: called by views with the object from the URL -------------------
+
+
+def council_of(user: Any) -> Any:
+    """The council the user is an active member of, or None."""
+    membership = user.membership if user.is_authenticated else None
+    if membership is None or membership.state != MembershipState.ACTIVE:
+        return None
+    return membership.council
+
+
+def is_member_of(user: Any, council_id: int) -> bool:
+    council = council_of(user)
+    return council is not None and council.id == council_id
+
+
+def may_see_evidence(user: Any, application: Any) -> bool:
+    """The council's members, its assigned assessors and administrators."""
+    if not user.is_authenticated:
+        return False
+    if user.is_administrator or is_member_of(user, application.council_id):
+        return True
+    from marks.models import Assignment
+    from marks.states import AssignmentState
+
+    return (
+        db.session.scalar(
+            sa.select(Assignment.id).where(
+                Assignment.application_id == application.id,
+                Assignment.assessor_id == user.id,
+                Assignment.state == AssignmentState.ACTIVE,
+            )
+        )
+        is not None
+    )
+
+
+def load_application(application_id: int) -> Any:
+    """The application in the URL, if the signed-in user is a member of its council.
+    Anyone else gets a 404: an application of another council does not exist for them."""
+    from marks.models import Application
+
+    application = db.session.get(Application, application_id)
+    if application is None or not is_member_of(current_user, application.council_id):
+        abort(404)
+    return application
 
 
 def register(app: Flask) -> None:

@@ -38,6 +38,9 @@ def navigation() -> list[dict]:
                 {"href": url_for("admin.index"), "text": "Administration", "endpoint": "admin."}
             )
         items.append(
+            {"href": url_for("council.home"), "text": "Your council", "endpoint": "council."}
+        )
+        items.append(
             {
                 "href": url_for("accounts.account"),
                 "text": "Your account",
@@ -64,7 +67,30 @@ def navigation() -> list[dict]:
     return items
 
 
+def govuk_hint(text: str) -> dict:
+    """A radio or checkbox item's hint, for the params of a govuk-frontend-wtf widget."""
+    return {"hint": {"text": text}}
+
+
+STATE_TAG_CLASSES = {
+    "draft": "govuk-tag--grey",
+    "submitted": "govuk-tag--blue",
+    "under_review": "govuk-tag--light-blue",
+    "ready_for_decision": "govuk-tag--purple",
+    "info_requested": "govuk-tag--yellow",
+    "approved": "govuk-tag--green",
+    "rejected": "govuk-tag--red",
+    "withdrawn": "govuk-tag--grey",
+}
+
+
+def state_tag_class(state: str) -> str:
+    return STATE_TAG_CLASSES.get(str(state), "govuk-tag--grey")
+
+
 def register(app: Flask) -> None:
+    app.add_template_filter(govuk_hint)
+    app.add_template_global(state_tag_class)
     app.add_template_filter(govuk_date)
     app.add_template_filter(govuk_datetime)
     app.add_template_global(navigation)

@@ -101,6 +101,11 @@ class PageClient:
         fields.update(data)
         return self.post(form_tag["action"], data=fields)
 
+    def csrf_token(self) -> str:
+        """This session's CSRF token, read from a form as a browser would have it."""
+        page = self.get("/sign-in")
+        return page.soup.find("input", attrs={"name": "csrf_token"})["value"]
+
     def sign_in(self, email: str, password: str = DEMO_PASSWORD) -> Page | TestResponse:
         response = self.submit("/sign-in", {"email": email, "password": password})
         assert getattr(response, "status_code", None) == 302, "sign-in failed"

@@ -1,7 +1,13 @@
 """The scheme's data: typed SQLAlchemy 2.0 models and the constraints that make illegal states
 unstorable. Behaviour lives in the domain modules (workflow, scoring, certificates, mail)."""
 
-from marks.models.applications import Answer, Application, EvidenceFile, EvidenceLink
+from marks.models.applications import (
+    Answer,
+    AnswerRevision,
+    Application,
+    EvidenceFile,
+    EvidenceLink,
+)
 from marks.models.assessment import (
     Assessment,
     Assignment,
@@ -18,6 +24,7 @@ from marks.models.records import AuditEvent, Email
 
 __all__ = [
     "Answer",
+    "AnswerRevision",
     "Application",
     "Assessment",
     "Assignment",

@@ -95,6 +95,9 @@ class Answer(db.Model):
     files: Mapped[list[EvidenceFile]] = relationship(
         back_populates="answer", order_by="EvidenceFile.id", cascade="all, delete-orphan"
     )
+    revisions: Mapped[list[AnswerRevision]] = relationship(
+        back_populates="answer", order_by="AnswerRevision.id", cascade="all, delete-orphan"
+    )
 
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
@@ -147,3 +150,23 @@ class EvidenceFile(db.Model):
         sa.CheckConstraint("size_bytes > 0", name="not_empty"),
         sa.CheckConstraint("length(sha256) = 64", name="sha256_length"),
     )
+
+
+class AnswerRevision(db.Model):
+    """An answer as it stood when a request for more information reopened it, kept so that
+    assessors can see what the council changed."""
+
+    __tablename__ = "answer_revisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    answer_id: Mapped[int] = mapped_column(sa.ForeignKey("answers.id"), index=True)
+    information_request_id: Mapped[int] = mapped_column(sa.ForeignKey("information_requests.id"))
+    self_score: Mapped[int | None]
+    narrative: Mapped[str] = mapped_column(sa.Text)
+    links: Mapped[list[str]] = mapped_column(sa.JSON)
+    files: Mapped[list[str]] = mapped_column(sa.JSON)
+    created_at: Mapped[datetime] = created_column()
+
+    answer: Mapped[Answer] = relationship(back_populates="revisions")
+
+    __table_args__ = (sa.UniqueConstraint("answer_id", "information_request_id"),)

@@ -1,19 +1,37 @@
 """Every route, every kind of person: who may see what. A route missing from the matrix fails.
 
-Object-level rows (member of this council / of another, assessor assigned / not assigned)
-join as the journeys add routes with objects in them.
+The people: anonymous; the lead of the council whose application is in the URL; a member of
+another council; an assessor (not assigned: assignment arrives with assessment); an
+administrator. Ids in URLs are real objects of the first council.
 """
 
 from __future__ import annotations
 
 import pytest
 
+from marks import applications, mail
+from marks.evidence import CheckedFile
 from marks.permissions import rule_for
+from marks.states import MembershipRole
 
-ROLES = ("anonymous", "council_member", "assessor", "administrator")
+ROLES = ("anonymous", "council_member", "other_council", "assessor", "administrator")
 
-OK, REDIRECT, BAD_LINK, HIDDEN = 200, 302, 400, 404
+OK, REDIRECT, BAD, HIDDEN, NOT_ALLOWED = 200, 302, 400, 404, 405
 SIGN_IN_FIRST = {"anonymous": REDIRECT}
+COUNCIL_ONLY = {
+    "anonymous": REDIRECT,
+    "other_council": HIDDEN,
+    "assessor": HIDDEN,
+    "administrator": HIDDEN,
+}
+ADMIN_ONLY = {
+    "anonymous": REDIRECT,
+    "council_member": HIDDEN,
+    "other_council": HIDDEN,
+    "assessor": HIDDEN,
+}
+NO_COUNCIL_YET = {"anonymous": REDIRECT, "assessor": REDIRECT, "administrator": REDIRECT}
+POST_ONLY = dict.fromkeys(ROLES, NOT_ALLOWED)
 
 # endpoint -> (url, expected status per role; roles not named expect 200)
 MATRIX: dict[str, tuple[str, dict[str, int]]] = {
@@ -22,25 +40,44 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "public.healthz": ("/healthz", {}),
     "accounts.sign_up": ("/sign-up", {}),
     "accounts.check_email": ("/sign-up/check-your-email", {}),
-    "accounts.confirm_email": ("/confirm-email/not-a-token", dict.fromkeys(ROLES, BAD_LINK)),
+    "accounts.confirm_email": ("/confirm-email/not-a-token", dict.fromkeys(ROLES, BAD)),
     "accounts.sign_in": ("/sign-in", {}),
     "accounts.forgotten_password": ("/forgotten-password", {}),
     "accounts.reset_sent": ("/forgotten-password/check-your-email", {}),
-    "accounts.reset_password": ("/reset-password/not-a-token", dict.fromkeys(ROLES, BAD_LINK)),
+    "accounts.reset_password": ("/reset-password/not-a-token", dict.fromkeys(ROLES, BAD)),
     "accounts.account": ("/account", SIGN_IN_FIRST),
     "accounts.change_password": ("/account/change-password", SIGN_IN_FIRST),
-    "admin.index": (
-        "/admin/",
-        {"anonymous": REDIRECT, "council_member": HIDDEN, "assessor": HIDDEN},
+    "council.home": ("/apply/", NO_COUNCIL_YET),
+    "council.join": (
+        "/apply/join",
+        {"anonymous": REDIRECT, "council_member": REDIRECT, "other_council": REDIRECT},
     ),
-    "admin.outbox": (
-        "/admin/outbox",
-        {"anonymous": REDIRECT, "council_member": HIDDEN, "assessor": HIDDEN},
+    "council.members": ("/apply/members", NO_COUNCIL_YET),
+    "council.invite": ("/apply/members/invite", {**NO_COUNCIL_YET, "other_council": HIDDEN}),
+    "council.manage_member": ("/apply/members/{membership_id}/remove", POST_ONLY),
+    "council.accept_invitation": (
+        "/apply/invitations/not-a-token",
+        {**dict.fromkeys(ROLES, BAD), "anonymous": REDIRECT},
     ),
-    "admin.email": (
-        "/admin/outbox/{email_id}",
-        {"anonymous": REDIRECT, "council_member": HIDDEN, "assessor": HIDDEN},
+    "council.start": ("/apply/start", POST_ONLY),
+    "council.task_list": ("/apply/applications/{application_id}", COUNCIL_ONLY),
+    "council.about": ("/apply/applications/{application_id}/about", COUNCIL_ONLY),
+    "council.criterion": ("/apply/applications/{application_id}/criteria/MD1", COUNCIL_ONLY),
+    "council.check": ("/apply/applications/{application_id}/check", COUNCIL_ONLY),
+    "council.submitted": (
+        "/apply/applications/{application_id}/submitted",
+        {**COUNCIL_ONLY, "council_member": REDIRECT},
     ),
+    "council.status": ("/apply/applications/{application_id}/status", COUNCIL_ONLY),
+    "council.withdraw": ("/apply/applications/{application_id}/withdraw", COUNCIL_ONLY),
+    "council.resubmit": ("/apply/applications/{application_id}/resubmit", POST_ONLY),
+    "council.evidence_file": (
+        "/apply/applications/{application_id}/files/{file_id}",
+        {**COUNCIL_ONLY, "administrator": OK},
+    ),
+    "admin.index": ("/admin/", ADMIN_ONLY),
+    "admin.outbox": ("/admin/outbox", ADMIN_ONLY),
+    "admin.email": ("/admin/outbox/{email_id}", ADMIN_ONLY),
     # Last: it signs the person out.
     "accounts.sign_out": ("/sign-out", dict.fromkeys(ROLES, REDIRECT)),
 }
@@ -56,23 +93,43 @@ def test_every_route_is_in_the_matrix_and_has_a_rule(app):
 
 
 @pytest.fixture
-def people_by_role(make):
-    return {
-        "council_member": make.member(),
+def world(make):
+    """A council with a lead, an application with a file; other people around it."""
+    make.demo_edition()
+    lead = make.member(role=MembershipRole.LEAD)
+    application = applications.start(lead.membership.council, actor=lead)
+    answer = applications.answer_for(application, "MD1")
+    applications.save_answer(
+        answer,
+        version=answer.version,
+        actor=lead,
+        self_score=None,
+        narrative="",
+        links=[],
+        new_file=CheckedFile("policy.pdf", "application/pdf", 9, "0" * 64, b"%PDF-1.4 "),
+    )
+    people = {
+        "council_member": lead,
+        "other_council": make.member(),
         "assessor": make.assessor(),
         "administrator": make.administrator(),
     }
+    ids = {
+        "application_id": application.id,
+        "file_id": answer.files[0].id,
+        "membership_id": lead.membership.id,
+        "email_id": mail.queue(lead.email, "password_changed", user=lead).id,
+    }
+    return people, ids
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_access_matrix(app, client, people_by_role, role):
-    from marks import mail
-
-    email = mail.queue("someone@example.org", "password_changed", user=people_by_role["assessor"])
+def test_access_matrix(client, world, role):
+    people, ids = world
     if role != "anonymous":
-        client.sign_in(people_by_role[role].email)
+        client.sign_in(people[role].email)
     for endpoint, (url, expected) in MATRIX.items():
-        response = client.get(url.format(email_id=email.id))
+        response = client.request("GET", url.format(**ids))
         want = expected.get(role, OK)
         assert response.status_code == want, f"{role} at {endpoint}: {response.status_code}"
         if want == REDIRECT and role == "anonymous" and endpoint != "accounts.sign_out":
@@ -83,6 +140,7 @@ def test_a_view_without_a_rule_is_refused(app):
     from flask import Flask
 
     from marks import permissions
+    from marks.extensions import login_manager
 
     bare = Flask("bare")
     bare.config["SECRET_KEY"] = "x"
@@ -92,7 +150,5 @@ def test_a_view_without_a_rule_is_refused(app):
         return "should never be served"
 
     permissions.register(bare)
-    from marks.extensions import login_manager
-
     login_manager.init_app(bare)
     assert bare.test_client().get("/forgotten").status_code == 403

@@ -1,0 +1,237 @@
+"""Belonging to a council: asking to join, leads approving, invitations, removing members.
+
+The first member of a council becomes its lead; later requests wait for the lead (or an
+administrator). A user belongs to one council at a time (the database enforces it too).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from marks import audit, councils, mail
+from marks.extensions import db
+from marks.models import Council, Invitation, Membership, User, utcnow
+from marks.states import InvitationKind, MembershipRole, MembershipState
+
+INVITATION_DAYS = 14
+SEARCH_LIMIT = 20
+
+
+class MembershipRefused(Exception):
+    """Something a person may not do with a membership, with a message to show them."""
+
+
+def search(query: str) -> list[Council]:
+    """Councils whose name contains every word typed, accents and case aside."""
+    words = councils.search_name(query).split()
+    if not words:
+        return []
+    statement = sa.select(Council).where(Council.merged_into_id.is_(None))
+    for word in words:
+        statement = statement.where(Council.search_name.contains(word, autoescape=True))
+    return list(db.session.scalars(statement.order_by(Council.name).limit(SEARCH_LIMIT)))
+
+
+def active_members(council: Council) -> list[Membership]:
+    return list(
+        db.session.scalars(
+            sa.select(Membership)
+            .where(Membership.council_id == council.id, Membership.state == MembershipState.ACTIVE)
+            .order_by(Membership.role.desc(), Membership.id)
+        )
+    )
+
+
+def pending_requests(council: Council | None = None) -> list[Membership]:
+    statement = sa.select(Membership).where(Membership.state == MembershipState.REQUESTED)
+    if council is not None:
+        statement = statement.where(Membership.council_id == council.id)
+    return list(db.session.scalars(statement.order_by(Membership.created_at)))
+
+
+def leads(council: Council) -> list[User]:
+    return [m.user for m in active_members(council) if m.role == MembershipRole.LEAD]
+
+
+def is_lead_of(user: User, council: Council) -> bool:
+    m = user.membership
+    return (
+        m is not None
+        and m.council_id == council.id
+        and m.state == MembershipState.ACTIVE
+        and m.role == MembershipRole.LEAD
+    )
+
+
+def ask_to_join(user: User, council: Council) -> Membership:
+    """Join the council: as its lead if it has no members yet, otherwise as a request."""
+    if user.membership is not None:
+        raise MembershipRefused("You already belong to a council, or have asked to join one")
+    if council.merged_into_id is not None:
+        raise MembershipRefused("That council has been merged into another: choose that one")
+    first = not active_members(council)
+    membership = Membership(
+        user=user,
+        council=council,
+        role=MembershipRole.LEAD if first else MembershipRole.MEMBER,
+        state=MembershipState.ACTIVE if first else MembershipState.REQUESTED,
+        decided_at=utcnow() if first else None,
+    )
+    db.session.add(membership)
+    db.session.flush()
+    audit.record(
+        "membership.joined_as_lead" if first else "membership.requested",
+        membership,
+        actor=user,
+        council_id=council.id,
+        to_state=str(membership.state),
+    )
+    if not first:
+        for lead in leads(council):
+            mail.queue(
+                lead.email,
+                "membership_requested",
+                lead=lead,
+                requester=user,
+                council=council,
+                members_url=mail.link("council.members"),
+            )
+    return membership
+
+
+def _may_manage(actor: User, council: Council) -> bool:
+    return actor.is_administrator or is_lead_of(actor, council)
+
+
+def decide(membership: Membership, *, approve: bool, actor: User) -> None:
+    """The lead (or an administrator) approves or turns down a request to join."""
+    if not _may_manage(actor, membership.council):
+        raise MembershipRefused("Only the council's lead or an administrator can do that")
+    if membership.state != MembershipState.REQUESTED:
+        raise MembershipRefused("That request has already been answered")
+    membership.state = MembershipState.ACTIVE if approve else MembershipState.REJECTED
+    membership.decided_at = utcnow()
+    membership.decided_by_id = actor.id
+    db.session.flush()
+    audit.record(
+        "membership.approved" if approve else "membership.rejected",
+        membership,
+        actor=actor,
+        council_id=membership.council_id,
+        from_state=str(MembershipState.REQUESTED),
+        to_state=str(membership.state),
+    )
+    mail.queue(
+        membership.user.email,
+        "membership_approved" if approve else "membership_rejected",
+        user=membership.user,
+        council=membership.council,
+        apply_url=mail.link("council.home"),
+    )
+
+
+def remove(membership: Membership, *, actor: User) -> None:
+    """Take a member out of the council. A council keeps at least one lead."""
+    if not _may_manage(actor, membership.council):
+        raise MembershipRefused("Only the council's lead or an administrator can do that")
+    if membership.state != MembershipState.ACTIVE:
+        raise MembershipRefused("That person is not a member of the council")
+    if membership.role == MembershipRole.LEAD and len(leads(membership.council)) == 1:
+        raise MembershipRefused(
+            "A council must keep a lead: make someone else lead before removing this one"
+        )
+    membership.state = MembershipState.REMOVED
+    membership.decided_at = utcnow()
+    membership.decided_by_id = actor.id
+    db.session.flush()
+    audit.record(
+        "membership.removed",
+        membership,
+        actor=actor,
+        council_id=membership.council_id,
+        from_state=str(MembershipState.ACTIVE),
+        to_state=str(MembershipState.REMOVED),
+    )
+
+
+def invite(council: Council, email: str, *, actor: User) -> Invitation:
+    """Email a signed, expiring link that lets its holder join the council."""
+    if not _may_manage(actor, council):
+        raise MembershipRefused("Only the council's lead or an administrator can invite people")
+    email = email.strip().lower()
+    invitation = Invitation(
+        kind=InvitationKind.COUNCIL_MEMBER,
+        email=email,
+        council=council,
+        invited_by=actor,
+        expires_at=utcnow() + timedelta(days=INVITATION_DAYS),
+    )
+    db.session.add(invitation)
+    db.session.flush()
+    audit.record("invitation.sent", invitation, actor=actor, council_id=council.id, email=email)
+    token = _serializer().dumps({"invitation": invitation.id, "email": email})
+    mail.queue(
+        email,
+        "council_invitation",
+        council=council,
+        inviter=actor,
+        accept_url=mail.link("council.accept_invitation", token=token),
+        days=INVITATION_DAYS,
+    )
+    return invitation
+
+
+def invitation_for(token: str) -> Invitation:
+    """The invitation a link stands for; MembershipRefused if it is broken, used or expired."""
+    try:
+        data = _serializer().loads(token, max_age=INVITATION_DAYS * 24 * 3600)
+    except SignatureExpired as error:
+        raise MembershipRefused("This invitation has expired: ask for a new one") from error
+    except BadSignature as error:
+        raise MembershipRefused("This invitation link does not work") from error
+    if not isinstance(data, dict):
+        raise MembershipRefused("This invitation link does not work")
+    invitation = db.session.get(Invitation, data.get("invitation"))
+    if invitation is None or invitation.email != data.get("email"):
+        raise MembershipRefused("This invitation link does not work")
+    if invitation.accepted_at is not None or invitation.revoked_at is not None:
+        raise MembershipRefused("This invitation has already been used")
+    if invitation.expires_at < utcnow():
+        raise MembershipRefused("This invitation has expired: ask for a new one")
+    return invitation
+
+
+def accept(invitation: Invitation, user: User) -> Membership:
+    if user.email != invitation.email:
+        raise MembershipRefused(
+            f"This invitation is for {invitation.email}. Sign in with that email address."
+        )
+    if user.membership is not None:
+        raise MembershipRefused("You already belong to a council, or have asked to join one")
+    invitation.accepted_at = utcnow()
+    membership = Membership(
+        user=user,
+        council=invitation.council,
+        role=MembershipRole.MEMBER,
+        state=MembershipState.ACTIVE,
+        decided_at=utcnow(),
+        decided_by_id=invitation.invited_by_id,
+    )
+    db.session.add(membership)
+    db.session.flush()
+    audit.record(
+        "membership.invitation_accepted",
+        membership,
+        actor=user,
+        council_id=invitation.council_id,
+        to_state=str(MembershipState.ACTIVE),
+    )
+    return membership
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="council-invitation")

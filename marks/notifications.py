@@ -1,0 +1,76 @@
+"""Who is told what when an application changes state. Called by workflow.transition() only,
+so that every transition queues its emails in its own transaction, once."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from marks import mail
+from marks.extensions import db
+from marks.models import Application, Assignment, Membership, User
+from marks.states import AssignmentState, MembershipRole, MembershipState, UserRole
+
+
+def administrators() -> list[User]:
+    return list(
+        db.session.scalars(
+            sa.select(User).where(
+                User.role == UserRole.ADMINISTRATOR, User.deactivated_at.is_(None)
+            )
+        )
+    )
+
+
+def council_members(application: Application, *, leads_only: bool = False) -> list[User]:
+    statement = (
+        sa.select(User)
+        .join(Membership, Membership.user_id == User.id)
+        .where(
+            Membership.council_id == application.council_id,
+            Membership.state == MembershipState.ACTIVE,
+        )
+    )
+    if leads_only:
+        statement = statement.where(Membership.role == MembershipRole.LEAD)
+    return list(db.session.scalars(statement.order_by(User.id)))
+
+
+def assessors(application: Application) -> list[User]:
+    return list(
+        db.session.scalars(
+            sa.select(User)
+            .join(Assignment, Assignment.assessor_id == User.id)
+            .where(
+                Assignment.application_id == application.id,
+                Assignment.state == AssignmentState.ACTIVE,
+            )
+        )
+    )
+
+
+def after_transition(
+    name: str, application: Application, *, actor: User | None, reason: str | None
+) -> None:
+    """Queue the emails that the transition `name` sends."""
+    context = {
+        "application": application,
+        "council": application.council,
+        "edition": application.edition,
+        "actor": actor,
+        "reason": reason,
+        "status_url": mail.link("council.status", application_id=application.id),
+    }
+    if name == "submit":
+        for lead in council_members(application, leads_only=True):
+            mail.queue(lead.email, "application_submitted", recipient=lead, **context)
+        for admin in administrators():
+            mail.queue(admin.email, "application_submitted_admin", recipient=admin, **context)
+    elif name == "withdraw":
+        for person in council_members(application, leads_only=True) + administrators():
+            mail.queue(person.email, "application_withdrawn", recipient=person, **context)
+    elif name == "request_information":
+        for person in council_members(application):
+            mail.queue(person.email, "information_requested", recipient=person, **context)
+    elif name == "resubmit":
+        for person in assessors(application) + administrators():
+            mail.queue(person.email, "application_resubmitted", recipient=person, **context)
