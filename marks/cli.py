@@ -8,27 +8,10 @@ import click
 import sqlalchemy as sa
 from flask import Flask
 
-from marks import councils, editions, people
+from marks import councils, demo, people
 from marks.extensions import db
 from marks.models import Council
 from marks.states import MembershipRole, UserRole
-
-DEMO_PASSWORD = "demo-password"  # noqa: S105 (printed for everyone to use: it is a demo)
-
-# email, full name, staff role, council GSS code, council role
-DEMO_ACCOUNTS = [
-    ("admin@example.org", "Ada Admin", UserRole.ADMINISTRATOR, None, None),
-    ("assessor1@example.org", "Asha Assessor", UserRole.ASSESSOR, None, None),
-    ("assessor2@example.org", "Ben Assessor", UserRole.ASSESSOR, None, None),
-    ("lead@hartlepool.gov.uk", "Lena Lead", UserRole.USER, "E06000001", MembershipRole.LEAD),
-    (
-        "officer@hartlepool.gov.uk",
-        "Omar Officer",
-        UserRole.USER,
-        "E06000001",
-        MembershipRole.MEMBER,
-    ),
-]
 
 ROLE_CHOICES = {
     "council-user": (UserRole.USER, MembershipRole.MEMBER),
@@ -54,29 +37,10 @@ def _find_council(gss_code: str) -> Council:
 
 @click.command("seed-demo")
 def seed_demo() -> None:
-    """Load the councils, the demo edition and the demo accounts (safe to run again)."""
-    result = councils.import_file(councils.ENGLAND_AND_WALES)
-    click.echo(
-        f"Councils: {len(result.added)} added, {len(result.updated)} updated, "
-        f"{result.unchanged} unchanged"
-    )
-    data = editions.read_file(editions.DEMO_EDITION)
-    if editions.find(str(data["edition"]["code"])) is None:
-        edition = editions.load(editions.DEMO_EDITION, publish=True)
-        click.echo(f"Edition {edition.code} loaded and published: {len(edition.criteria)} criteria")
-    else:
-        click.echo("Edition already loaded")
-    for email, name, role, gss_code, council_role in DEMO_ACCOUNTS:
-        if people.find_user(email) is not None:
-            continue
-        user = people.create_user(email, name, DEMO_PASSWORD, role=role, confirmed=True)
-        if gss_code is not None and council_role is not None:
-            people.add_to_council(user, _find_council(gss_code), council_role, actor=None)
-    db.session.commit()
-    click.echo(f"Demo accounts (password: {DEMO_PASSWORD}):")
-    for email, _, role, gss_code, council_role in DEMO_ACCOUNTS:
-        where = f", {council_role} of {gss_code}" if gss_code else ""
-        click.echo(f"  {email:28} {role}{where}")
+    """Load the councils, the demo edition, the demo accounts and demo applications (safe to
+    run again)."""
+    for line in demo.seed():
+        click.echo(line)
 
 
 @click.command("create-user")

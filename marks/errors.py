@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from flask import Flask, render_template, request
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from marks import permissions
 from marks.extensions import db
 
 TEMPLATES = {400: "400", 403: "403", 404: "404", 405: "400", 413: "413", 429: "429"}
@@ -14,6 +16,12 @@ TEMPLATES = {400: "400", 403: "403", 404: "404", 405: "400", 413: "413", 429: "4
 def register(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
+        rule = permissions.rule_for(request.endpoint) if request.endpoint else None
+        if not current_user.is_authenticated and rule is not None and rule != permissions.PUBLIC:
+            # The session expired with the form open: sign in again, then save it.
+            from marks.accounts.routes import sign_in_to_save
+
+            return sign_in_to_save()
         return render_template("errors/csrf.html"), 400
 
     @app.errorhandler(HTTPException)

@@ -73,6 +73,10 @@ def enforce() -> Any:
     if rule.allows(current_user):
         return None
     if not current_user.is_authenticated:
+        if request.method == "POST":
+            from marks.accounts.routes import sign_in_to_save
+
+            return sign_in_to_save()  # nothing typed is lost to an expired session
         return login_manager.unauthorized()
     abort(404 if rule.hidden else 403)
 

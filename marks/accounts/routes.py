@@ -10,6 +10,7 @@ from flask import (
     Blueprint,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -32,10 +33,12 @@ from marks.permissions import PUBLIC, SIGNED_IN, access
 bp = Blueprint("accounts", __name__)
 
 SIGN_IN_FAILED = "Enter a correct email address and password"
+# A form the session lost on the way travels through sign-in in fields named replay-<name>.
+REPLAY = "replay-"
 
 
 def _failed_attempt(response) -> bool:
-    return response.status_code != 302
+    return not g.get("signed_in", False)
 
 
 def _sign_in_email_key() -> str:
@@ -92,6 +95,12 @@ def confirm_email(token: str):
 )
 def sign_in():
     form = SignInForm()
+    replay = [
+        (name.removeprefix(REPLAY), value)
+        for name, values in request.form.lists()
+        if name.startswith(REPLAY)
+        for value in values
+    ]
     if form.validate_on_submit():
         user = people.authenticate(form.email.data, form.password.data)
         if user is not None and user.email_confirmed_at is None:
@@ -101,12 +110,40 @@ def sign_in():
             return render_template("accounts/confirm_first.html", email=user.email)
         if user is not None:
             login_user(user)
+            g.signed_in = True
+            session.permanent = True
             people.record_sign_in(user)
             db.session.commit()
+            if replay:
+                return render_template(
+                    "accounts/replay.html",
+                    fields=replay,
+                    target=_safe_next(request.args.get("next")),
+                )
             return redirect(_safe_next(request.args.get("next")))
         db.session.commit()  # keeps a rehashed password, if any
         form.email.errors.append(SIGN_IN_FAILED)
-    return render_template("accounts/sign_in.html", form=form)
+    return render_template("accounts/sign_in.html", form=form, replay=replay)
+
+
+def sign_in_to_save():
+    """The sign-in page for a form posted without a session (it expired, or the person signed
+    out in another tab): it carries what was typed, to be saved once they are signed in.
+    Files cannot travel this way: the page says so."""
+    fields = [
+        (name, value)
+        for name, values in request.form.lists()
+        if name != "csrf_token"
+        for value in values
+    ]
+    return render_template(
+        "accounts/sign_in.html",
+        form=SignInForm(formdata=None),
+        replay=fields,
+        expired=True,
+        had_files=bool(request.files),
+        next_path=request.path,
+    )
 
 
 @bp.get("/sign-out")

@@ -14,6 +14,7 @@ def test_seed_demo_loads_everything_and_can_run_again(runner, client):
     result = runner.invoke(args=["seed-demo"])
     assert result.exit_code == 0, result.output
     assert "Councils: 355 added" in result.output
+    assert "Application for Redcar and Cleveland: info_requested" in result.output
     assert "password: demo-password" in result.output
     assert db.session.scalar(sa.select(sa.func.count(Council.id))) == 355
     assert db.session.scalar(sa.select(Edition.code)) == "2026"
@@ -66,15 +67,15 @@ def test_create_user_for_staff_and_councils(runner):
     lead = runner.invoke(
         args=[
             "create-user",
-            "--email=lead@darlington.gov.uk",
+            "--email=lead@gateshead.gov.uk",
             "--name=D Lead",
             "--role=council-lead",
-            "--council=E06000005",
+            "--council=E08000037",
             "--password=long enough password",
         ]
     )
     assert lead.exit_code == 0, lead.output
-    assert people.find_user("lead@darlington.gov.uk").membership.council.name == "Darlington"
+    assert people.find_user("lead@gateshead.gov.uk").membership.council.name == "Gateshead"
 
     taken = runner.invoke(
         args=[

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from marks import applications
 from marks.extensions import db
-from marks.models import Answer, Application, AuditEvent, Award, Email, Membership, utcnow
+from marks.models import Application, AuditEvent, Award, Email, utcnow
 from marks.states import ApplicationState, AwardState, MembershipRole, MembershipState
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -535,3 +535,37 @@ def test_renewal_is_prefilled_from_the_last_application(signed_in, lead, make, e
     assert [link.url for link in answer.links] == [
         "https://www.testbury.gov.uk/social-media-policy"
     ]
+
+
+def test_an_expired_session_does_not_lose_the_post(signed_in, lead):
+    application = start(signed_in)
+    url = criterion_url(application, "MD1")
+    page = signed_in.get(url)
+    fields = {i["name"]: i.get("value", "") for i in page.soup.select("form input[type=hidden]")}
+    signed_in.http.delete_cookie("session")  # the session expires while the form is open
+
+    typed = answer_data(narrative="Two hours of careful writing")
+    page = signed_in.post(url, data={**fields, **typed})
+    assert page.status == 200
+    assert page.h1 == "Sign in"
+    assert "Sign in again and we will save them" in page.text
+    carried = {i["name"]: i["value"] for i in page.soup.select("input[name^=replay-]")}
+    assert carried["replay-narrative"] == "Two hours of careful writing"
+    assert "replay-csrf_token" not in carried
+    assert applications.answer_for(application, "MD1").narrative == ""
+
+    form = page.soup.find("form")
+    hidden = {i["name"]: i.get("value", "") for i in form.select("input[type=hidden]")}
+    page = signed_in.post(
+        form["action"], data={**hidden, "email": lead.email, "password": "correct horse battery"}
+    )
+    assert page.h1 == "Save your answers"
+    form = page.soup.find("form")
+    assert form["action"] == url
+    response = signed_in.post(
+        url, data={i["name"]: i.get("value", "") for i in form.select("input[type=hidden]")}
+    )
+    assert response.status_code == 302
+    answer = applications.answer_for(application, "MD1")
+    assert answer.narrative == "Two hours of careful writing"
+    assert answer.self_score == 3

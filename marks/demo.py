@@ -1,0 +1,131 @@
+"""The demo data that `flask seed-demo` loads: councils, the demo edition, the demo accounts,
+and applications in the states a newcomer should be able to look at. Safe to run again."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from marks import applications, councils, editions, people, workflow
+from marks.extensions import db
+from marks.models import Application, Council, User
+from marks.states import MembershipRole, UserRole
+
+PASSWORD = "demo-password"  # noqa: S105 (printed for everyone to use: it is a demo)
+
+LEAD, MEMBER = MembershipRole.LEAD, MembershipRole.MEMBER
+
+# email, full name, staff role, council GSS code, council role
+ACCOUNTS = [
+    ("admin@example.org", "Ada Admin", UserRole.ADMINISTRATOR, None, None),
+    ("assessor1@example.org", "Asha Assessor", UserRole.ASSESSOR, None, None),
+    ("assessor2@example.org", "Ben Assessor", UserRole.ASSESSOR, None, None),
+    ("lead@hartlepool.gov.uk", "Lena Lead", UserRole.USER, "E06000001", LEAD),
+    (
+        "officer@hartlepool.gov.uk",
+        "Omar Officer",
+        UserRole.USER,
+        "E06000001",
+        MEMBER,
+    ),
+    # Councils with applications under way (Hartlepool has none: it is the one to try).
+    ("lead@darlington.gov.uk", "Dee Darlington", UserRole.USER, "E06000005", LEAD),
+    ("lead@stockton.gov.uk", "Sam Stockton", UserRole.USER, "E06000004", LEAD),
+    ("lead@redcar-cleveland.gov.uk", "Ria Redcar", UserRole.USER, "E06000003", LEAD),
+]
+
+# GSS code -> the state its demo application is left in
+APPLICATIONS = {"E06000005": "draft", "E06000004": "submitted", "E06000003": "info_requested"}
+
+
+def council(gss_code: str) -> Council:
+    found = db.session.scalar(sa.select(Council).where(Council.gss_code == gss_code))
+    if found is None:
+        raise LookupError(f"No council has the GSS code {gss_code}")
+    return found
+
+
+def seed() -> list[str]:
+    """Load everything; return what was done, a line each. Commits."""
+    report = []
+    result = councils.import_file(councils.ENGLAND_AND_WALES)
+    report.append(
+        f"Councils: {len(result.added)} added, {len(result.updated)} updated, "
+        f"{result.unchanged} unchanged"
+    )
+    data = editions.read_file(editions.DEMO_EDITION)
+    if editions.find(str(data["edition"]["code"])) is None:
+        edition = editions.load(editions.DEMO_EDITION, publish=True)
+        report.append(
+            f"Edition {edition.code} loaded and published: {len(edition.criteria)} criteria"
+        )
+    else:
+        report.append("Edition already loaded")
+    for email, name, role, gss_code, council_role in ACCOUNTS:
+        if people.find_user(email) is not None:
+            continue
+        user = people.create_user(email, name, PASSWORD, role=role, confirmed=True)
+        if gss_code is not None and council_role is not None:
+            people.add_to_council(user, council(gss_code), council_role, actor=None)
+    db.session.flush()
+    for gss_code, state in APPLICATIONS.items():
+        if _seed_application(council(gss_code), state):
+            report.append(f"Application for {council(gss_code).name}: {state}")
+    db.session.commit()
+    report.append(f"Demo accounts (password: {PASSWORD}):")
+    for email, _, role, gss_code, council_role in ACCOUNTS:
+        where = f", {council_role} of {council(gss_code).name}" if gss_code else ""
+        report.append(f"  {email:30} {role}{where}")
+    return report
+
+
+def _seed_application(place: Council, state: str) -> bool:
+    """Give the council an application in `state`, unless it has one already."""
+    exists = db.session.scalar(sa.select(Application.id).where(Application.council_id == place.id))
+    if exists is not None:
+        return False
+    lead = db.session.scalar(
+        sa.select(User).where(User.email.in_([a[0] for a in ACCOUNTS if a[3] == place.gss_code]))
+    )
+    admin = people.find_user("admin@example.org")
+    application = applications.start(place, actor=lead)
+    answers = applications.ordered_answers(application)
+    # A draft is half done; the others are complete.
+    to_answer = answers[: len(answers) // 2] if state == "draft" else answers
+    slug = place.name.lower().replace(" ", "-")
+    applications.save_about(
+        application,
+        actor=lead,
+        contact_name=lead.full_name,
+        contact_email=lead.email,
+        contact_phone="01642 000000",
+        website=f"https://www.{slug}.gov.uk",
+        social_accounts=f"https://x.com/{slug}council\nhttps://www.facebook.com/{slug}council",
+    )
+    for i, answer in enumerate(to_answer):
+        criterion = answer.criterion
+        applications.save_answer(
+            answer,
+            version=answer.version,
+            actor=lead,
+            self_score=2 + i % 3,
+            narrative=(
+                f"{place.name} Council: {criterion.title.lower()}. "
+                f"We have done this since 2023, and we review it every year with staff and "
+                f"councillors. Our evidence shows how it works in practice."
+            ),
+            links=[f"https://www.{slug}.gov.uk/social-media/{criterion.code.lower()}"],
+        )
+    if state == "draft":
+        return True
+    applications.submit(application, actor=lead, declaration_name=lead.full_name)
+    if state == "info_requested":
+        workflow.transition(application, "start_review", actor=admin)
+        reopen = [answers[1].criterion, answers[5].criterion]
+        applications.request_information(
+            application,
+            reopen,
+            "Please send a screenshot of your firewall settings showing that social media "
+            "sites are open to staff, and your published response times.",
+            actor=admin,
+        )
+    return True
