@@ -4,10 +4,13 @@ gets a 404, so the pages do not reveal that they exist."""
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 
+from marks import memberships
+from marks.council.forms import ConfirmForm
 from marks.extensions import db
-from marks.models import Email
+from marks.models import Email, Membership
 from marks.permissions import ADMINISTRATOR, access
 from marks.states import EmailState
 
@@ -22,7 +25,12 @@ def index():
     counts = dict(
         db.session.execute(sa.select(Email.state, sa.func.count()).group_by(Email.state)).all()
     )
-    return render_template("admin/index.html", email_counts=counts, states=EmailState)
+    return render_template(
+        "admin/index.html",
+        email_counts=counts,
+        states=EmailState,
+        waiting=len(memberships.pending_requests()),
+    )
 
 
 @bp.get("/outbox")
@@ -41,3 +49,34 @@ def outbox():
 @access(ADMINISTRATOR)
 def email(email_id: int):
     return render_template("admin/email.html", email=db.get_or_404(Email, email_id))
+
+
+@bp.get("/membership-requests")
+@access(ADMINISTRATOR)
+def membership_requests():
+    return render_template(
+        "admin/membership_requests.html",
+        requests=memberships.pending_requests(),
+        form=ConfirmForm(),
+    )
+
+
+@bp.post("/membership-requests/<int:membership_id>/<any(approve, reject):action>")
+@access(ADMINISTRATOR)
+def decide_membership(membership_id: int, action: str):
+    membership = db.get_or_404(Membership, membership_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        memberships.decide(membership, approve=action == "approve", actor=current_user)
+    except memberships.MembershipRefused as error:
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        outcome = "approved" if action == "approve" else "turned down"
+        flash(
+            f"{membership.user.full_name}'s request to join {membership.council.name} "
+            f"was {outcome}.",
+            "success",
+        )
+    return redirect(url_for("admin.membership_requests"))

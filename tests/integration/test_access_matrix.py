@@ -78,6 +78,8 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "admin.index": ("/admin/", ADMIN_ONLY),
     "admin.outbox": ("/admin/outbox", ADMIN_ONLY),
     "admin.email": ("/admin/outbox/{email_id}", ADMIN_ONLY),
+    "admin.membership_requests": ("/admin/membership-requests", ADMIN_ONLY),
+    "admin.decide_membership": ("/admin/membership-requests/{membership_id}/approve", POST_ONLY),
     # Last: it signs the person out.
     "accounts.sign_out": ("/sign-out", dict.fromkeys(ROLES, REDIRECT)),
 }

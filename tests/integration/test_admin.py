@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from marks import mail
+from marks.extensions import db
 
 
 def test_the_outbox_lists_every_email_and_shows_one(client, make):
@@ -38,3 +39,25 @@ def test_the_outbox_pages(client, make):
     assert client.get("/admin/outbox?page=0").status == 404
     assert client.get("/admin/outbox?page=99").status == 404
     assert client.get("/admin/outbox/12345").status == 404
+
+
+def test_administrators_answer_requests_to_join(client, make):
+    from marks.states import MembershipRole, MembershipState
+
+    admin = make.administrator()
+    lead = make.member(role=MembershipRole.LEAD)
+    asking = make.member(council=lead.membership.council)
+    asking.membership.state = MembershipState.REQUESTED
+    db.session.flush()
+    client.sign_in(admin.email)
+    assert "1 waiting." in client.get("/admin/").text
+    page = client.get("/admin/membership-requests")
+    assert asking.email in page.text
+    action = f"/admin/membership-requests/{asking.membership.id}/approve"
+    form = page.soup.find("form", action=action)
+    response = client.post(action, data={"csrf_token": form.find("input")["value"]})
+    assert response.status_code == 302
+    assert asking.membership.state == MembershipState.ACTIVE
+    page = client.get("/admin/membership-requests")
+    assert f"{asking.full_name}'s request to join" in page.text
+    assert "There are no requests waiting." in page.text
