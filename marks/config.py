@@ -66,6 +66,8 @@ DEFAULTS: dict[str, Any] = {
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session: no lost forms
     "MAX_CONTENT_LENGTH": 30 * 1024 * 1024,
+    "EVIDENCE_MAX_FILE_BYTES": 10 * 1024 * 1024,
+    "EVIDENCE_MAX_APPLICATION_BYTES": 50 * 1024 * 1024,
     "RATELIMIT_HEADERS_ENABLED": True,
     "RATELIMIT_KEY_PREFIX": "marks",
     "SIGN_IN_LIMIT": "10 per minute",

@@ -3,7 +3,17 @@ criterion, check your answers, submit, status, withdraw, and more information.""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -281,12 +291,15 @@ def _uploaded_file(form: AnswerForm, application: Application):
     upload = form.evidence_file.data
     if upload is None or not getattr(upload, "filename", ""):
         return None, None
-    content = upload.read(evidence.MAX_FILE_BYTES + 1)
+    max_file_bytes = current_app.config["EVIDENCE_MAX_FILE_BYTES"]
+    content = upload.read(max_file_bytes + 1)  # enough to know it is too big
     try:
         checked = evidence.check(
             upload.filename,
             content,
             already_stored_bytes=applications.evidence_bytes(application),
+            max_file_bytes=max_file_bytes,
+            max_application_bytes=current_app.config["EVIDENCE_MAX_APPLICATION_BYTES"],
         )
     except evidence.EvidenceRefused as error:
         return None, str(error)

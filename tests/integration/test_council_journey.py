@@ -183,7 +183,7 @@ def test_start_an_application_and_see_the_task_list(signed_in, lead, edition):
     assert page.h1 == "Your application"
     headings = [h.get_text(" ", strip=True) for h in page.soup.select("h2.govuk-heading-m")]
     assert headings[0] == "About your council"
-    assert headings[1].startswith("Myths debunked Not started: 0 of 4")
+    assert headings[1].startswith("Myths debunked 0 of 4 criteria completed")
     assert headings[-1] == "Check and submit"
     statuses = [s.get_text(strip=True) for s in page.soup.select(".govuk-task-list__status")]
     assert statuses.count("Not started") == 1 + len(edition.criteria)
@@ -569,3 +569,53 @@ def test_an_expired_session_does_not_lose_the_post(signed_in, lead):
     answer = applications.answer_for(application, "MD1")
     assert answer.narrative == "Two hours of careful writing"
     assert answer.self_score == 3
+
+
+def upload(client, application, code, content, filename="evidence.pdf"):
+    url = criterion_url(application, code)
+    page = client.get(url)
+    fields = {i["name"]: i.get("value", "") for i in page.soup.select("form input[type=hidden]")}
+    return client.post(
+        url,
+        data={**fields, "upload": "Upload file", "evidence_file": (io.BytesIO(content), filename)},
+        content_type="multipart/form-data",
+    )
+
+
+def test_evidence_size_limits_per_file_and_per_application(app, signed_in, lead):
+    application = start(signed_in)
+    padding = b"%" + b"x" * 1000 + b"\n"
+    pdf = PDF[:-6] + padding * 2 + b"%%EOF\n"  # about 2KB
+    limits = {"EVIDENCE_MAX_FILE_BYTES": 3 * 1024, "EVIDENCE_MAX_APPLICATION_BYTES": 5 * 1024}
+    old = {k: app.config[k] for k in limits}
+    app.config.update(limits)
+    try:
+        too_big = PDF[:-6] + padding * 4 + b"%%EOF\n"  # about 4KB
+        page = upload(signed_in, application, "MD1", too_big)
+        assert page.error_summary() == ["The selected file must be smaller than 3KB"]
+        assert upload(signed_in, application, "MD1", pdf).status_code == 302
+        assert upload(signed_in, application, "MD2", pdf).status_code == 302
+        page = upload(signed_in, application, "MD3", pdf)
+        assert page.error_summary()[0].startswith(
+            "Adding this file would take your application's evidence over 5KB"
+        )
+    finally:
+        app.config.update(old)
+    assert applications.evidence_bytes(application) == 2 * len(pdf)
+
+
+def test_removing_an_evidence_file_keeps_the_rest_of_the_answer(signed_in, lead):
+    application = start(signed_in)
+    upload(signed_in, application, "MD1", PDF, "policy.pdf")
+    answer = applications.answer_for(application, "MD1")
+    [stored] = answer.files
+    page = signed_in.get(criterion_url(application, "MD1"))
+    fields = {i["name"]: i.get("value", "") for i in page.soup.select("form input[type=hidden]")}
+    response = signed_in.post(
+        criterion_url(application, "MD1"),
+        data={**fields, "narrative": "Typed before removing", "remove_file": str(stored.id)},
+    )
+    assert response.status_code == 302
+    assert answer.files == []
+    assert answer.narrative == "Typed before removing"
+    assert "The file has been removed" in signed_in.get(criterion_url(application, "MD1")).text
