@@ -142,11 +142,13 @@ def _init_templates(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from marks.accounts.routes import bp as accounts
-    from marks.admin.routes import bp as admin
+    from marks.admin import bp as admin
+    from marks.assess.routes import bp as assess
     from marks.council.routes import bp as council
     from marks.public.routes import bp as public
 
     app.register_blueprint(public)
     app.register_blueprint(accounts)
     app.register_blueprint(council)
+    app.register_blueprint(assess)
     app.register_blueprint(admin)

@@ -13,7 +13,7 @@ from enum import StrEnum
 
 import sqlalchemy as sa
 
-from marks import audit, editions, evidence, workflow
+from marks import assessment, audit, editions, evidence, workflow
 from marks.extensions import db
 from marks.models import (
     Answer,
@@ -393,6 +393,7 @@ def resubmit(application: Application, *, actor: User) -> None:
     request = latest_request(application)
     if request is not None:
         request.responded_at = utcnow()
+    assessment.reopen_for_revision(application)
     _transition(application, "resubmit", actor=actor)
 
 

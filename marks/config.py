@@ -35,6 +35,7 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "MAIL_USE_TLS": _bool("MAIL_USE_TLS", False),
         "MAIL_USERNAME": os.environ.get("MAIL_USERNAME"),
         "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD"),
+        "MARKS_CONTACT_EMAIL": os.environ.get("MARKS_CONTACT_EMAIL", "mark@example.org"),
         "MAIL_SENDER": os.environ.get(
             "MAIL_SENDER", "Social Media Friendly Mark <noreply@example.org>"
         ),

@@ -10,6 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from jinja2 import TemplateNotFound
 
 from marks.extensions import db
 from marks.models import Email, utcnow
@@ -23,11 +24,12 @@ def queue(to: str, template: str, *, dedupe_key: str | None = None, **context: A
 
     Flushed in the caller's transaction: if that rolls back, the email was never queued.
     """
-    subject, body = render(template, **context)
+    subject, body, html = render(template, **context)
     email = Email(
         to_address=to,
         subject=subject,
         body_text=body,
+        body_html=html,
         template=template,
         dedupe_key=dedupe_key,
     )
@@ -44,13 +46,21 @@ def link(endpoint: str, **values: Any) -> str:
     return current_app.config["MARKS_BASE_URL"] + path
 
 
-def render(template: str, **context: Any) -> tuple[str, str]:
+def render(template: str, **context: Any) -> tuple[str, str, str | None]:
+    """(subject, plain text, HTML or None) from templates/emails/<template>.txt and, if it
+    exists, <template>.html (which Jinja escapes: nothing typed reaches it raw)."""
     context.setdefault("base_url", current_app.config["MARKS_BASE_URL"])
-    tmpl = current_app.jinja_env.get_template(f"emails/{template}.txt")
-    ctx = tmpl.new_context(context)
-    subject = "".join(tmpl.blocks["subject"](ctx)).strip()
-    body = "".join(tmpl.blocks["body"](ctx)).strip() + "\n"
-    return " ".join(subject.split()), body
+    context.setdefault("contact_email", current_app.config["MARKS_CONTACT_EMAIL"])
+    env = current_app.jinja_env
+    text = env.get_template(f"emails/{template}.txt")
+    ctx = text.new_context(context)
+    subject = " ".join("".join(text.blocks["subject"](ctx)).split())
+    body = "".join(text.blocks["body"](ctx)).strip() + "\n"
+    try:
+        html = env.get_template(f"emails/{template}.html").render(context, subject=subject)
+    except TemplateNotFound:
+        html = None
+    return subject, body, html
 
 
 def send_queued(limit: int = 100) -> tuple[int, int]:
@@ -107,6 +117,8 @@ def deliver(email: Email) -> None:
     message["Subject"] = email.subject
     message["Message-ID"] = f"<marks-{email.id}@{config['MARKS_BASE_URL'].split('//')[-1]}>"
     message.set_content(email.body_text)
+    if email.body_html:
+        message.add_alternative(email.body_html, subtype="html")
     with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=30) as smtp:
         if config["MAIL_USE_TLS"]:
             smtp.starttls()

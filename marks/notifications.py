@@ -7,8 +7,24 @@ import sqlalchemy as sa
 
 from marks import mail
 from marks.extensions import db
-from marks.models import Application, Assignment, Membership, User
-from marks.states import AssignmentState, MembershipRole, MembershipState, UserRole
+from marks.models import (
+    Application,
+    Assessment,
+    Assignment,
+    Award,
+    Criterion,
+    Decision,
+    Membership,
+    Score,
+    User,
+)
+from marks.states import (
+    AssessmentState,
+    AssignmentState,
+    MembershipRole,
+    MembershipState,
+    UserRole,
+)
 
 
 def administrators() -> list[User]:
@@ -74,3 +90,38 @@ def after_transition(
     elif name == "resubmit":
         for person in assessors(application) + administrators():
             mail.queue(person.email, "application_resubmitted", recipient=person, **context)
+    elif name in ("approve", "reject"):
+        context.update(decision_context(application))
+        template = "application_approved" if name == "approve" else "application_rejected"
+        for person in council_members(application):
+            mail.queue(person.email, template, recipient=person, **context)
+
+
+def feedback(application: Application) -> list[tuple[Criterion, list[str]]]:
+    """The feedback the council will see, criterion by criterion, from the submitted
+    assessments (never the private notes)."""
+    rows = db.session.execute(
+        sa.select(Score.criterion_id, Score.feedback)
+        .join(Assessment, Assessment.id == Score.assessment_id)
+        .join(Assignment, Assignment.id == Assessment.assignment_id)
+        .where(
+            Assignment.application_id == application.id,
+            Assignment.state == AssignmentState.ACTIVE,
+            Assessment.state == AssessmentState.SUBMITTED,
+        )
+        .order_by(Assignment.id)
+    ).all()
+    by_criterion: dict[int, list[str]] = {}
+    for criterion_id, text in rows:
+        if text:
+            by_criterion.setdefault(criterion_id, []).append(text)
+    return [(c, by_criterion.get(c.id, [])) for c in application.edition.criteria]
+
+
+def decision_context(application: Application) -> dict:
+    """What a decision email says: the decision, the award, and the feedback."""
+    decision = db.session.scalar(
+        sa.select(Decision).where(Decision.application_id == application.id)
+    )
+    award = db.session.scalar(sa.select(Award).where(Award.application_id == application.id))
+    return {"decision": decision, "award": award, "feedback": feedback(application)}

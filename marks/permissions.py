@@ -37,9 +37,14 @@ def _administrator(user: Any) -> bool:
     return _signed_in(user) and user.is_administrator
 
 
+def _assessor(user: Any) -> bool:
+    return _signed_in(user) and user.is_assessor
+
+
 PUBLIC = Rule("public", lambda user: True)
 SIGNED_IN = Rule("signed in", _signed_in)
 ADMINISTRATOR = Rule("administrator", _administrator, hidden=True)
+ASSESSOR = Rule("assessor", _assessor, hidden=True)
 
 # Endpoints that Flask itself adds, with no view of ours to decorate.
 BUILT_IN = {"static": PUBLIC}
@@ -127,6 +132,21 @@ def load_application(application_id: int) -> Any:
     if application is None or not is_member_of(current_user, application.council_id):
         abort(404)
     return application
+
+
+def load_assignment(assignment_id: int) -> Any:
+    """The assignment in the URL, if it is the signed-in assessor's own and still active."""
+    from marks.models import Assignment
+    from marks.states import AssignmentState
+
+    assignment = db.session.get(Assignment, assignment_id)
+    if (
+        assignment is None
+        or assignment.assessor_id != current_user.id
+        or assignment.state != AssignmentState.ACTIVE
+    ):
+        abort(404)
+    return assignment
 
 
 def register(app: Flask) -> None:

@@ -90,7 +90,14 @@ def state_tag_class(state: str) -> str:
 
 def register(app: Flask) -> None:
     app.add_template_filter(govuk_hint)
+    app.add_template_filter(conditional_item)
     app.add_template_global(state_tag_class)
     app.add_template_filter(govuk_date)
     app.add_template_filter(govuk_datetime)
     app.add_template_global(navigation)
+
+
+def conditional_item(value: str, conditionals: dict) -> dict:
+    """A radio item that reveals the HTML given for its value (GOV.UK conditional reveal)."""
+    html = conditionals.get(value)
+    return {"conditional": {"html": html}} if html else {}

@@ -7,11 +7,9 @@ from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput,
 from wtforms import EmailField, PasswordField, StringField, SubmitField
 from wtforms.validators import Email, EqualTo, InputRequired, Length
 
+from marks.forms import strip
+
 PASSWORD_MIN = 10
-
-
-def _strip(value: str | None) -> str | None:
-    return value.strip() if isinstance(value, str) else value
 
 
 _email = [
@@ -54,7 +52,7 @@ def _confirm_password() -> PasswordField:
 class SignUpForm(FlaskForm):
     full_name = StringField(
         "Full name",
-        filters=[_strip],
+        filters=[strip],
         validators=[
             InputRequired(message="Enter your full name"),
             Length(max=200, message="Full name must be 200 characters or fewer"),
@@ -64,7 +62,7 @@ class SignUpForm(FlaskForm):
     email = EmailField(
         "Email address",
         validators=_email,
-        filters=[_strip],
+        filters=[strip],
         description="Use your work email address. We will send you a link to confirm it.",
         widget=GovTextInput(),
     )
@@ -74,7 +72,7 @@ class SignUpForm(FlaskForm):
 
 
 class SignInForm(FlaskForm):
-    email = EmailField("Email address", validators=_email, filters=[_strip], widget=GovTextInput())
+    email = EmailField("Email address", validators=_email, filters=[strip], widget=GovTextInput())
     password = PasswordField(
         "Password",
         validators=[InputRequired(message="Enter your password")],
@@ -84,7 +82,7 @@ class SignInForm(FlaskForm):
 
 
 class ForgottenPasswordForm(FlaskForm):
-    email = EmailField("Email address", validators=_email, filters=[_strip], widget=GovTextInput())
+    email = EmailField("Email address", validators=_email, filters=[strip], widget=GovTextInput())
     submit = SubmitField("Send reset link", widget=GovSubmitInput())
 
 

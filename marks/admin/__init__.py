@@ -1,0 +1,8 @@
+"""The scheme administrators' pages. Everything here is for administrators only: anyone else
+gets a 404, so the pages do not reveal that they exist."""
+
+from flask import Blueprint
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+from marks.admin import applications, routes  # noqa: E402, F401  (they add their routes to bp)

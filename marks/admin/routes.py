@@ -1,20 +1,18 @@
-"""The scheme administrators' pages. Everything here is for administrators only: anyone else
-gets a 404, so the pages do not reveal that they exist."""
+"""Administrators: the home page, the outbox, and requests to join a council."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from marks import memberships
+from marks.admin import bp
 from marks.council.forms import ConfirmForm
 from marks.extensions import db
 from marks.models import Email, Membership
 from marks.permissions import ADMINISTRATOR, access
 from marks.states import EmailState
-
-bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 PAGE_SIZE = 50
 

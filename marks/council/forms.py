@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from govuk_frontend_wtf.wtforms_widgets import (
@@ -35,19 +33,7 @@ from wtforms.validators import (
 )
 
 from marks.applications import MAX_LINKS
-
-
-def strip(value: str | None) -> str | None:
-    return value.strip() if isinstance(value, str) else value
-
-
-def is_web_address(text: str) -> bool:
-    parts = urlsplit(text)
-    return parts.scheme in ("http", "https") and "." in parts.netloc and " " not in text
-
-
-def lines(text: str | None) -> list[str]:
-    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+from marks.forms import is_web_address, lines, strip
 
 
 class JoinForm(FlaskForm):

@@ -27,9 +27,9 @@ from marks.council.forms import (
     JoinForm,
     SubmitApplicationForm,
     WithdrawForm,
-    lines,
 )
 from marks.extensions import db
+from marks.forms import choices, lines
 from marks.memberships import MembershipRefused
 from marks.models import Application, Council, EvidenceFile, Membership
 from marks.permissions import SIGNED_IN, access, council_of, load_application, may_see_evidence
@@ -81,7 +81,7 @@ def join():
     query = (request.values.get("q") or "").strip()[:100]
     results = memberships.search(query) if query else []
     form = JoinForm()
-    form.council.choices = [(c.id, c.name) for c in results]
+    form.council.choices = choices((c.id, c.name) for c in results)
     if form.validate_on_submit():
         council = db.get_or_404(Council, form.council.data)
         try:
@@ -279,9 +279,9 @@ def criterion(application_id: int, code: str):
 
 def _describe_answer_form(form: AnswerForm, answer) -> None:
     edition = answer.application.edition
-    form.self_score.choices = [
+    form.self_score.choices = choices(
         (score, f"{score} – {label}") for score, label in enumerate(edition.scale_labels)
-    ]
+    )
     form.narrative.word_limit = applications.word_limit(answer.criterion)
     if request.method == "POST" and form.self_score.raw_data == []:
         form.self_score.data = None

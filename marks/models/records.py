@@ -50,6 +50,7 @@ class Email(db.Model):
     to_address: Mapped[str] = mapped_column(sa.String(320))
     subject: Mapped[str] = mapped_column(sa.String(300))
     body_text: Mapped[str] = mapped_column(sa.Text)
+    body_html: Mapped[str | None] = mapped_column(sa.Text)
     template: Mapped[str] = mapped_column(sa.String(80))
     state: Mapped[EmailState] = state_column(EmailState, default=EmailState.QUEUED, index=True)
     # Makes a message that must go at most once (a reminder, say) unstorable twice.

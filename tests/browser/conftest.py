@@ -153,10 +153,11 @@ def _browser_database(tmp_path_factory: pytest.TempPathFactory) -> _Database:
 
 
 def _seed(app: Flask) -> None:
-    # The app's own demo data: councils of England and Wales, the demo edition, demo accounts.
-    result = app.test_cli_runner().invoke(args=["seed-demo"])
-    assert result.exit_code == 0, result.output + repr(result.exception)
     with app.app_context():
+        # The app's own demo data: councils of England and Wales, the demo edition and the
+        # demo accounts.
+        result = app.test_cli_runner().invoke(args=["seed-demo"])
+        assert result.exit_code == 0, result.output + repr(result.exception)
         people.create_user(
             ADMIN_EMAIL, ADMIN_NAME, DEMO_PASSWORD, role=UserRole.ADMINISTRATOR, confirmed=True
         )

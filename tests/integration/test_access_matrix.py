@@ -1,20 +1,28 @@
 """Every route, every kind of person: who may see what. A route missing from the matrix fails.
 
-The people: anonymous; the lead of the council whose application is in the URL; a member of
-another council; an assessor (not assigned: assignment arrives with assessment); an
-administrator. Ids in URLs are real objects of the first council.
+The people: anonymous; the lead of the council whose draft application is in the URL; a member
+of another council; an assessor not assigned to anything; an assessor assigned to a second
+council's submitted application; an administrator. Ids in URLs are real objects.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from marks import applications, mail
+from marks import applications, assessment, mail
 from marks.evidence import CheckedFile
 from marks.permissions import rule_for
 from marks.states import MembershipRole
+from tests.unit.test_assessment import complete_application
 
-ROLES = ("anonymous", "council_member", "other_council", "assessor", "administrator")
+ROLES = (
+    "anonymous",
+    "council_member",
+    "other_council",
+    "assessor",
+    "assigned_assessor",
+    "administrator",
+)
 
 OK, REDIRECT, BAD, HIDDEN, NOT_ALLOWED = 200, 302, 400, 404, 405
 SIGN_IN_FIRST = {"anonymous": REDIRECT}
@@ -22,6 +30,7 @@ COUNCIL_ONLY = {
     "anonymous": REDIRECT,
     "other_council": HIDDEN,
     "assessor": HIDDEN,
+    "assigned_assessor": HIDDEN,
     "administrator": HIDDEN,
 }
 ADMIN_ONLY = {
@@ -29,8 +38,16 @@ ADMIN_ONLY = {
     "council_member": HIDDEN,
     "other_council": HIDDEN,
     "assessor": HIDDEN,
+    "assigned_assessor": HIDDEN,
 }
-NO_COUNCIL_YET = {"anonymous": REDIRECT, "assessor": REDIRECT, "administrator": REDIRECT}
+ASSESSORS_ONLY = {**ADMIN_ONLY, "assessor": OK, "assigned_assessor": OK, "administrator": HIDDEN}
+ASSIGNED_ONLY = {**ASSESSORS_ONLY, "assessor": HIDDEN}
+NO_COUNCIL_YET = {
+    "anonymous": REDIRECT,
+    "assessor": REDIRECT,
+    "assigned_assessor": REDIRECT,
+    "administrator": REDIRECT,
+}
 POST_ONLY = dict.fromkeys(ROLES, NOT_ALLOWED)
 
 # endpoint -> (url, expected status per role; roles not named expect 200)
@@ -75,7 +92,16 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
         "/apply/applications/{application_id}/files/{file_id}",
         {**COUNCIL_ONLY, "administrator": OK},
     ),
+    "assess.dashboard": ("/assess/", ASSESSORS_ONLY),
+    "assess.score": ("/assess/{assignment_id}", ASSIGNED_ONLY),
+    "assess.conflict": ("/assess/{assignment_id}/conflict", ASSIGNED_ONLY),
     "admin.index": ("/admin/", ADMIN_ONLY),
+    "admin.applications": ("/admin/applications", ADMIN_ONLY),
+    "admin.auto_assign": ("/admin/applications/auto-assign", POST_ONLY),
+    "admin.application": ("/admin/applications/{submitted_id}", ADMIN_ONLY),
+    "admin.assign": ("/admin/applications/{submitted_id}/assign", POST_ONLY),
+    "admin.decide": ("/admin/applications/{submitted_id}/decision", ADMIN_ONLY),
+    "admin.edition_scores_csv": ("/admin/editions/{edition_id}/scores.csv", ADMIN_ONLY),
     "admin.outbox": ("/admin/outbox", ADMIN_ONLY),
     "admin.email": ("/admin/outbox/{email_id}", ADMIN_ONLY),
     "admin.membership_requests": ("/admin/membership-requests", ADMIN_ONLY),
@@ -96,8 +122,9 @@ def test_every_route_is_in_the_matrix_and_has_a_rule(app):
 
 @pytest.fixture
 def world(make):
-    """A council with a lead, an application with a file; other people around it."""
-    make.demo_edition()
+    """A council with a lead and a draft application with a file; another council's submitted
+    application with an assessor assigned; other people around them."""
+    edition = make.demo_edition()
     lead = make.member(role=MembershipRole.LEAD)
     application = applications.start(lead.membership.council, actor=lead)
     answer = applications.answer_for(application, "MD1")
@@ -110,14 +137,22 @@ def world(make):
         links=[],
         new_file=CheckedFile("policy.pdf", "application/pdf", 9, "0" * 64, b"%PDF-1.4 "),
     )
+    admin = make.administrator()
+    submitted = complete_application(make)
+    assigned = make.assessor()
+    assignment = assessment.assign(submitted, assigned, actor=admin)
     people = {
         "council_member": lead,
         "other_council": make.member(),
         "assessor": make.assessor(),
-        "administrator": make.administrator(),
+        "assigned_assessor": assigned,
+        "administrator": admin,
     }
     ids = {
         "application_id": application.id,
+        "submitted_id": submitted.id,
+        "assignment_id": assignment.id,
+        "edition_id": edition.id,
         "file_id": answer.files[0].id,
         "membership_id": lead.membership.id,
         "email_id": mail.queue(lead.email, "password_changed", user=lead).id,

@@ -294,7 +294,7 @@ def test_two_members_editing_the_same_answer_get_a_conflict(client, app, make, l
         data={
             "csrf_token": token(theirs),
             "version": version,
-            **answer_data(narrative="Their words"),
+            **answer_data(narrative="Their words <script>alert(1)</script>"),
         },
     )
     assert saved.status_code == 302
@@ -304,9 +304,10 @@ def test_two_members_editing_the_same_answer_get_a_conflict(client, app, make, l
     )
     assert page.status == 409
     assert page.h1 == "Someone else has changed this answer"
-    assert "Their words" in page.text and "My words" in page.text
+    assert "Their words <script>alert(1)</script>" in page.text and "My words" in page.text
+    assert "<script>alert(1)" not in page.response.get_data(as_text=True)
     answer = applications.answer_for(application, "MD1")
-    assert answer.narrative == "Their words"
+    assert answer.narrative == "Their words <script>alert(1)</script>"
 
     # Keeping mine resends my words against the version now saved.
     form = page.soup.find("form", action=url)

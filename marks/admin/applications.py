@@ -1,0 +1,227 @@
+"""Administrators: applications, assigning assessors, moderation, decisions, score exports."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import sqlalchemy as sa
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from marks import assessment, awards, decisions, mail, notifications
+from marks.admin import bp
+from marks.admin.forms import AssignForm, DecisionForm
+from marks.assessment import AssessmentRefused
+from marks.council.forms import ConfirmForm
+from marks.decisions import DecisionRefused
+from marks.exports import edition_scores
+from marks.extensions import db
+from marks.forms import choices
+from marks.models import Application, Edition, Level, User, utcnow
+from marks.permissions import ADMINISTRATOR, access
+from marks.states import ApplicationState
+
+LIST_STATES = [s for s in ApplicationState if s != ApplicationState.DRAFT]
+
+
+@bp.get("/applications")
+@access(ADMINISTRATOR)
+def applications():
+    state = request.args.get("state", ApplicationState.SUBMITTED.value)
+    if state not in {s.value for s in LIST_STATES}:
+        abort(404)
+    counts = dict(
+        db.session.execute(
+            sa.select(Application.state, sa.func.count()).group_by(Application.state)
+        ).all()
+    )
+    found = db.session.scalars(
+        sa.select(Application)
+        .where(Application.state == state)
+        .order_by(Application.submitted_at, Application.id)
+    ).all()
+    return render_template(
+        "admin/applications.html",
+        state=ApplicationState(state),
+        states=LIST_STATES,
+        counts=counts,
+        applications=found,
+        needing=len(assessment.needing_assessors()),
+        form=ConfirmForm(),
+    )
+
+
+@bp.post("/applications/auto-assign")
+@access(ADMINISTRATOR)
+def auto_assign():
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    made = assessment.auto_assign(assessment.needing_assessors(), actor=current_user)
+    db.session.commit()
+    flash(
+        f"{len(made)} assessors assigned." if made else "No application needed assessors.",
+        "success",
+    )
+    return redirect(url_for("admin.applications"))
+
+
+def _application(application_id: int) -> Application:
+    application = db.get_or_404(Application, application_id)
+    if application.state == ApplicationState.DRAFT:
+        abort(404)  # a draft is the council's own business
+    return application
+
+
+@bp.get("/applications/<int:application_id>")
+@access(ADMINISTRATOR)
+def application(application_id: int):
+    found = _application(application_id)
+    return _detail(found, AssignForm())
+
+
+def _detail(found: Application, form: AssignForm, status: int = 200):
+    active = assessment.active_assignments(found)
+    taken = {a.assessor_id for a in active}
+    workload = assessment.open_workload()
+    form.assessor.choices = choices(
+        (a.id, f"{a.full_name} ({workload.get(a.id, 0)} open)")
+        for a in assessment.assessors()
+        if a.id not in taken and assessment.why_not(found, a) is None
+    )
+    return render_template(
+        "admin/application.html",
+        application=found,
+        assignments=active,
+        form=form,
+        confirm=ConfirmForm(),
+        moderation=decisions.moderation(found)
+        if found.state
+        in (
+            ApplicationState.READY_FOR_DECISION,
+            ApplicationState.APPROVED,
+            ApplicationState.REJECTED,
+        )
+        else None,
+        decision=decisions.decision_for(found),
+    ), status
+
+
+@bp.post("/applications/<int:application_id>/assign")
+@access(ADMINISTRATOR)
+def assign(application_id: int):
+    found = _application(application_id)
+    form = AssignForm()
+    form.assessor.choices = choices((a.id, a.full_name) for a in assessment.assessors())
+    if form.validate_on_submit():
+        assessor = db.get_or_404(User, form.assessor.data)
+        try:
+            assessment.assign(found, assessor, actor=current_user)
+        except AssessmentRefused as error:
+            form.assessor.errors.append(str(error))
+            return _detail(found, form, 400)
+        db.session.commit()
+        flash(f"{assessor.full_name} has been assigned and emailed.", "success")
+        return redirect(url_for("admin.application", application_id=found.id))
+    return _detail(found, form, 400)
+
+
+@bp.route("/applications/<int:application_id>/decision", methods=["GET", "POST"])
+@access(ADMINISTRATOR)
+def decide(application_id: int):
+    found = _application(application_id)
+    if found.state not in (ApplicationState.READY_FOR_DECISION, ApplicationState.UNDER_REVIEW):
+        return redirect(url_for("admin.application", application_id=found.id))
+    moderation = (
+        decisions.moderation(found) if found.state == ApplicationState.READY_FOR_DECISION else None
+    )
+    form = DecisionForm()
+    if moderation is None:  # under review: only more information can be asked for
+        form.outcome.choices = choices(
+            [("request_information", "Ask the council for more information")]
+        )
+    form.level.choices = choices((lv.id, lv.name) for lv in found.edition.levels)
+    form.criteria.choices = choices((c.id, f"{c.code}: {c.title}") for c in found.edition.criteria)
+    if request.method == "GET" and moderation is not None and moderation.computed_level:
+        form.level.data = moderation.computed_level.id
+    if form.validate_on_submit() and not form.problems():
+        if form.confirm.data:
+            try:
+                _record_decision(found, form)
+            except DecisionRefused as error:
+                db.session.rollback()
+                form.outcome.errors.append(str(error))
+            else:
+                db.session.commit()
+                flash("The decision has been recorded and the council emailed.", "success")
+                return redirect(url_for("admin.application", application_id=found.id))
+        else:
+            return render_template(
+                "admin/decision_preview.html",
+                application=found,
+                form=form,
+                previews=_previews(found, form),
+            )
+    return render_template(
+        "admin/decision.html", application=found, form=form, moderation=moderation
+    )
+
+
+def _record_decision(found: Application, form: DecisionForm) -> None:
+    override = (form.override_reason.data or "").strip() or None
+    if form.outcome.data == "approve":
+        level = db.get_or_404(Level, form.level.data)
+        decisions.approve(found, actor=current_user, level=level, override_reason=override)
+    elif form.outcome.data == "reject":
+        decisions.reject(
+            found, actor=current_user, reasons=form.reasons.data, override_reason=override
+        )
+    else:
+        chosen = [c for c in found.edition.criteria if c.id in set(form.criteria.data)]
+        decisions.request_information(found, chosen, form.message.data, actor=current_user)
+
+
+def _previews(found: Application, form: DecisionForm) -> list[tuple[str, str, str]]:
+    """The email each council member would receive: (to, subject, text). Nothing is saved."""
+    context = {
+        "application": found,
+        "council": found.council,
+        "edition": found.edition,
+        "actor": current_user,
+        "status_url": mail.link("council.status", application_id=found.id),
+        "feedback": notifications.feedback(found),
+    }
+    if form.outcome.data == "approve":
+        level = db.get_or_404(Level, form.level.data)
+        today = utcnow().date()
+        context["award"] = SimpleNamespace(
+            level=level,
+            certificate_number=f"{awards.PREFIX}-{found.edition.year}-….. (given on approval)",
+            awarded_on=today,
+            expires_on=awards.add_months(today, found.edition.validity_months),
+        )
+        template = "application_approved"
+    elif form.outcome.data == "reject":
+        context["decision"] = SimpleNamespace(reasons=form.reasons.data.strip())
+        template = "application_rejected"
+    else:
+        context["reason"] = form.message.data.strip()
+        template = "information_requested"
+    previews = []
+    for person in notifications.council_members(found):
+        subject, body, _html = mail.render(template, recipient=person, **context)
+        previews.append((person.email, subject, body))
+    return previews
+
+
+@bp.get("/editions/<int:edition_id>/scores.csv")
+@access(ADMINISTRATOR)
+def edition_scores_csv(edition_id: int):
+    edition = db.get_or_404(Edition, edition_id)
+    return Response(
+        edition_scores(edition.id),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="scores-{edition.code}.csv"',
+            "X-Content-Type-Options": "nosniff",
+        },
+    )

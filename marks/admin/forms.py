@@ -1,0 +1,80 @@
+"""The administrators' forms."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxesInput,
+    GovRadioInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextArea,
+)
+from wtforms import RadioField, SelectField, SelectMultipleField, SubmitField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional
+
+from marks.forms import choices
+
+
+class AssignForm(FlaskForm):
+    assessor = SelectField(
+        "Assessor",
+        coerce=int,
+        validators=[InputRequired(message="Choose an assessor")],
+        widget=GovSelect(),
+    )
+    submit = SubmitField("Assign", widget=GovSubmitInput())
+
+
+class DecisionForm(FlaskForm):
+    outcome = RadioField(
+        "Your decision",
+        choices=choices(
+            [
+                ("approve", "Approve"),
+                ("reject", "Do not approve"),
+                ("request_information", "Ask the council for more information"),
+            ]
+        ),
+        validators=[InputRequired(message="Choose your decision")],
+        widget=GovRadioInput(),
+    )
+    level = RadioField("Level", coerce=int, validators=[Optional()], widget=GovRadioInput())
+    override_reason = TextAreaField(
+        "Why are you deciding differently from the scores? (for the record)",
+        validators=[Length(max=5000, message="The reason must be 5,000 characters or fewer")],
+        widget=GovTextArea(),
+    )
+    reasons = TextAreaField(
+        "Reasons the council will read",
+        validators=[Length(max=10000, message="The reasons must be 10,000 characters or fewer")],
+        widget=GovTextArea(),
+    )
+    criteria = SelectMultipleField(
+        "Criteria to reopen", coerce=int, validators=[Optional()], widget=GovCheckboxesInput()
+    )
+    message = TextAreaField(
+        "What the council needs to send",
+        validators=[Length(max=10000, message="The message must be 10,000 characters or fewer")],
+        widget=GovTextArea(),
+    )
+    preview = SubmitField("Preview the email to the council", widget=GovSubmitInput())
+    confirm = SubmitField("Confirm the decision and send the email", widget=GovSubmitInput())
+
+    def problems(self) -> bool:
+        """Add the errors that depend on the decision chosen; True if there are any."""
+        found = False
+        if self.outcome.data == "approve" and not self.level.data:
+            self.level.errors.append("Choose the level to award")
+            found = True
+        if self.outcome.data == "reject" and not (self.reasons.data or "").strip():
+            self.reasons.errors.append("Give the reasons the council will read")
+            found = True
+        if self.outcome.data == "request_information":
+            if not self.criteria.data:
+                self.criteria.errors.append("Choose at least one criterion to reopen")
+                found = True
+            if not (self.message.data or "").strip():
+                self.message.errors.append("Say what the council needs to send")
+                found = True
+        return found

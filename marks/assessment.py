@@ -1,0 +1,358 @@
+"""Assessment: assigning assessors (by hand or balanced automatically), conflicts of interest,
+scoring against the rubric, and submitting. Nobody assesses their own council: the rule is
+here, in the domain, not only hidden in the screens. This module flushes, never commits."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from marks import audit, mail, notifications, workflow
+from marks.extensions import db
+from marks.models import Application, Assessment, Assignment, Score, User, utcnow
+from marks.states import (
+    ApplicationState,
+    AssessmentState,
+    AssignmentState,
+    MembershipState,
+    Recommendation,
+    UserRole,
+)
+
+ASSESSABLE = (ApplicationState.SUBMITTED, ApplicationState.UNDER_REVIEW)
+DEFAULT_DAYS_TO_ASSESS = 21
+
+
+class AssessmentRefused(Exception):
+    """Something that cannot be done in assessment now, with a message for people."""
+
+
+class AssessmentConflict(Exception):
+    """The assessment was saved elsewhere (another tab) since this form was opened."""
+
+
+def home_council_id(user: User) -> int | None:
+    m = user.membership
+    return m.council_id if m is not None and m.state == MembershipState.ACTIVE else None
+
+
+def assessors() -> list[User]:
+    """Everyone who may be assigned: active assessors."""
+    return list(
+        db.session.scalars(
+            sa.select(User)
+            .where(User.role == UserRole.ASSESSOR, User.deactivated_at.is_(None))
+            .order_by(User.full_name)
+        )
+    )
+
+
+def active_assignments(application: Application) -> list[Assignment]:
+    return list(
+        db.session.scalars(
+            sa.select(Assignment)
+            .where(
+                Assignment.application_id == application.id,
+                Assignment.state == AssignmentState.ACTIVE,
+            )
+            .order_by(Assignment.id)
+        )
+    )
+
+
+def open_workload() -> dict[int, int]:
+    """Assessor id -> assignments they have not submitted yet."""
+    rows = db.session.execute(
+        sa.select(Assignment.assessor_id, sa.func.count())
+        .join(Assessment, Assessment.assignment_id == Assignment.id)
+        .where(
+            Assignment.state == AssignmentState.ACTIVE,
+            Assessment.state == AssessmentState.IN_PROGRESS,
+        )
+        .group_by(Assignment.assessor_id)
+    )
+    return dict(rows.all())
+
+
+def why_not(application: Application, assessor: User) -> str | None:
+    """Why the assessor cannot be assigned to the application, or None if they can."""
+    if assessor.role != UserRole.ASSESSOR or not assessor.is_active:
+        return f"{assessor.full_name} is not an active assessor"
+    if home_council_id(assessor) == application.council_id:
+        return (
+            f"{assessor.full_name} works for {application.council.name}: "
+            "nobody assesses their own council"
+        )
+    previous = db.session.scalars(
+        sa.select(Assignment.state).where(
+            Assignment.application_id == application.id, Assignment.assessor_id == assessor.id
+        )
+    ).all()
+    if AssignmentState.ACTIVE in previous:
+        return f"{assessor.full_name} is already assigned to this application"
+    if AssignmentState.CONFLICT_DECLARED in previous:
+        return f"{assessor.full_name} has declared a conflict of interest with this application"
+    return None
+
+
+def assign(
+    application: Application, assessor: User, *, actor: User, due_at: datetime | None = None
+) -> Assignment:
+    if not actor.is_administrator:
+        raise AssessmentRefused("Only an administrator can assign assessors")
+    if application.state not in ASSESSABLE:
+        raise AssessmentRefused("Only submitted applications can be assigned")
+    problem = why_not(application, assessor)
+    if problem:
+        raise AssessmentRefused(problem)
+    assignment = Assignment(
+        application=application,
+        assessor=assessor,
+        assigned_by=actor,
+        due_at=due_at or utcnow() + timedelta(days=DEFAULT_DAYS_TO_ASSESS),
+    )
+    assignment.assessment = Assessment()
+    db.session.add(assignment)
+    db.session.flush()
+    audit.record(
+        "assignment.created",
+        assignment,
+        actor=actor,
+        application_id=application.id,
+        council_id=application.council_id,
+        assessor=assessor.email,
+    )
+    if application.state == ApplicationState.SUBMITTED:
+        workflow.transition(application, "start_review", actor=actor)
+    mail.queue(
+        assessor.email,
+        "assessment_assigned",
+        assessor=assessor,
+        application=application,
+        due_at=assignment.due_at,
+        assess_url=mail.link("assess.score", assignment_id=assignment.id),
+    )
+    return assignment
+
+
+def needing_assessors() -> list[Application]:
+    """Submitted or under-review applications with fewer active assessors than their edition
+    asks for, oldest submission first."""
+    active = (
+        sa.select(sa.func.count(Assignment.id))
+        .where(
+            Assignment.application_id == Application.id,
+            Assignment.state == AssignmentState.ACTIVE,
+        )
+        .scalar_subquery()
+    )
+    from marks.models import Edition
+
+    return list(
+        db.session.scalars(
+            sa.select(Application)
+            .join(Edition, Edition.id == Application.edition_id)
+            .where(Application.state.in_(ASSESSABLE), active < Edition.assessors_per_application)
+            .order_by(Application.submitted_at, Application.id)
+        )
+    )
+
+
+def auto_assign(applications: Sequence[Application], *, actor: User) -> list[Assignment]:
+    """Give each application the assessors it still needs, choosing whoever has the fewest
+    unfinished assessments (then the fewest in total), never their own council's."""
+    pool = assessors()
+    workload = open_workload()
+    made = []
+    for application in applications:
+        wanted = application.edition.assessors_per_application - len(
+            active_assignments(application)
+        )
+        candidates = sorted(
+            (a for a in pool if why_not(application, a) is None),
+            key=lambda a: (workload.get(a.id, 0), a.id),
+        )
+        for assessor in candidates[: max(wanted, 0)]:
+            made.append(assign(application, assessor, actor=actor))
+            workload[assessor.id] = workload.get(assessor.id, 0) + 1
+    return made
+
+
+def declare_conflict(assignment: Assignment, reason: str, *, actor: User) -> None:
+    """The assessor hands the application back: it is unassigned and administrators told."""
+    if actor.id != assignment.assessor_id:
+        raise AssessmentRefused("Only the assessor can declare their own conflict of interest")
+    if assignment.state != AssignmentState.ACTIVE:
+        raise AssessmentRefused("You are no longer assigned to this application")
+    if not reason.strip():
+        raise AssessmentRefused("Say why you have a conflict of interest")
+    assignment.state = AssignmentState.CONFLICT_DECLARED
+    assignment.conflict_reason = reason.strip()
+    assignment.ended_at = utcnow()
+    db.session.flush()
+    application = assignment.application
+    audit.record(
+        "assignment.conflict_declared",
+        assignment,
+        actor=actor,
+        reason=assignment.conflict_reason,
+        application_id=application.id,
+        council_id=application.council_id,
+    )
+    for admin in notifications.administrators():
+        mail.queue(
+            admin.email,
+            "conflict_declared",
+            recipient=admin,
+            assessor=actor,
+            application=application,
+            reason=assignment.conflict_reason,
+            assign_url=mail.link("admin.application", application_id=application.id),
+        )
+    _maybe_ready(application, actor=actor)
+
+
+# --- Scoring ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CriterionScore:
+    score: int | None
+    feedback: str
+    private_note: str
+
+
+def scores_by_code(assessment: Assessment) -> dict[str, Score]:
+    return {s.criterion.code: s for s in assessment.scores}
+
+
+def save(
+    assessment: Assessment,
+    *,
+    version: int,
+    actor: User,
+    scores: Mapping[str, CriterionScore],
+    recommendation: Recommendation | None,
+    summary: str,
+) -> None:
+    """Save the assessor's draft. AssessmentConflict if it was saved elsewhere meanwhile."""
+    assignment = assessment.assignment
+    if actor.id != assignment.assessor_id or assignment.state != AssignmentState.ACTIVE:
+        raise AssessmentRefused("You are not assigned to this application")
+    if assessment.state != AssessmentState.IN_PROGRESS:
+        raise AssessmentRefused("You have submitted this assessment: it can no longer change")
+    if assessment.version != version:
+        raise AssessmentConflict()
+    criteria = {c.code: c for c in assignment.application.edition.criteria}
+    existing = scores_by_code(assessment)
+    scale_max = assignment.application.edition.scale_max
+    for code, given in scores.items():
+        criterion = criteria.get(code)
+        if criterion is None:
+            raise AssessmentRefused(f"There is no criterion {code}")
+        if given.score is not None and not 0 <= given.score <= scale_max:
+            raise AssessmentRefused(f"Scores go from 0 to {scale_max}")
+        score = existing.get(code)
+        if score is None:
+            score = Score(criterion=criterion)
+            assessment.scores.append(score)
+        score.score = given.score
+        score.feedback = given.feedback.strip()
+        score.private_note = given.private_note.strip()
+    assessment.recommendation = recommendation
+    assessment.summary = summary.strip()
+    assessment.updated_at = utcnow()  # moves the version even if only scores changed
+    db.session.flush()
+
+
+def problems(assessment: Assessment) -> list[tuple[str, str | None]]:
+    """What stops submission: (message, criterion code or None)."""
+    found: list[tuple[str, str | None]] = []
+    scored = scores_by_code(assessment)
+    for criterion in assessment.assignment.application.edition.criteria:
+        score = scored.get(criterion.code)
+        if score is None or score.score is None:
+            found.append((f"Score {criterion.code}: {criterion.title}", criterion.code))
+        elif not score.feedback:
+            found.append((f"Write feedback for {criterion.code}", criterion.code))
+    if assessment.recommendation is None:
+        found.append(("Choose your recommendation", None))
+    return found
+
+
+def submit(assessment: Assessment, *, actor: User) -> None:
+    """Lock the assessment; when every assigned assessor has submitted, the application is
+    ready for decision."""
+    assignment = assessment.assignment
+    if actor.id != assignment.assessor_id or assignment.state != AssignmentState.ACTIVE:
+        raise AssessmentRefused("You are not assigned to this application")
+    if assessment.state != AssessmentState.IN_PROGRESS:
+        raise AssessmentRefused("You have already submitted this assessment")
+    if problems(assessment):
+        raise AssessmentRefused("Score every criterion and choose a recommendation first")
+    assessment.state = AssessmentState.SUBMITTED
+    assessment.submitted_at = utcnow()
+    db.session.flush()
+    application = assignment.application
+    audit.record(
+        "assessment.submitted",
+        assessment,
+        actor=actor,
+        application_id=application.id,
+        council_id=application.council_id,
+        recommendation=str(assessment.recommendation),
+    )
+    _maybe_ready(application, actor=actor)
+
+
+def _maybe_ready(application: Application, *, actor: User) -> None:
+    if application.state != ApplicationState.UNDER_REVIEW:
+        return
+    active = active_assignments(application)
+    wanted = application.edition.assessors_per_application
+    if len(active) >= wanted and all(
+        a.assessment is not None and a.assessment.state == AssessmentState.SUBMITTED for a in active
+    ):
+        workflow.transition(application, "all_assessed", actor=actor)
+
+
+def reopen_for_revision(application: Application) -> None:
+    """After the council resubmits, each assessor looks again and submits again."""
+    for assignment in active_assignments(application):
+        assessment = assignment.assessment
+        if assessment is not None and assessment.state == AssessmentState.SUBMITTED:
+            assessment.state = AssessmentState.IN_PROGRESS
+            assessment.submitted_at = None
+    db.session.flush()
+
+
+def submitted_assessments(application: Application) -> list[Assessment]:
+    return [
+        a.assessment
+        for a in active_assignments(application)
+        if a.assessment is not None and a.assessment.state == AssessmentState.SUBMITTED
+    ]
+
+
+def may_see_others(assignment: Assignment) -> bool:
+    """Blind until submitted: an assessor sees the others' scores only after submitting."""
+    return (
+        assignment.assessment is not None
+        and assignment.assessment.state == AssessmentState.SUBMITTED
+    )
+
+
+def queue_of(assessor: User) -> list[Assignment]:
+    """The assessor's active assignments, unsubmitted first, soonest due first."""
+    assignments = db.session.scalars(
+        sa.select(Assignment)
+        .where(Assignment.assessor_id == assessor.id, Assignment.state == AssignmentState.ACTIVE)
+        .order_by(Assignment.due_at, Assignment.id)
+    ).all()
+    return sorted(
+        assignments,
+        key=lambda a: a.assessment is not None and a.assessment.state == AssessmentState.SUBMITTED,
+    )

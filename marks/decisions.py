@@ -1,0 +1,160 @@
+"""Moderation and decision: the scores side by side, the computed outcome, and the
+administrator's decision (approve, reject, or ask for more information), each through the
+one workflow function, audited, with its emails, in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+from marks import applications, assessment, awards, scoring, workflow
+from marks.extensions import db
+from marks.models import (
+    Application,
+    Assessment,
+    Award,
+    Criterion,
+    Decision,
+    Level,
+    Score,
+    User,
+    utcnow,
+)
+from marks.states import ApplicationState, DecisionOutcome
+
+
+class DecisionRefused(Exception):
+    """A decision that cannot be made, with a message for people."""
+
+
+@dataclass(frozen=True)
+class CriterionRow:
+    criterion: Criterion
+    self_score: int | None
+    scores: list[Score | None]  # one per assessment, in Moderation.assessments order
+    result: scoring.CriterionResult
+
+
+@dataclass(frozen=True)
+class Moderation:
+    application: Application
+    assessments: list[Assessment]
+    rows: list[CriterionRow]
+    outcome: scoring.Outcome
+    computed_level: Level | None
+
+
+def moderation(application: Application) -> Moderation:
+    """Everything an administrator needs to decide, from the submitted assessments."""
+    edition = application.edition
+    submitted = assessment.submitted_assessments(application)
+    by_assessment = {a.id: assessment.scores_by_code(a) for a in submitted}
+    result = scoring.outcome(
+        scoring.rules_for(edition),
+        {str(a.id): {code: s.score for code, s in by_assessment[a.id].items()} for a in submitted},
+        theme_titles={t.code: t.title for t in edition.themes},
+    )
+    results = {r.code: r for r in result.criteria}
+    answers = {a.criterion_id: a for a in application.answers}
+    rows = [
+        CriterionRow(
+            criterion=c,
+            self_score=answers[c.id].self_score if c.id in answers else None,
+            scores=[by_assessment[a.id].get(c.code) for a in submitted],
+            result=results[c.code],
+        )
+        for c in edition.criteria
+    ]
+    level = None
+    if result.level is not None:
+        level = next(lv for lv in edition.levels if lv.code == result.level.code)
+    return Moderation(application, submitted, rows, result, level)
+
+
+def _decision_state(application: Application) -> None:
+    if application.state != ApplicationState.READY_FOR_DECISION:
+        raise DecisionRefused("This application is not ready for a decision")
+    exists = db.session.scalar(
+        sa.select(Decision.id).where(Decision.application_id == application.id)
+    )
+    if exists is not None:
+        raise DecisionRefused("This application has already been decided")
+
+
+def approve(
+    application: Application, *, actor: User, level: Level, override_reason: str | None = None
+) -> Award:
+    """Approve at `level`; a level other than the computed one needs a written reason."""
+    _decision_state(application)
+    found = moderation(application)
+    if level.edition_id != application.edition_id:
+        raise DecisionRefused("Choose a level of this application's edition")
+    overriding = found.computed_level is None or level.id != found.computed_level.id
+    if overriding and not (override_reason and override_reason.strip()):
+        raise DecisionRefused(
+            "Explain why you are approving at a level other than the one the scores earn"
+        )
+    decision = Decision(
+        application=application,
+        outcome=DecisionOutcome.APPROVED,
+        computed_percent=found.outcome.percent,
+        computed_level_id=found.computed_level.id if found.computed_level else None,
+        level_id=level.id,
+        override_reason=override_reason.strip() if overriding and override_reason else None,
+        decided_by=actor,
+    )
+    db.session.add(decision)
+    db.session.flush()
+    award = awards.issue(application, level, actor=actor, on=utcnow().date())
+    workflow.transition(application, "approve", actor=actor, reason=decision.override_reason)
+    return award
+
+
+def reject(
+    application: Application, *, actor: User, reasons: str, override_reason: str | None = None
+) -> Decision:
+    """Reject with reasons the council will read. Rejecting what the scores pass needs an
+    extra reason for the record."""
+    _decision_state(application)
+    if not reasons.strip():
+        raise DecisionRefused("Give the reasons the council will read")
+    found = moderation(application)
+    if found.outcome.passed and not (override_reason and override_reason.strip()):
+        raise DecisionRefused(
+            "The scores pass: explain why you are not approving it (for the record)"
+        )
+    decision = Decision(
+        application=application,
+        outcome=DecisionOutcome.REJECTED,
+        computed_percent=found.outcome.percent,
+        computed_level_id=found.computed_level.id if found.computed_level else None,
+        reasons=reasons.strip(),
+        override_reason=override_reason.strip() if override_reason else None,
+        decided_by=actor,
+    )
+    db.session.add(decision)
+    db.session.flush()
+    workflow.transition(application, "reject", actor=actor, reason=decision.reasons)
+    return decision
+
+
+def request_information(
+    application: Application, criteria: Sequence[Criterion], message: str, *, actor: User
+) -> None:
+    if not message.strip():
+        raise DecisionRefused("Say what information the council needs to send")
+    try:
+        applications.request_information(application, criteria, message, actor=actor)
+    except applications.ApplicationRefused as error:
+        raise DecisionRefused(str(error)) from error
+
+
+def decision_for(application: Application) -> Decision | None:
+    return db.session.scalar(sa.select(Decision).where(Decision.application_id == application.id))
+
+
+def percent_text(value: Decimal | None) -> str:
+    return "" if value is None else f"{value:.2f}%"

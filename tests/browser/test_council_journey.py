@@ -1,0 +1,542 @@
+"""The council's journey in a real browser: start an application, fill in "About your
+council" and every criterion (with an evidence file and a validation error on the way),
+check your answers, submit and see the status; then the same journey by keyboard alone.
+
+Every page is checked with axe (WCAG 2.2 A and AA) and for browser errors: see conftest.py.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pytest
+import sqlalchemy as sa
+from playwright.sync_api import Locator, expect
+
+from marks import people
+from marks.extensions import db
+from marks.models import Council
+from marks.presentation import govuk_date
+from marks.states import MembershipRole
+from tests.browser.conftest import CheckedPage, LiveServer
+
+# The demo accounts of `flask seed-demo` (run by the live server's seeding).
+DEMO_LEAD = "lead@hartlepool.gov.uk"
+DEMO_LEAD_NAME = "Lena Lead"
+DEMO_PASSWORD = "demo-password"
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+# The demo edition (marks/data/editions/demo-2026.toml): three themes of four criteria.
+THEMES = {
+    "Myths debunked": ["MD1", "MD2", "MD3", "MD4"],
+    "Engagement": ["EN1", "EN2", "EN3", "EN4"],
+    "Staff empowerment": ["SE1", "SE2", "SE3", "SE4"],
+}
+CRITERIA = [code for codes in THEMES.values() for code in codes]
+SCALE = ["Not in place", "Emerging", "Developing", "Established", "Exemplary"]
+
+
+@dataclass(frozen=True)
+class About:
+    contact_name: str
+    contact_email: str
+    contact_phone: str
+    website: str
+    social_accounts: list[str]
+
+
+def heading(page: CheckedPage) -> Locator:
+    return page.locator("h1")
+
+
+def navigation(page: CheckedPage) -> Locator:
+    return page.get_by_role("navigation", name="Menu")
+
+
+def error_summary(page: CheckedPage) -> Locator:
+    return page.locator(".govuk-error-summary")
+
+
+def narrative_for(code: str) -> str:
+    return f"For {code} we publish what we do, review it every year and tell our staff about it."
+
+
+def link_for(code: str, council: str) -> str:
+    return f"https://www.{council}.gov.uk/social-media/{code.lower()}"
+
+
+def summary_value(scope: Locator | CheckedPage, key: str) -> Locator:
+    """The value of a summary list's row, found by its key."""
+    exactly = re.compile(rf"^\s*{re.escape(key)}\s*$")
+    row = scope.locator(".govuk-summary-list__row").filter(
+        has=scope.page.locator(".govuk-summary-list__key", has_text=exactly)
+    )
+    return row.locator(".govuk-summary-list__value")
+
+
+def task_status(page: CheckedPage, title: str | re.Pattern[str]) -> Locator:
+    """The status of the task list item named `title` (a link, unless it cannot start yet)."""
+    item = page.locator(".govuk-task-list__item").filter(
+        has=page.get_by_role("link", name=title, exact=True).or_(
+            page.locator(".govuk-task-list__name-and-hint").get_by_text(title, exact=True)
+        )
+    )
+    return item.locator(".govuk-task-list__status")
+
+
+def criterion_link(page: CheckedPage, code: str) -> Locator:
+    return page.get_by_role("link", name=re.compile(f"^{code}: "))
+
+
+def theme_heading(page: CheckedPage, theme: str) -> Locator:
+    return page.locator("h2.govuk-heading-m").filter(has_text=theme)
+
+
+def expect_task_list(page: CheckedPage, council: str, about: str, themes: str) -> None:
+    """The task list, with "About your council" and every criterion in the states given."""
+    expect(heading(page)).to_have_text("Your application")
+    expect(page.locator("main .govuk-caption-l")).to_have_text(council)
+    expect(task_status(page, "Contact details, website and social media accounts")).to_have_text(
+        about
+    )
+    for theme, codes in THEMES.items():
+        expect(theme_heading(page, theme)).to_be_visible()
+        for code in codes:
+            expect(task_status(page, re.compile(f"^{code}: "))).to_have_text(themes)
+        done = len(codes) if themes == "Completed" else 0
+        expect(theme_heading(page, theme).locator(".govuk-caption-m")).to_have_text(
+            re.compile(f"{done} of {len(codes)} criteria completed$")
+        )
+    expect(page.locator(".govuk-task-list__status")).to_have_count(1 + len(CRITERIA) + 1)
+
+
+def expect_words_remaining(page: CheckedPage, narrative: str) -> None:
+    """GOV.UK Frontend's character count counts the words typed against the limit."""
+    limit = int(page.locator(".govuk-character-count").get_attribute("data-maxwords"))
+    remaining = limit - len(narrative.split())
+    expect(page.locator(".govuk-character-count__status")).to_have_text(
+        f"You have {remaining} words remaining"
+    )
+
+
+def expect_status_page(page: CheckedPage, council: str, lead_name: str) -> None:
+    expect(heading(page)).to_have_text("Application status")
+    expect(page.locator("main .govuk-caption-l")).to_have_text(council)
+    expect(summary_value(page, "Status")).to_have_text("Submitted")
+    expect(summary_value(page, "Edition")).to_have_text("Social Media Friendly Mark 2026")
+    today = govuk_date(datetime.now(UTC))
+    expect(summary_value(page, "Started")).to_have_text(today)
+    expect(summary_value(page, "Submitted")).to_have_text(today)
+    history = page.locator(".marks-history > li")
+    expect(history.locator("h3")).to_have_text(["Submitted", "Application started"])
+    expect(history.nth(0)).to_contain_text(f"by {lead_name}")
+    expect(history.nth(1)).to_contain_text(f"by {lead_name}")
+    expect(page.get_by_role("link", name="Withdraw this application")).to_be_visible()
+
+
+# ---------------------------------------------------------------------------
+# With a mouse
+# ---------------------------------------------------------------------------
+
+
+def sign_in(page: CheckedPage, email: str, password: str) -> None:
+    page.visit("/sign-in")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.submit(page.get_by_role("button", name="Sign in").click)
+    expect(navigation(page).get_by_role("link", name="Sign out")).to_be_visible()
+
+
+def answer(page: CheckedPage, code: str, score: int, links: str) -> None:
+    """Fill in the criterion page now shown (without saving)."""
+    page.get_by_role("radio", name=f"{score} – {SCALE[score]}", exact=True).check()
+    narrative = page.get_by_label("Describe what your council does")
+    narrative.fill(narrative_for(code))
+    expect_words_remaining(page, narrative_for(code))
+    page.get_by_label("Links to evidence (optional)").fill(links)
+
+
+def test_the_lead_completes_and_submits_an_application(page: CheckedPage, live_server: LiveServer):
+    council = "Hartlepool"
+    about = About(
+        contact_name=DEMO_LEAD_NAME,
+        contact_email=DEMO_LEAD,
+        contact_phone="01429 266522",
+        website="https://www.hartlepool.gov.uk",
+        social_accounts=["https://x.com/hartlepoolcouncil", "https://www.facebook.com/hartlepool"],
+    )
+    sign_in(page, DEMO_LEAD, DEMO_PASSWORD)
+
+    # Your council: no application yet.
+    page.submit(navigation(page).get_by_role("link", name="Your council").click)
+    expect(heading(page)).to_have_text(council)
+    expect(page.get_by_role("heading", name="Apply for the Mark")).to_be_visible()
+    expect(page.locator("main")).to_contain_text("you are the council's lead")
+    page.submit(page.get_by_role("button", name="Start your application").click)
+
+    # The task list: nothing started.
+    expect_task_list(page, council, about="Not started", themes="Not started")
+    # A task that cannot start yet is not a link (GOV.UK task list guidance).
+    expect(page.get_by_role("link", name="Check your answers and submit")).to_have_count(0)
+    expect(task_status(page, "Check your answers and submit")).to_have_text(
+        "Complete the sections above first"
+    )
+
+    # About your council.
+    page.submit(
+        page.get_by_role("link", name="Contact details, website and social media accounts").click
+    )
+    expect(heading(page)).to_have_text("About your council")
+    page.get_by_label("Contact name").fill(about.contact_name)
+    page.get_by_label("Contact email address").fill(about.contact_email)
+    page.get_by_label("Contact telephone number (optional)").fill(about.contact_phone)
+    page.get_by_label("Your council's website").fill(about.website)
+    page.get_by_label("Your council's social media accounts").fill("\n".join(about.social_accounts))
+    page.submit(page.get_by_role("button", name="Save and continue").click)
+    expect_task_list(page, council, about="Completed", themes="Not started")
+
+    # Every criterion, theme by theme, from the task list.
+    for theme, codes in THEMES.items():
+        page.submit(criterion_link(page, codes[0]).click)
+        for position, code in enumerate(codes):
+            expect(heading(page)).to_contain_text(f"{code}: ")
+            expect(page.locator("main .govuk-caption-l")).to_have_text(theme)
+            expect(page.get_by_role("group", name="Your self-score")).to_be_visible()
+            expect(page.get_by_text("No files uploaded yet.")).to_be_visible()
+            score = 1 + position % 4
+            link = link_for(code, "hartlepool")
+
+            if code == "MD1":
+                # An evidence file, uploaded with the rest of the answer saved as it is.
+                answer(page, code, score, link)
+                page.get_by_label("Upload a file (optional)").set_input_files(
+                    {
+                        "name": "social-media-policy.pdf",
+                        "mimeType": "application/pdf",
+                        "buffer": PDF,
+                    }
+                )
+                page.submit(page.get_by_role("button", name="Upload file").click)
+                expect(heading(page)).to_contain_text("MD1: ")
+                expect(page.locator(".govuk-notification-banner--success")).to_contain_text(
+                    "social-media-policy.pdf has been uploaded."
+                )
+                files = page.locator(".govuk-summary-list__row")
+                expect(files).to_have_count(1)
+                expect(files.get_by_role("link")).to_have_text("social-media-policy.pdf")
+                expect(files).to_contain_text(f"{len(PDF)} Bytes")
+                expect(
+                    page.get_by_role("button", name="Remove social-media-policy.pdf")
+                ).to_be_visible()
+                expect(
+                    page.get_by_role("radio", name=f"{score} – {SCALE[score]}", exact=True)
+                ).to_be_checked()
+                expect(page.get_by_label("Describe what your council does")).to_have_value(
+                    narrative_for(code)
+                )
+                expect(page.get_by_label("Links to evidence (optional)")).to_have_value(link)
+            elif code == "MD2":
+                # A link that is not a web address: an error, and nothing typed is lost.
+                answer(page, code, score, "not a link")
+                page.submit(page.get_by_role("button", name="Save and continue").click)
+                expect(page.page).to_have_title(
+                    re.compile(r"^Error: MD2: .* – Social Media Friendly Mark$")
+                )
+                expect(error_summary(page).get_by_role("heading")).to_have_text(
+                    "There is a problem"
+                )
+                message = "“not a link” is not a web address: start it with https://"
+                expect(error_summary(page).get_by_role("link")).to_have_text([message])
+                expect(error_summary(page)).to_be_focused()
+                expect(page.locator("#links-error")).to_contain_text(message)
+                expect(page.get_by_label("Describe what your council does")).to_have_value(
+                    narrative_for(code)
+                )
+                expect(page.get_by_label("Links to evidence (optional)")).to_have_value(
+                    "not a link"
+                )
+                expect(
+                    page.get_by_role("radio", name=f"{score} – {SCALE[score]}", exact=True)
+                ).to_be_checked()
+                error_summary(page).get_by_role("link").click()
+                expect(page.get_by_label("Links to evidence (optional)")).to_be_focused()
+                page.get_by_label("Links to evidence (optional)").fill(link)
+            else:
+                answer(page, code, score, link)
+
+            page.submit(page.get_by_role("button", name="Save and continue").click)
+            if position + 1 < len(codes):
+                expect(heading(page)).to_contain_text(f"{codes[position + 1]}: ")
+            else:
+                expect(heading(page)).to_have_text("Your application")
+                for done in codes:
+                    expect(task_status(page, re.compile(f"^{done}: "))).to_have_text("Completed")
+
+    expect_task_list(page, council, about="Completed", themes="Completed")
+    expect(task_status(page, "Check your answers and submit")).to_have_text("Not started")
+
+    # Check your answers.
+    page.submit(page.get_by_role("link", name="Check your answers and submit").click)
+    expect(heading(page)).to_have_text("Check your answers before you submit")
+    for key, value in [
+        ("Contact name", about.contact_name),
+        ("Contact email address", about.contact_email),
+        ("Contact telephone number", about.contact_phone),
+        ("Website", about.website),
+        ("Social media accounts", " ".join(about.social_accounts)),
+    ]:
+        expect(summary_value(page, key)).to_have_text(value)
+    cards = page.locator(".govuk-summary-card")
+    expect(cards).to_have_count(len(CRITERIA))
+    for position, code in enumerate(CRITERIA):
+        card = cards.filter(has_text=f"{code}: ")
+        score = 1 + position % 4
+        expect(summary_value(card, "Self-score")).to_have_text(f"{score} – {SCALE[score]}")
+        expect(summary_value(card, "Description")).to_have_text(narrative_for(code))
+        expect(summary_value(card, "Links")).to_have_text(link_for(code, "hartlepool"))
+        files = "social-media-policy.pdf" if code == "MD1" else "None"
+        expect(summary_value(card, "Files")).to_have_text(files)
+
+    # Submit without the declaration: the error summary, and the name kept.
+    page.get_by_label("Your full name").fill(DEMO_LEAD_NAME)
+    page.submit(page.get_by_role("button", name="Submit application").click)
+    expect(page.page).to_have_title(
+        "Error: Check your answers before you submit – Social Media Friendly Mark"
+    )
+    expect(error_summary(page).get_by_role("heading")).to_have_text("There is a problem")
+    expect(error_summary(page).get_by_role("link")).to_have_text(
+        ["Confirm the declaration to submit your application"]
+    )
+    expect(error_summary(page)).to_be_focused()
+    expect(page.locator("#declaration-error")).to_contain_text(
+        "Confirm the declaration to submit your application"
+    )
+    expect(page.get_by_label("Your full name")).to_have_value(DEMO_LEAD_NAME)
+
+    page.get_by_role("checkbox", name=re.compile("^I confirm that the information")).check()
+    page.submit(page.get_by_role("button", name="Submit application").click)
+
+    # Submitted.
+    panel = page.locator(".govuk-panel--confirmation")
+    expect(panel.get_by_role("heading", level=1)).to_have_text("Application submitted")
+    expect(panel).to_contain_text(f"{council}, Social Media Friendly Mark 2026")
+    page.submit(page.get_by_role("link", name="See the application's status").click)
+    expect_status_page(page, council, DEMO_LEAD_NAME)
+
+    # Locked now: "Your council" shows the submitted application, with nothing to continue.
+    page.submit(navigation(page).get_by_role("link", name="Your council").click)
+    expect(heading(page)).to_have_text(council)
+    expect(page.locator(".govuk-summary-list")).to_contain_text("Submitted")
+    expect(page.get_by_role("button", name="Continue your application")).to_have_count(0)
+
+
+# ---------------------------------------------------------------------------
+# By keyboard alone
+# ---------------------------------------------------------------------------
+
+KEYBOARD_COUNCIL_GSS = "E06000002"
+KEYBOARD_COUNCIL = "Middlesbrough"
+KEYBOARD_LEAD = "kim.keyboard@middlesbrough.gov.uk"
+KEYBOARD_LEAD_NAME = "Kim Keyboard"
+
+Target = str | Locator | Callable[[], bool]
+
+
+def is_focused(page: CheckedPage, target: Target) -> bool:
+    if isinstance(target, str):
+        return page.evaluate(
+            "selector => !!document.activeElement && document.activeElement.matches(selector)",
+            target,
+        )
+    if isinstance(target, Locator):
+        return target.evaluate("element => element === document.activeElement")
+    return target()
+
+
+def tab_to(page: CheckedPage, target: Target, limit: int = 80, backwards: bool = False) -> None:
+    """Press Tab (or Shift+Tab) until the target has focus: a CSS selector, a locator (of one
+    element) or a predicate. Fails, saying where focus got to, if it is never reached."""
+    if isinstance(target, Locator):
+        expect(target).to_have_count(1)
+    for _ in range(limit):
+        page.keyboard.press("Shift+Tab" if backwards else "Tab")
+        if is_focused(page, target):
+            return
+    where = page.evaluate(
+        "() => document.activeElement ? document.activeElement.outerHTML.slice(0, 200) : null"
+    )
+    key = "Shift+Tab" if backwards else "Tab"
+    pytest.fail(f"{target} never had focus after {limit} presses of {key}; focus is on {where}")
+
+
+def press_enter_on(page: CheckedPage, target: Target) -> None:
+    """Tab to a link or button and press Enter: a new page loads, and is checked."""
+    tab_to(page, target)
+    page.submit(lambda: page.keyboard.press("Enter"))
+
+
+def type_lines(page: CheckedPage, *lines: str) -> None:
+    """Type into the field that has focus, pressing Enter between lines."""
+    for number, line in enumerate(lines):
+        if number:
+            page.keyboard.press("Enter")
+        page.keyboard.type(line)
+
+
+def type_into(page: CheckedPage, target: Target, *lines: str) -> None:
+    """Tab to a field and type into it."""
+    tab_to(page, target)
+    type_lines(page, *lines)
+
+
+@pytest.fixture
+def keyboard_lead(live_server: LiveServer) -> str:
+    """A confirmed lead of a council with no application (Hartlepool's is used above)."""
+    with live_server.app.app_context():
+        if people.find_user(KEYBOARD_LEAD) is None:
+            council = db.session.scalar(
+                sa.select(Council).where(Council.gss_code == KEYBOARD_COUNCIL_GSS)
+            )
+            assert council is not None and council.name == KEYBOARD_COUNCIL
+            user = people.create_user(
+                KEYBOARD_LEAD, KEYBOARD_LEAD_NAME, live_server.password, confirmed=True
+            )
+            people.add_to_council(user, council, MembershipRole.LEAD, actor=None)
+            db.session.commit()
+        db.session.remove()
+    return KEYBOARD_LEAD
+
+
+def test_the_same_journey_by_keyboard_only(
+    page: CheckedPage, live_server: LiveServer, keyboard_lead: str
+):
+    council = KEYBOARD_COUNCIL
+    main = page.locator("main")
+
+    # Sign in.
+    page.visit("/sign-in")
+    type_into(page, page.get_by_label("Email address"), keyboard_lead)
+    type_into(page, page.get_by_label("Password", exact=True), live_server.password)
+    press_enter_on(page, page.get_by_role("button", name="Sign in"))
+    expect(navigation(page).get_by_role("link", name="Sign out")).to_be_visible()
+
+    # Your council, and start.
+    press_enter_on(page, navigation(page).get_by_role("link", name="Your council"))
+    expect(heading(page)).to_have_text(council)
+    press_enter_on(page, page.get_by_role("button", name="Start your application"))
+    expect_task_list(page, council, about="Not started", themes="Not started")
+
+    # About your council: each field follows the last with one Tab.
+    press_enter_on(
+        page, page.get_by_role("link", name="Contact details, website and social media accounts")
+    )
+    expect(heading(page)).to_have_text("About your council")
+    type_into(page, page.get_by_label("Contact name"), KEYBOARD_LEAD_NAME)
+    for label, typed in [
+        ("Contact email address", keyboard_lead),
+        ("Contact telephone number (optional)", "01642 245432"),
+        ("Your council's website", "https://www.middlesbrough.gov.uk"),
+    ]:
+        page.keyboard.press("Tab")
+        expect(page.get_by_label(label)).to_be_focused()
+        page.keyboard.type(typed)
+    page.keyboard.press("Tab")
+    social = page.get_by_label("Your council's social media accounts")
+    expect(social).to_be_focused()
+    type_lines(page, "https://x.com/middlesbroughcouncil", "https://www.facebook.com/mbro")
+    expect(social).to_have_value(
+        "https://x.com/middlesbroughcouncil\nhttps://www.facebook.com/mbro"
+    )
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Save and continue")).to_be_focused()
+    page.submit(lambda: page.keyboard.press("Enter"))
+    expect_task_list(page, council, about="Completed", themes="Not started")
+
+    # Every criterion: the score by arrow keys, the words typed, then Save and continue.
+    for theme, codes in THEMES.items():
+        press_enter_on(page, criterion_link(page, codes[0]))
+        for position, code in enumerate(codes):
+            expect(heading(page)).to_contain_text(f"{code}: ")
+            expect(page.locator("main .govuk-caption-l")).to_have_text(theme)
+            score = (position + 2) % 5
+            radios = page.get_by_role("group", name="Your self-score").get_by_role("radio")
+            # Tab reaches the group's first radio; Space ticks it, arrows move the choice.
+            tab_to(page, radios.first)
+            page.keyboard.press("Space")
+            for _ in range(score):
+                page.keyboard.press("ArrowDown")
+            chosen = page.get_by_role("radio", name=f"{score} – {SCALE[score]}", exact=True)
+            expect(chosen).to_be_checked()
+            expect(chosen).to_be_focused()
+
+            page.keyboard.press("Tab")
+            narrative = page.get_by_label("Describe what your council does")
+            expect(narrative).to_be_focused()
+            page.keyboard.type(narrative_for(code))
+            expect_words_remaining(page, narrative_for(code))
+            page.keyboard.press("Tab")
+            links = page.get_by_label("Links to evidence (optional)")
+            expect(links).to_be_focused()
+            page.keyboard.type(link_for(code, "middlesbrough"))
+
+            # Past the file upload and its button (Shift+Tab back shows the order too).
+            tab_to(page, page.get_by_role("button", name="Save and continue"))
+            page.keyboard.press("Shift+Tab")
+            expect(page.get_by_role("button", name="Upload file")).to_be_focused()
+            page.keyboard.press("Tab")
+            expect(page.get_by_role("button", name="Save and continue")).to_be_focused()
+            page.submit(lambda: page.keyboard.press("Enter"))
+
+            if position + 1 < len(codes):
+                expect(heading(page)).to_contain_text(f"{codes[position + 1]}: ")
+            else:
+                expect(heading(page)).to_have_text("Your application")
+
+    expect_task_list(page, council, about="Completed", themes="Completed")
+
+    # Check your answers; submit first without the declaration.
+    press_enter_on(page, page.get_by_role("link", name="Check your answers and submit"))
+    expect(heading(page)).to_have_text("Check your answers before you submit")
+    cards = page.locator(".govuk-summary-card")
+    expect(cards).to_have_count(len(CRITERIA))
+    for position, code in enumerate(CRITERIA):
+        card = cards.filter(has_text=f"{code}: ")
+        score = (position % 4 + 2) % 5
+        expect(summary_value(card, "Self-score")).to_have_text(f"{score} – {SCALE[score]}")
+        expect(summary_value(card, "Description")).to_have_text(narrative_for(code))
+        expect(summary_value(card, "Links")).to_have_text(link_for(code, "middlesbrough"))
+        expect(summary_value(card, "Files")).to_have_text("None")
+
+    declaration = page.get_by_role("checkbox", name=re.compile("^I confirm that the information"))
+    name = page.get_by_label("Your full name")
+    type_into(page, name, KEYBOARD_LEAD_NAME)
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Submit application")).to_be_focused()
+    page.submit(lambda: page.keyboard.press("Enter"))
+
+    summary = error_summary(page)
+    expect(summary.get_by_role("link")).to_have_text(
+        ["Confirm the declaration to submit your application"]
+    )
+    expect(summary).to_be_focused()
+    expect(name).to_have_value(KEYBOARD_LEAD_NAME)
+    # The summary's link takes focus to the checkbox; Space ticks it.
+    tab_to(page, summary.get_by_role("link"), limit=5)
+    page.keyboard.press("Enter")
+    expect(declaration).to_be_focused()
+    page.keyboard.press("Space")
+    expect(declaration).to_be_checked()
+    page.keyboard.press("Tab")
+    expect(name).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Submit application")).to_be_focused()
+    page.submit(lambda: page.keyboard.press("Enter"))
+
+    expect(page.locator(".govuk-panel--confirmation h1")).to_have_text("Application submitted")
+    expect(main).to_contain_text(f"{council}, Social Media Friendly Mark 2026")
+    press_enter_on(page, page.get_by_role("link", name="See the application's status"))
+    expect_status_page(page, council, KEYBOARD_LEAD_NAME)
