@@ -50,6 +50,10 @@ def add_months(start: date, months: int) -> date:
     return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
 
 
+def award_for(application: Application) -> Award | None:
+    return db.session.scalar(sa.select(Award).where(Award.application_id == application.id))
+
+
 def issue(application: Application, level: Level, *, actor: User, on: date) -> Award:
     """The award for an approved application, in the caller's transaction."""
     edition = application.edition

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from marks import applications, councils, editions, people, workflow
+from marks import applications, assessment, councils, decisions, editions, people, workflow
 from marks.extensions import db
 from marks.models import Application, Council, User
-from marks.states import MembershipRole, UserRole
+from marks.states import MembershipRole, Recommendation, UserRole
 
 PASSWORD = "demo-password"  # noqa: S105 (printed for everyone to use: it is a demo)
 
@@ -31,10 +31,22 @@ ACCOUNTS = [
     ("lead@darlington.gov.uk", "Dee Darlington", UserRole.USER, "E06000005", LEAD),
     ("lead@stockton.gov.uk", "Sam Stockton", UserRole.USER, "E06000004", LEAD),
     ("lead@redcar-cleveland.gov.uk", "Ria Redcar", UserRole.USER, "E06000003", LEAD),
+    ("lead@halton.gov.uk", "Hal Halton", UserRole.USER, "E06000006", LEAD),
+    ("lead@warrington.gov.uk", "Wren Warrington", UserRole.USER, "E06000007", LEAD),
+    ("lead@blackburn.gov.uk", "Bea Blackburn", UserRole.USER, "E06000008", LEAD),
+    ("lead@blackpool.gov.uk", "Pip Blackpool", UserRole.USER, "E06000009", LEAD),
 ]
 
 # GSS code -> the state its demo application is left in
-APPLICATIONS = {"E06000005": "draft", "E06000004": "submitted", "E06000003": "info_requested"}
+APPLICATIONS = {
+    "E06000005": "draft",
+    "E06000004": "submitted",  # the one to assign, assess and decide in the demo
+    "E06000003": "info_requested",
+    "E06000006": "under_review",
+    "E06000007": "ready_for_decision",
+    "E06000008": "approved",
+    "E06000009": "rejected",
+}
 
 
 def council(gss_code: str) -> Council:
@@ -118,6 +130,8 @@ def _seed_application(place: Council, state: str) -> bool:
     if state == "draft":
         return True
     applications.submit(application, actor=lead, declaration_name=lead.full_name)
+    if state in ("under_review", "ready_for_decision", "approved", "rejected"):
+        _assess(application, admin, state)
     if state == "info_requested":
         workflow.transition(application, "start_review", actor=admin)
         reopen = [answers[1].criterion, answers[5].criterion]
@@ -129,3 +143,42 @@ def _seed_application(place: Council, state: str) -> bool:
             actor=admin,
         )
     return True
+
+
+def _assess(application: Application, admin: User, state: str) -> None:
+    """Both demo assessors score it (only the first submits while it is under review), then
+    the administrator decides if the state asks for it."""
+    scores = {"rejected": (1, 2), "approved": (3, 4)}.get(state, (3, 2))
+    for i, email in enumerate(("assessor1@example.org", "assessor2@example.org")):
+        assessor = people.find_user(email)
+        assignment = assessment.assign(application, assessor, actor=admin)
+        mine = assignment.assessment
+        assessment.save(
+            mine,
+            version=mine.version,
+            actor=assessor,
+            scores={
+                c.code: assessment.CriterionScore(
+                    scores[i],
+                    f"{c.title}: clear evidence of what the council does; "
+                    "the next step is to show its impact.",
+                    "Checked the links.",
+                )
+                for c in application.edition.criteria
+            },
+            recommendation=Recommendation.DO_NOT_AWARD
+            if state == "rejected"
+            else Recommendation.AWARD,
+            summary="A solid application.",
+        )
+        if state != "under_review" or i == 0:
+            assessment.submit(mine, actor=assessor)
+    if state == "approved":
+        found = decisions.moderation(application)
+        decisions.approve(application, actor=admin, level=found.computed_level)
+    elif state == "rejected":
+        decisions.reject(
+            application,
+            actor=admin,
+            reasons="The policy still restricts staff, and there is no evidence of training.",
+        )

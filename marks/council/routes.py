@@ -17,7 +17,7 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
-from marks import applications, evidence, memberships
+from marks import applications, awards, decisions, evidence, memberships, notifications
 from marks.applications import AnswerConflict, ApplicationRefused
 from marks.council.forms import (
     AboutForm,
@@ -406,6 +406,11 @@ def status(application_id: int):
         history=applications.history(application),
         request_for_information=applications.latest_request(application),
         may_withdraw=application.state in (ApplicationState.DRAFT, ApplicationState.SUBMITTED),
+        decision=decisions.decision_for(application),
+        award=awards.award_for(application),
+        feedback=notifications.feedback(application)
+        if application.state in (ApplicationState.APPROVED, ApplicationState.REJECTED)
+        else [],
     )
 
 

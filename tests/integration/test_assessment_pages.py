@@ -1,0 +1,282 @@
+"""Assessment and decision through HTTP, as each role sees it."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+import sqlalchemy as sa
+
+from marks import assessment
+from marks.extensions import db
+from marks.models import Award, Decision, Email
+from marks.states import ApplicationState, AssessmentState, AssignmentState, MembershipRole
+from tests.pages import DEMO_PASSWORD, PageClient
+from tests.unit.test_assessment import complete_application, score_all
+
+
+@pytest.fixture
+def submitted(make):
+    make.demo_edition()
+    return complete_application(make)
+
+
+@pytest.fixture
+def admin(make):
+    return make.administrator()
+
+
+def signed_in(app, user) -> PageClient:
+    client = PageClient(app)
+    client.sign_in(user.email, DEMO_PASSWORD)
+    return client
+
+
+def form_fields(page, action: str) -> dict:
+    form = page.soup.find("form", action=action)
+    fields = {}
+    for tag in form.find_all(["input", "textarea"]):
+        name = tag.get("name")
+        if not name or tag.get("type") in ("submit", "radio", "checkbox"):
+            continue
+        fields[name] = tag.get_text() if tag.name == "textarea" else tag.get("value", "")
+    for tag in form.find_all("input", attrs={"type": ["radio", "checkbox"], "checked": True}):
+        fields[tag["name"]] = tag["value"]
+    return fields
+
+
+def fill_scores(page, action, edition, value: int, **extra) -> dict:
+    data = form_fields(page, action)
+    for c in edition.criteria:
+        data[f"score_{c.code}"] = str(value)
+        data[f"feedback_{c.code}"] = f"Feedback {c.code} <b>bold</b>"
+        data[f"note_{c.code}"] = f"Private note {c.code}"
+    data.update(extra)
+    return data
+
+
+def test_the_assessor_scores_saves_and_submits(app, submitted, admin, make):
+    assessor = make.assessor()
+    assignment = assessment.assign(submitted, assessor, actor=admin)
+    client = signed_in(app, assessor)
+    page = client.get("/assess/")
+    assert page.h1 == "Your assessments"
+    assert "0 of 1 assessed" in page.text
+    assert submitted.council.name in page.text
+
+    url = f"/assess/{assignment.id}"
+    page = client.get(url)
+    assert page.h1 == f"Assess {submitted.council.name}"
+    assert "What we do." in page.text  # the council's answer
+    assert submitted.edition.criteria[0].descriptors[4].descriptor in page.text  # the rubric
+
+    # A draft saves whatever is there.
+    data = fill_scores(page, url, submitted.edition, 3, save="Save as draft")
+    assert client.post(url, data=data).status_code == 302
+    assert assignment.assessment.state == AssessmentState.IN_PROGRESS
+    assert assessment.scores_by_code(assignment.assessment)["MD1"].score == 3
+
+    # Submitting without a recommendation says what is missing, and keeps the scores.
+    page = client.get(url)
+    data = fill_scores(page, url, submitted.edition, 4, submit_assessment="Submit")
+    page = client.post(url, data=data)
+    assert page.status == 200
+    assert page.error_summary() == ["Choose your recommendation"]
+    assert assessment.scores_by_code(assignment.assessment)["MD1"].score == 4
+
+    data["recommendation"] = "award"
+    data["version"] = str(assignment.assessment.version)
+    assert client.post(url, data=data).status_code == 302
+    assert assignment.assessment.state == AssessmentState.SUBMITTED
+    page = client.get(url)
+    assert "You submitted this assessment" in page.text
+    assert page.soup.find("input", attrs={"name": "score_MD1"}) is None  # locked
+    assert "Feedback MD1 <b>bold</b>" in page.text  # escaped, shown as typed
+
+
+def test_assessors_are_blind_until_they_submit(app, submitted, admin, make):
+    first, second = (make.assessor(), make.assessor())
+    a1 = assessment.assign(submitted, first, actor=admin)
+    a2 = assessment.assign(submitted, second, actor=admin)
+    score_all(a1, 4)  # the first submits, with "Feedback on MD1"
+    client = signed_in(app, second)
+    page = client.get(f"/assess/{a2.id}")
+    assert "Feedback on MD1" not in page.text
+    score_all(a2, 2)
+    page = client.get(f"/assess/{a2.id}")
+    assert "Feedback on MD1" in page.text
+    assert "Assessor 2" in page.text
+
+
+def test_declaring_a_conflict_hands_the_application_back(app, submitted, admin, make):
+    assessor = make.assessor()
+    assignment = assessment.assign(submitted, assessor, actor=admin)
+    client = signed_in(app, assessor)
+    url = f"/assess/{assignment.id}/conflict"
+    page = client.submit(url, {"reason": ""})
+    assert page.error_summary() == ["Say why you have a conflict of interest"]
+    response = client.submit(url, {"reason": "I was their head of comms"})
+    assert response.headers["Location"] == "/assess/"
+    assert assignment.state == AssignmentState.CONFLICT_DECLARED
+    assert "You have handed back" in client.get("/assess/").text
+    assert client.get(f"/assess/{assignment.id}").status == 404
+
+
+def test_administrators_assign_by_hand_and_automatically(app, submitted, admin, make):
+    insider = make.member(council=submitted.council, role=MembershipRole.MEMBER)
+    insider.role = "assessor"
+    outsider = make.assessor(full_name="Olive Outsider")
+    make.assessor(full_name="Ned Next")
+    db.session.flush()
+    client = signed_in(app, admin)
+    page = client.get("/admin/applications")
+    assert submitted.council.name in page.text
+    url = f"/admin/applications/{submitted.id}"
+    page = client.get(url)
+    options = [o.get_text() for o in page.soup.select("select[name=assessor] option")]
+    assert any("Olive Outsider" in o for o in options)
+    assert not any(insider.full_name in o for o in options)  # never their own council
+
+    # Even a forged form cannot assign someone to their own council.
+    data = form_fields(page, f"{url}/assign")
+    page = client.post(f"{url}/assign", data={**data, "assessor": str(insider.id)})
+    assert page.status == 400
+    assert "nobody assesses their own council" in page.error_summary()[0]
+
+    response = client.post(f"{url}/assign", data={**data, "assessor": str(outsider.id)})
+    assert response.status_code == 302
+    assert submitted.state == ApplicationState.UNDER_REVIEW
+    page = client.get("/admin/applications?state=under_review")
+    response = client.post(
+        "/admin/applications/auto-assign", data={"csrf_token": client.csrf_token()}
+    )
+    assert response.status_code == 302
+    assigned = {a.assessor.full_name for a in assessment.active_assignments(submitted)}
+    assert assigned == {"Olive Outsider", "Ned Next"}
+
+
+def ready(submitted, admin, make, values=(3, 3)):
+    for value in values:
+        score_all(assessment.assign(submitted, make.assessor(), actor=admin), value)
+    assert submitted.state == ApplicationState.READY_FOR_DECISION
+
+
+def test_moderation_preview_then_approve(app, submitted, admin, make):
+    ready(submitted, admin, make, values=(4, 2))
+    client = signed_in(app, admin)
+    page = client.get(f"/admin/applications/{submitted.id}")
+    assert "The assessors differ by more than one point on MD1" in page.text
+    assert "75.00%" in page.text
+
+    url = f"/admin/applications/{submitted.id}/decision"
+    page = client.get(url)
+    data = form_fields(page, url)
+    assert data["level"] == str(submitted.edition.levels[0].id)  # the computed level
+    data.update(outcome="approve", preview="Preview")
+    page = client.post(url, data=data)
+    assert page.h1 == "Check the email before it goes"
+    assert "has been awarded the Social Media Friendly Mark" in page.text
+    assert "Feedback on MD1" in page.text
+    assert "Note on MD1" not in page.text
+    assert db.session.scalar(sa.select(sa.func.count(Decision.id))) == 0  # nothing yet
+
+    confirm = form_fields(page, url)
+    confirm["confirm"] = "Confirm"
+    assert client.post(url, data=confirm).status_code == 302
+    award = db.session.scalar(sa.select(Award))
+    assert award.certificate_number == "SMFM-2026-00001"
+    assert submitted.state == ApplicationState.APPROVED
+    emails = db.session.scalars(sa.select(Email).where(Email.template == "application_approved"))
+    assert [e.to_address for e in emails] == [submitted.started_by.email]
+
+
+def test_a_decision_needs_what_it_needs(app, submitted, admin, make):
+    ready(submitted, admin, make, values=(3, 3))
+    client = signed_in(app, admin)
+    url = f"/admin/applications/{submitted.id}/decision"
+    page = client.get(url)
+    base = form_fields(page, url)
+    page = client.post(url, data={**base, "outcome": "reject", "reasons": "", "preview": "P"})
+    assert page.error_summary() == ["Give the reasons the council will read"]
+    page = client.post(
+        url,
+        data={
+            **base,
+            "outcome": "approve",
+            "level": str(submitted.edition.levels[1].id),
+            "confirm": "C",
+        },
+    )
+    assert "Explain why you are approving at a level other than" in page.error_summary()[0]
+    page = client.post(
+        url, data={**base, "outcome": "request_information", "message": "", "preview": "P"}
+    )
+    assert set(page.error_summary()) == {
+        "Choose at least one criterion to reopen",
+        "Say what the council needs to send",
+    }
+    assert submitted.state == ApplicationState.READY_FOR_DECISION
+
+
+def test_request_more_information_from_the_decision_page(app, submitted, admin, make):
+    ready(submitted, admin, make)
+    client = signed_in(app, admin)
+    url = f"/admin/applications/{submitted.id}/decision"
+    base = form_fields(client.get(url), url)
+    md2 = submitted.edition.criteria[1]
+    data = {
+        **base,
+        "outcome": "request_information",
+        "criteria": str(md2.id),
+        "message": "Show the firewall settings",
+        "confirm": "C",
+    }
+    assert client.post(url, data=data).status_code == 302
+    assert submitted.state == ApplicationState.INFO_REQUESTED
+    reopened = [a.criterion.code for a in submitted.answers if a.reopened]
+    assert reopened == ["MD2"]
+
+
+def test_the_council_sees_the_outcome_and_feedback_but_never_private_notes(
+    app, submitted, admin, make
+):
+    from marks import decisions
+
+    ready(submitted, admin, make)
+    decisions.approve(submitted, actor=admin, level=submitted.edition.levels[0])
+    lead = submitted.started_by
+    client = signed_in(app, lead)
+    page = client.get(f"/apply/applications/{submitted.id}/status")
+    assert "Approved: Accredited" in page.text
+    assert "SMFM-2026-00001" in page.text
+    assert "Feedback on MD1" in page.text
+    assert "Note on MD1" not in page.text
+    assert "Summary" not in page.text.split("What the assessors said", 1)[1].split("History")[0]
+
+
+def test_scores_export_is_one_row_per_application_criterion_and_assessor(
+    app, submitted, admin, make
+):
+    first = assessment.assign(submitted, make.assessor(), actor=admin)
+    second = assessment.assign(submitted, make.assessor(), actor=admin)
+    score_all(first, 3)
+    mine = second.assessment
+    assessment.save(
+        mine,
+        version=mine.version,
+        actor=second.assessor,
+        scores={"MD1": assessment.CriterionScore(2, '=HYPERLINK("http://evil")', "@SUM(A1)")},
+        recommendation=None,
+        summary="",
+    )
+    client = signed_in(app, admin)
+    response = client.get(f"/admin/editions/{submitted.edition_id}/scores.csv")
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"] == 'attachment; filename="scores-2026.csv"'
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert len(rows) == 12 + 1
+    injected = next(r for r in rows if r["assessor"] == second.assessor.email)
+    assert injected["feedback"] == '\'=HYPERLINK("http://evil")'
+    assert injected["private_note"] == "'@SUM(A1)"
+    assert {r["gss_code"] for r in rows} == {submitted.council.gss_code}
