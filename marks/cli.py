@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import click
@@ -83,9 +84,15 @@ def import_councils(path: Path) -> None:
 
 
 @click.command("send-mail")
-def send_mail() -> None:
-    """Send the queued emails that are due (run it every minute)."""
+@click.option("--loop", is_flag=True, help="Keep sending, every --interval seconds")
+@click.option("--interval", default=30, show_default=True, help="Seconds between runs")
+def send_mail(loop: bool, interval: int) -> None:
+    """Send the queued emails that are due: once (from cron), or as a loop (a worker)."""
     from marks import mail
 
-    sent, failed = mail.send_queued()
-    click.echo(f"{sent} sent, {failed} failed")
+    while True:
+        sent, failed = mail.send_queued()
+        click.echo(f"{sent} sent, {failed} failed")
+        if not loop:
+            return
+        time.sleep(interval)

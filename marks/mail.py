@@ -4,6 +4,7 @@ later by `flask send-mail`, which retries failures with a back-off and gives up 
 from __future__ import annotations
 
 import smtplib
+from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
 from typing import Any
@@ -17,6 +18,8 @@ from marks.models import Email, utcnow
 from marks.states import EmailState
 
 MAX_ATTEMPTS = 6
+# How long a worker holds an email it is sending before another may try it.
+LEASE = timedelta(minutes=10)
 
 
 def queue(to: str, template: str, *, dedupe_key: str | None = None, **context: Any) -> Email:
@@ -64,46 +67,76 @@ def render(template: str, **context: Any) -> tuple[str, str, str | None]:
 
 
 def send_queued(limit: int = 100) -> tuple[int, int]:
-    """Send what is due. Each email is committed on its own, so one failure loses nothing.
+    """Send what is due, committing as it goes; returns (sent, failed this run).
 
-    Returns (sent, failed this run).
+    Each email is first claimed with a conditional UPDATE that pushes its next attempt a
+    lease into the future: only one worker's UPDATE can match, on PostgreSQL and SQLite
+    alike, so two workers never send the same email. A worker that dies mid-send leaves the
+    lease to expire, and the email is tried again.
     """
     now = utcnow()
-    due = sa.select(Email.id).where(
-        Email.state == EmailState.QUEUED,
-        sa.or_(Email.next_attempt_at.is_(None), Email.next_attempt_at <= now),
-    )
-    ids = db.session.scalars(due.order_by(Email.id).limit(limit)).all()
+    due = sa.or_(Email.next_attempt_at.is_(None), Email.next_attempt_at <= now)
+    ids = db.session.scalars(
+        sa.select(Email.id)
+        .where(Email.state == EmailState.QUEUED, due)
+        .order_by(Email.id)
+        .limit(limit)
+    ).all()
+    db.session.commit()
     sent = failed = 0
     for email_id in ids:
-        # Lock the row so that two workers never send the same email.
-        email = db.session.scalar(
-            sa.select(Email)
-            .where(Email.id == email_id, Email.state == EmailState.QUEUED)
-            .with_for_update(skip_locked=True)
-        )
-        if email is None:
-            continue
-        email.attempts += 1
+        claimed = db.session.execute(
+            sa.update(Email)
+            .where(Email.id == email_id, Email.state == EmailState.QUEUED, due)
+            .values(attempts=Email.attempts + 1, next_attempt_at=utcnow() + LEASE)
+        ).rowcount
+        db.session.commit()
+        if not claimed:
+            continue  # another worker has it
+        outgoing = db.session.execute(
+            sa.select(*Outgoing.COLUMNS).where(Email.id == email_id)
+        ).one()
+        db.session.commit()  # hold no lock while talking to the mail server
+        email = Outgoing(*outgoing)
         try:
             deliver(email)
         except (OSError, smtplib.SMTPException) as error:
-            email.last_error = f"{type(error).__name__}: {error}"
+            result = {"last_error": f"{type(error).__name__}: {error}"}
             if email.attempts >= MAX_ATTEMPTS:
-                email.state = EmailState.FAILED
+                result["state"] = EmailState.FAILED
             else:
-                email.next_attempt_at = utcnow() + timedelta(minutes=2**email.attempts)
+                result["next_attempt_at"] = utcnow() + timedelta(minutes=2**email.attempts)
             failed += 1
         else:
-            email.state = EmailState.SENT
-            email.sent_at = utcnow()
-            email.last_error = None
+            result = {"state": EmailState.SENT, "sent_at": utcnow(), "last_error": None}
             sent += 1
+        db.session.execute(sa.update(Email).where(Email.id == email_id).values(**result))
         db.session.commit()
     return sent, failed
 
 
-def deliver(email: Email) -> None:
+@dataclass(frozen=True)
+class Outgoing:
+    """An email as the worker sends it: plain values, read in a moment, no row held."""
+
+    id: int
+    to_address: str
+    subject: str
+    body_text: str
+    body_html: str | None
+    attempts: int
+
+    COLUMNS = (
+        Email.id,
+        Email.to_address,
+        Email.subject,
+        Email.body_text,
+        Email.body_html,
+        Email.attempts,
+    )
+
+
+def deliver(email: Email | Outgoing) -> None:
     """Hand one email to the configured backend: "smtp", or "log" (development)."""
     config = current_app.config
     if config["MAIL_BACKEND"] == "log":

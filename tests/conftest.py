@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from flask_sqlalchemy.session import _app_ctx_id
 from sqlalchemy.orm import scoped_session, sessionmaker
 
 from marks import create_app
+from marks.config import database_url as driver_url
 from marks.extensions import db, limiter
 from tests import factories
 from tests.pages import PageClient
@@ -55,6 +57,40 @@ def reset_database(app: Flask) -> None:
         upgrade()
 
 
+@dataclass
+class SeparateDatabase:
+    url: str
+    drop: Callable[[], None] = lambda: None
+
+
+def separate_database(tmp_path_factory: pytest.TempPathFactory, suffix: str) -> SeparateDatabase:
+    """A database of its own, for tests that commit for real (browser, concurrency): never the
+    rolled-back test database. SQLite: a new file; PostgreSQL: <test database>_<suffix>."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        path = Path(tmp_path_factory.mktemp(f"{suffix}-db")) / f"{suffix}.sqlite3"
+        return SeparateDatabase("sqlite:///" + str(path))
+
+    test_url = sa.make_url(driver_url(url))
+    name = f"{test_url.database}_{suffix}"
+    server = sa.create_engine(test_url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+
+    def run(statement: str) -> None:
+        with server.connect() as connection:
+            quoted = connection.dialect.identifier_preparer.quote(name)
+            connection.execute(sa.text(statement.format(quoted)))
+
+    def drop() -> None:
+        try:
+            run("DROP DATABASE IF EXISTS {} WITH (FORCE)")
+        finally:
+            server.dispose()
+
+    run("DROP DATABASE IF EXISTS {} WITH (FORCE)")
+    run("CREATE DATABASE {}")
+    return SeparateDatabase(test_url.set(database=name).render_as_string(hide_password=False), drop)
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     url = os.environ.get("TEST_DATABASE_URL")
@@ -72,8 +108,9 @@ def app(database_url: str) -> Flask:
 
 @pytest.fixture(autouse=True)
 def _rolled_back(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Run each test inside a transaction that is rolled back (browser tests bring their own)."""
-    if "browser" in request.keywords:
+    """Run each test inside a transaction that is rolled back (browser tests and those marked
+    real_database bring a database of their own)."""
+    if "browser" in request.keywords or "real_database" in request.keywords:
         yield
         return
     app: Flask = request.getfixturevalue("app")

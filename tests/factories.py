@@ -77,3 +77,9 @@ def member(council: Council | None = None, role=MembershipRole.MEMBER, **kwargs)
 
 def demo_edition(publish: bool = True) -> Edition:
     return editions.load(editions.DEMO_EDITION, publish=publish)
+
+
+def editions_loaded() -> Edition | None:
+    from marks import editions
+
+    return editions.find("2026")

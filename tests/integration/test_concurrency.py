@@ -1,0 +1,150 @@
+"""What happens when two people act at the same moment, on a database of its own where commits
+are real (run on PostgreSQL by CI, and on SQLite): no lost update, no duplicate, nothing
+half-done."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+import pytest
+import sqlalchemy as sa
+from aiosmtpd.controller import Controller
+
+from marks import assessment, create_app, decisions, mail
+from marks.extensions import db
+from marks.models import Application, Award, Decision, Email, Level, User
+from marks.states import ApplicationState
+from tests import factories
+from tests.conftest import app_config, reset_database, separate_database
+from tests.unit.test_assessment import complete_application, score_all
+from tests.unit.test_mail import Inbox, free_port
+
+pytestmark = [pytest.mark.slow, pytest.mark.real_database]
+
+
+@pytest.fixture(scope="module")
+def real_app(tmp_path_factory):
+    database = separate_database(tmp_path_factory, "concurrency")
+    app = create_app(app_config(database.url))
+    reset_database(app)
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    database.drop()
+
+
+def at_once(app, *work: Callable[[], object]) -> list[object]:
+    """Run each function in its own thread and app context (its own session), released
+    together; return what each returned or raised."""
+    barrier = threading.Barrier(len(work))
+    results: list[object] = [None] * len(work)
+
+    def run(i: int, fn: Callable[[], object]) -> None:
+        with app.app_context():
+            try:
+                barrier.wait(timeout=10)
+                results[i] = fn()
+                db.session.commit()
+            except Exception as error:
+                db.session.rollback()
+                results[i] = error
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(i, fn)) for i, fn in enumerate(work)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+def ready_applications(app, count: int) -> tuple[list[int], list[int]]:
+    """`count` applications ready for decision, and two administrators; committed."""
+    with app.app_context():
+        if factories.editions_loaded() is None:
+            factories.demo_edition()
+        admins = [factories.administrator(), factories.administrator()]
+        ids = []
+        for _ in range(count):
+            application = complete_application(factories)
+            for value in (3, 3):
+                score_all(
+                    assessment.assign(application, factories.assessor(), actor=admins[0]), value
+                )
+            assert application.state == ApplicationState.READY_FOR_DECISION
+            ids.append(application.id)
+        db.session.commit()
+        return ids, [a.id for a in admins]
+
+
+def approve(application_id: int, admin_id: int) -> Callable[[], object]:
+    def work() -> object:
+        application = db.session.get(Application, application_id)
+        level = db.session.scalar(
+            sa.select(Level)
+            .where(Level.edition_id == application.edition_id)
+            .order_by(Level.min_percent)
+        )
+        return decisions.approve(application, actor=db.session.get(User, admin_id), level=level)
+
+    return work
+
+
+def test_two_administrators_approving_at_once_make_one_decision_and_one_award(real_app):
+    [application_id], admins = ready_applications(real_app, 1)
+    results = at_once(real_app, *(approve(application_id, a) for a in admins))
+    winners = [r for r in results if isinstance(r, Award)]
+    assert len(winners) == 1, results
+    with real_app.app_context():
+        decided = db.session.scalars(
+            sa.select(Decision).where(Decision.application_id == application_id)
+        ).all()
+        awards = db.session.scalars(
+            sa.select(Award).where(Award.application_id == application_id)
+        ).all()
+        assert len(decided) == 1 and len(awards) == 1
+        assert db.session.get(Application, application_id).state == ApplicationState.APPROVED
+        approved_emails = db.session.scalar(
+            sa.select(sa.func.count(Email.id)).where(Email.template == "application_approved")
+        )
+        assert approved_emails == 1  # the loser's email went with its rolled-back transaction
+
+
+def test_approvals_at_once_take_different_certificate_numbers(real_app):
+    ids, admins = ready_applications(real_app, 2)
+    results = at_once(real_app, approve(ids[0], admins[0]), approve(ids[1], admins[1]))
+    # SQLite serialises writers: a loser may be told the database was busy; never a duplicate.
+    with real_app.app_context():
+        numbers = db.session.scalars(
+            sa.select(Award.certificate_number).where(Award.application_id.in_(ids))
+        ).all()
+    assert len(numbers) == len(set(numbers)) == sum(isinstance(r, Award) for r in results) >= 1
+
+
+def test_two_mail_workers_never_send_an_email_twice(real_app):
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    real_app.config.update(MAIL_BACKEND="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port)
+    try:
+        with real_app.app_context():
+            db.session.execute(sa.delete(Email))
+            for i in range(30):
+                db.session.add(
+                    Email(to_address=f"p{i}@x.gov.uk", subject=f"S{i}", body_text="B", template="t")
+                )
+            db.session.commit()
+        results = at_once(real_app, mail.send_queued, mail.send_queued)
+    finally:
+        real_app.config.update(MAIL_BACKEND="log")
+        controller.stop()
+    assert all(isinstance(r, tuple) for r in results), results
+    assert sum(r[0] for r in results) == 30
+    recipients = [m.rcpt_tos[0] for m in inbox.messages]
+    assert sorted(recipients) == sorted(f"p{i}@x.gov.uk" for i in range(30))
+    with real_app.app_context():
+        states = db.session.scalars(sa.select(Email.state)).all()
+        assert set(states) == {"sent"}
