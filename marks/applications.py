@@ -12,6 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
 from marks import assessment, audit, editions, evidence, workflow
 from marks.extensions import db
@@ -157,6 +158,25 @@ def _carry_over(previous: Application, renewal: Application) -> None:
 
 
 # --- Answers -----------------------------------------------------------------------------------
+
+
+def preload(application: Application) -> None:
+    """Load the application's answers with their evidence, and its edition's criteria with
+    their rubric, in a few queries: pages that show everything need not ask row by row.
+    Call it before anything touches those relationships (loaded ones are not loaded again)."""
+    answers = selectinload(Application.answers)
+    db.session.scalars(
+        sa.select(Application)
+        .where(Application.id == application.id)
+        .options(
+            answers.selectinload(Answer.links),
+            answers.selectinload(Answer.files),
+            selectinload(Application.edition)
+            .selectinload(Edition.themes)
+            .selectinload(Theme.criteria)
+            .selectinload(Criterion.descriptors),
+        )
+    ).one()
 
 
 def answer_for(application: Application, criterion_code: str) -> Answer | None:

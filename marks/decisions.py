@@ -49,6 +49,7 @@ class Moderation:
 
 def moderation(application: Application) -> Moderation:
     """Everything an administrator needs to decide, from the submitted assessments."""
+    applications.preload(application)
     edition = application.edition
     submitted = assessment.submitted_assessments(application)
     by_assessment = {a.id: assessment.scores_by_code(a) for a in submitted}

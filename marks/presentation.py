@@ -88,7 +88,16 @@ def state_tag_class(state: str) -> str:
     return STATE_TAG_CLASSES.get(str(state), "govuk-tag--grey")
 
 
+def score_items(field) -> list[dict]:
+    """A RadioField's options as govukRadios items, checked as the form holds them."""
+    return [
+        {"value": c.value, "text": c.label, "checked": str(c.value) == str(field.data)}
+        for c in field.choices
+    ]
+
+
 def register(app: Flask) -> None:
+    app.add_template_global(score_items)
     app.add_template_filter(govuk_hint)
     app.add_template_filter(conditional_item)
     app.add_template_global(state_tag_class)

@@ -38,6 +38,7 @@ def score(assignment_id: int):
     assignment = load_assignment(assignment_id)
     mine = assignment.assessment
     application = assignment.application
+    applications.preload(application)
     Form = _form_for(assignment)
     form = Form(data=None if request.method == "POST" else _initial(mine))
     if mine.state == AssessmentState.IN_PROGRESS and form.validate_on_submit():

@@ -366,6 +366,7 @@ def check(application_id: int):
     application = load_application(application_id)
     if application.state != ApplicationState.DRAFT:
         return redirect(url_for("council.status", application_id=application.id))
+    applications.preload(application)
     form = SubmitApplicationForm()
     problems = applications.incomplete(application)
     if form.validate_on_submit() and not problems:

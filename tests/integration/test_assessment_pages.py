@@ -280,3 +280,31 @@ def test_scores_export_is_one_row_per_application_criterion_and_assessor(
     assert injected["feedback"] == '\'=HYPERLINK("http://evil")'
     assert injected["private_note"] == "'@SUM(A1)"
     assert {r["gss_code"] for r in rows} == {submitted.council.gss_code}
+
+
+def test_the_scoring_and_moderation_pages_ask_the_database_a_fixed_number_of_times(
+    app, submitted, admin, make
+):
+    """No N+1: the number of queries does not grow with the criteria (12 here)."""
+    first = assessment.assign(submitted, make.assessor(), actor=admin)
+    second = assessment.assign(submitted, make.assessor(), actor=admin)
+    score_all(second, 3)
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    assessor = signed_in(app, first.assessor)
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        assert assessor.get(f"/assess/{first.id}").status == 200
+        scoring = len(statements)
+        score_all(first, 3)
+        administrator = signed_in(app, admin)
+        statements.clear()
+        assert administrator.get(f"/admin/applications/{submitted.id}").status == 200
+        moderation = len(statements)
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)
+    assert scoring <= 20, scoring
+    assert moderation <= 30, moderation  # a few per assessor, none per criterion
