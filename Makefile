@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 export FLASK_APP := app.py
 
 # What WeasyPrint and the browser tests need from Debian.
-DEBIAN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-liberation2 \
+DEBIAN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 libcairo2 fonts-liberation2 \
 	fonts-dejavu-core chromium poppler-utils
 
 .PHONY: help run test lint format check-migrations system-packages assets clean

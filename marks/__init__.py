@@ -48,6 +48,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)  # 7 lines a PDF otherwise
 
     _init_extensions(app)
     _init_templates(app)
@@ -145,9 +146,11 @@ def _register_blueprints(app: Flask) -> None:
     from marks.admin import bp as admin
     from marks.assess.routes import bp as assess
     from marks.council.routes import bp as council
-    from marks.public.routes import bp as public
+    from marks.public import bp as public
+    from marks.register.routes import bp as register
 
     app.register_blueprint(public)
+    app.register_blueprint(register)
     app.register_blueprint(accounts)
     app.register_blueprint(council)
     app.register_blueprint(assess)

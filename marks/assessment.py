@@ -268,18 +268,18 @@ def save(
     db.session.flush()
 
 
-def problems(assessment: Assessment) -> list[tuple[str, str | None]]:
-    """What stops submission: (message, criterion code or None)."""
-    found: list[tuple[str, str | None]] = []
+def problems(assessment: Assessment) -> list[tuple[str, str]]:
+    """What stops submission: (message, the scoring form's field it is about)."""
+    found: list[tuple[str, str]] = []
     scored = scores_by_code(assessment)
     for criterion in assessment.assignment.application.edition.criteria:
         score = scored.get(criterion.code)
         if score is None or score.score is None:
-            found.append((f"Score {criterion.code}: {criterion.title}", criterion.code))
+            found.append((f"Score {criterion.code}: {criterion.title}", f"score_{criterion.code}"))
         elif not score.feedback:
-            found.append((f"Write feedback for {criterion.code}", criterion.code))
+            found.append((f"Write feedback for {criterion.code}", f"feedback_{criterion.code}"))
     if assessment.recommendation is None:
-        found.append(("Choose your recommendation", None))
+        found.append(("Choose your recommendation", "recommendation"))
     return found
 
 

@@ -4,17 +4,31 @@ forever and allocated safely when two approvals happen at once."""
 from __future__ import annotations
 
 import calendar
+import hashlib
 from datetime import date
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
-from marks import audit
+from marks import audit, certificates, mail
 from marks.extensions import db
-from marks.models import Application, Award, CertificateCounter, Level, User
-from marks.states import AwardState
+from marks.models import (
+    Application,
+    Award,
+    Certificate,
+    CertificateCounter,
+    Level,
+    User,
+    utcnow,
+)
+from marks.states import AwardState, AwardStatus
 
 PREFIX = "SMFM"
+
+
+class AwardRefused(Exception):
+    """Something that cannot be done to an award, with a message for people."""
 
 
 def certificate_number(year: int, sequence: int) -> str:
@@ -48,6 +62,58 @@ def add_months(start: date, months: int) -> date:
     month_index = start.month - 1 + months
     year, month = start.year + month_index // 12, month_index % 12 + 1
     return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
+
+
+def status(award: Award, today: date | None = None) -> AwardStatus:
+    """Current, expired (by date, whether or not any job ran), revoked or superseded."""
+    if award.state == AwardState.REVOKED:
+        return AwardStatus.REVOKED
+    if award.state == AwardState.SUPERSEDED:
+        return AwardStatus.SUPERSEDED
+    if award.expires_on <= (today or utcnow().date()):
+        return AwardStatus.EXPIRED
+    return AwardStatus.CURRENT
+
+
+def find(certificate_number: str) -> Award | None:
+    return db.session.scalar(
+        sa.select(Award).where(Award.certificate_number == certificate_number.strip().upper())
+    )
+
+
+def revoke(award: Award, reason: str, *, actor: User) -> None:
+    """Revoke the award with a public reason; the council is told."""
+    if not actor.is_administrator:
+        raise AwardRefused("Only an administrator can revoke an award")
+    if award.state != AwardState.CURRENT:
+        raise AwardRefused("Only a current award can be revoked")
+    if not reason.strip():
+        raise AwardRefused("Give the public reason for revoking the award")
+    award.state = AwardState.REVOKED
+    award.revoked_at = utcnow()
+    award.revocation_reason = reason.strip()
+    db.session.flush()
+    audit.record(
+        "award.revoked",
+        award,
+        actor=actor,
+        from_state=str(AwardState.CURRENT),
+        to_state=str(AwardState.REVOKED),
+        reason=award.revocation_reason,
+        application_id=award.application_id,
+        council_id=award.council_id,
+    )
+    from marks import notifications
+
+    for person in notifications.council_members(award.application):
+        mail.queue(
+            person.email,
+            "award_revoked",
+            recipient=person,
+            award=award,
+            council=award.council,
+            verify_url=mail.link("public.verify_certificate", number=award.certificate_number),
+        )
 
 
 def award_for(application: Application) -> Award | None:
@@ -89,3 +155,43 @@ def issue(application: Application, level: Level, *, actor: User, on: date) -> A
         level=level.code,
     )
     return award
+
+
+# --- The certificate PDF, rendered once and kept -----------------------------------------------
+
+
+def printed_for(award: Award) -> certificates.Printed:
+    """Everything the award's certificate prints, as plain values."""
+    config = current_app.config
+    return certificates.Printed(
+        scheme_name="Social Media Friendly Mark",
+        council_name=award.council.name,
+        level_name=award.level.name,
+        edition_title=award.edition.title,
+        awarded_on=award.awarded_on,
+        expires_on=award.expires_on,
+        certificate_number=award.certificate_number,
+        verification_url=mail.link("public.verify_certificate", number=award.certificate_number),
+        signatory_name=config["CERTIFICATE_SIGNATORY_NAME"],
+        signatory_title=config["CERTIFICATE_SIGNATORY_TITLE"],
+    )
+
+
+def certificate(award: Award) -> Certificate:
+    """The stored certificate, rendered now if there is none or if anything printed on it has
+    changed since (the council's name, the signatory...). Flushes; the caller commits."""
+    printed = printed_for(award)
+    fingerprint = certificates.fingerprint(printed)
+    stored = award.certificate
+    if stored is not None and stored.printed_fingerprint == fingerprint:
+        return stored
+    pdf = certificates.render_pdf(printed)
+    if stored is None:
+        stored = Certificate(award=award)
+        db.session.add(stored)
+    stored.pdf = pdf
+    stored.sha256 = hashlib.sha256(pdf).hexdigest()
+    stored.printed_fingerprint = fingerprint
+    stored.rendered_at = utcnow()
+    db.session.flush()
+    return stored

@@ -3,11 +3,22 @@ and applications in the states a newcomer should be able to look at. Safe to run
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import sqlalchemy as sa
 
-from marks import applications, assessment, councils, decisions, editions, people, workflow
+from marks import (
+    applications,
+    assessment,
+    awards,
+    councils,
+    decisions,
+    editions,
+    people,
+    workflow,
+)
 from marks.extensions import db
-from marks.models import Application, Council, User
+from marks.models import Application, Council, User, utcnow
 from marks.states import MembershipRole, Recommendation, UserRole
 
 PASSWORD = "demo-password"  # noqa: S105 (printed for everyone to use: it is a demo)
@@ -35,6 +46,10 @@ ACCOUNTS = [
     ("lead@warrington.gov.uk", "Wren Warrington", UserRole.USER, "E06000007", LEAD),
     ("lead@blackburn.gov.uk", "Bea Blackburn", UserRole.USER, "E06000008", LEAD),
     ("lead@blackpool.gov.uk", "Pip Blackpool", UserRole.USER, "E06000009", LEAD),
+    ("lead@hullcc.gov.uk", "Hana Hull", UserRole.USER, "E06000010", LEAD),
+    ("lead@eastriding.gov.uk", "Eli Riding", UserRole.USER, "E06000011", LEAD),
+    ("lead@nelincs.gov.uk", "Nia Lincs", UserRole.USER, "E06000012", LEAD),
+    ("lead@northlincs.gov.uk", "Noel Lincs", UserRole.USER, "E06000013", LEAD),
 ]
 
 # GSS code -> the state its demo application is left in
@@ -46,7 +61,12 @@ APPLICATIONS = {
     "E06000007": "ready_for_decision",
     "E06000008": "approved",
     "E06000009": "rejected",
+    "E06000010": "approved",
+    "E06000011": "distinction",  # approved, with the higher level
+    "E06000012": "expired",  # approved long ago: the award has expired
+    "E06000013": "revoked",
 }
+AWARDED = ("approved", "distinction", "expired", "revoked")
 
 
 def council(gss_code: str) -> Council:
@@ -130,7 +150,7 @@ def _seed_application(place: Council, state: str) -> bool:
     if state == "draft":
         return True
     applications.submit(application, actor=lead, declaration_name=lead.full_name)
-    if state in ("under_review", "ready_for_decision", "approved", "rejected"):
+    if state in ("under_review", "ready_for_decision", "rejected", *AWARDED):
         _assess(application, admin, state)
     if state == "info_requested":
         workflow.transition(application, "start_review", actor=admin)
@@ -148,7 +168,7 @@ def _seed_application(place: Council, state: str) -> bool:
 def _assess(application: Application, admin: User, state: str) -> None:
     """Both demo assessors score it (only the first submits while it is under review), then
     the administrator decides if the state asks for it."""
-    scores = {"rejected": (1, 2), "approved": (3, 4)}.get(state, (3, 2))
+    scores = {"rejected": (1, 2), "distinction": (4, 4)}.get(state, (3, 4))
     for i, email in enumerate(("assessor1@example.org", "assessor2@example.org")):
         assessor = people.find_user(email)
         assignment = assessment.assign(application, assessor, actor=admin)
@@ -173,9 +193,19 @@ def _assess(application: Application, admin: User, state: str) -> None:
         )
         if state != "under_review" or i == 0:
             assessment.submit(mine, actor=assessor)
-    if state == "approved":
+    if state in AWARDED:
         found = decisions.moderation(application)
-        decisions.approve(application, actor=admin, level=found.computed_level)
+        award = decisions.approve(application, actor=admin, level=found.computed_level)
+        if state == "expired":
+            award.awarded_on = utcnow().date() - timedelta(days=800)
+            award.expires_on = awards.add_months(award.awarded_on, 24)
+        elif state == "revoked":
+            awards.revoke(
+                award,
+                "The council blocked social media for all staff in March, against the criteria "
+                "it was awarded for.",
+                actor=admin,
+            )
     elif state == "rejected":
         decisions.reject(
             application,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -30,41 +31,33 @@ def govuk_datetime(value: datetime | None) -> str:
 
 
 def navigation() -> list[dict]:
-    """The service navigation's items for whoever is signed in."""
-    items = [{"href": url_for("public.index"), "text": "Home", "endpoint": "public.index"}]
+    """The service navigation's items for whoever is signed in; an item is active on its own
+    page, or anywhere in its section for a section prefix ("admin.")."""
+    entries = [
+        ("public.index", "Home", "public.index"),
+        ("public.verify", "Check a certificate", "public.verify"),
+    ]
     if current_user.is_authenticated:
         if current_user.is_administrator:
-            items.append(
-                {"href": url_for("admin.index"), "text": "Administration", "endpoint": "admin."}
-            )
-        items.append(
-            {"href": url_for("council.home"), "text": "Your council", "endpoint": "council."}
-        )
-        items.append(
-            {
-                "href": url_for("accounts.account"),
-                "text": "Your account",
-                "endpoint": "accounts.account",
-            }
-        )
-        items.append(
-            {
-                "href": url_for("accounts.sign_out"),
-                "text": "Sign out",
-                "endpoint": "accounts.sign_out",
-            }
-        )
+            entries.append(("admin.index", "Administration", "admin."))
+        if current_user.is_assessor:
+            entries.append(("assess.dashboard", "Assessments", "assess."))
+        entries += [
+            ("council.home", "Your council", "council."),
+            ("accounts.account", "Your account", "accounts.account"),
+            ("accounts.sign_out", "Sign out", "accounts.sign_out"),
+        ]
     else:
-        items.append(
-            {"href": url_for("accounts.sign_in"), "text": "Sign in", "endpoint": "accounts.sign_in"}
-        )
-    endpoint = request.endpoint or ""
-    for item in items:
-        item["active"] = endpoint == item["endpoint"] or (
-            item["endpoint"].endswith(".") and endpoint.startswith(item.pop("endpoint"))
-        )
-        item.pop("endpoint", None)
-    return items
+        entries.append(("accounts.sign_in", "Sign in", "accounts.sign_in"))
+    here = request.endpoint or ""
+    return [
+        {
+            "href": url_for(endpoint),
+            "text": text,
+            "active": here.startswith(section) if section.endswith(".") else here == section,
+        }
+        for endpoint, text, section in entries
+    ]
 
 
 def govuk_hint(text: str) -> dict:
@@ -88,6 +81,15 @@ def state_tag_class(state: str) -> str:
     return STATE_TAG_CLASSES.get(str(state), "govuk-tag--grey")
 
 
+def badge_snippet(verify_url: str, image_url: str, alt: str) -> str:
+    """The HTML a council pastes into its website: plain text here (the page escapes it once
+    more to show it), with every attribute escaped, whatever the council is called."""
+    return (
+        f'<a href="{html.escape(verify_url)}"><img src="{html.escape(image_url)}" '
+        f'alt="{html.escape(alt)}" width="200" height="200"></a>'
+    )
+
+
 def score_items(field) -> list[dict]:
     """A RadioField's options as govukRadios items, checked as the form holds them."""
     return [
@@ -97,16 +99,10 @@ def score_items(field) -> list[dict]:
 
 
 def register(app: Flask) -> None:
+    app.add_template_global(badge_snippet)
     app.add_template_global(score_items)
     app.add_template_filter(govuk_hint)
-    app.add_template_filter(conditional_item)
     app.add_template_global(state_tag_class)
     app.add_template_filter(govuk_date)
     app.add_template_filter(govuk_datetime)
     app.add_template_global(navigation)
-
-
-def conditional_item(value: str, conditionals: dict) -> dict:
-    """A radio item that reveals the HTML given for its value (GOV.UK conditional reveal)."""
-    html = conditionals.get(value)
-    return {"conditional": {"html": html}} if html else {}

@@ -127,6 +127,20 @@ class AwardState(StrEnum):
     SUPERSEDED = "superseded"
 
 
+class AwardStatus(StrEnum):
+    """What the public is told about an award today: computed from the stored state and the
+    dates, never stored."""
+
+    CURRENT = "current"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+    SUPERSEDED = "superseded"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
 class EmailState(StrEnum):
     QUEUED = "queued"
     SENT = "sent"

@@ -10,14 +10,14 @@ from flask_login import current_user
 
 from marks import assessment, awards, decisions, mail, notifications
 from marks.admin import bp
-from marks.admin.forms import AssignForm, DecisionForm
+from marks.admin.forms import AssignForm, DecisionForm, RevokeForm
 from marks.assessment import AssessmentRefused
 from marks.council.forms import ConfirmForm
 from marks.decisions import DecisionRefused
 from marks.exports import edition_scores
 from marks.extensions import db
 from marks.forms import choices
-from marks.models import Application, Edition, Level, User, utcnow
+from marks.models import Application, Award, Edition, Level, User, utcnow
 from marks.permissions import ADMINISTRATOR, access
 from marks.states import ApplicationState
 
@@ -225,3 +225,31 @@ def edition_scores_csv(edition_id: int):
             "X-Content-Type-Options": "nosniff",
         },
     )
+
+
+@bp.get("/awards", endpoint="awards")
+@access(ADMINISTRATOR)
+def awards_list():
+    listed = db.session.scalars(sa.select(Award).order_by(Award.created_at.desc())).all()
+    return render_template(
+        "admin/awards.html", listed=[(award, awards.status(award)) for award in listed]
+    )
+
+
+@bp.route("/awards/<number>/revoke", methods=["GET", "POST"])
+@access(ADMINISTRATOR)
+def revoke_award(number: str):
+    award = awards.find(number) or abort(404)
+    form = RevokeForm()
+    if form.validate_on_submit():
+        try:
+            awards.revoke(award, form.reason.data, actor=current_user)
+        except awards.AwardRefused as error:
+            form.reason.errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(
+                f"{award.certificate_number} has been revoked and the council emailed.", "success"
+            )
+            return redirect(url_for("admin.awards"))
+    return render_template("admin/revoke.html", award=award, form=form)

@@ -78,3 +78,16 @@ class DecisionForm(FlaskForm):
                 self.message.errors.append("Say what the council needs to send")
                 found = True
         return found
+
+
+class RevokeForm(FlaskForm):
+    reason = TextAreaField(
+        "Public reason for revoking the Mark",
+        description="This is shown on the certificate's verification page and the register.",
+        validators=[
+            InputRequired(message="Give the public reason for revoking the award"),
+            Length(max=2000, message="The reason must be 2,000 characters or fewer"),
+        ],
+        widget=GovTextArea(),
+    )
+    submit = SubmitField("Revoke the Mark", widget=GovSubmitInput())

@@ -27,17 +27,6 @@ RECOMMENDATIONS = choices(
 
 class ScoringFormBase(FlaskForm):
     version = HiddenField()
-    recommendation = RadioField(
-        "Your recommendation",
-        choices=RECOMMENDATIONS,
-        validators=[Optional()],
-        widget=GovRadioInput(),
-    )
-    summary = TextAreaField(
-        "Summary for the administrators (optional)",
-        validators=[Length(max=5000, message="The summary must be 5,000 characters or fewer")],
-        widget=GovTextArea(),
-    )
     save = SubmitField("Save as draft", widget=GovSubmitInput())
     save_and_next = SubmitField("Save and go to the next application", widget=GovSubmitInput())
     submit_assessment = SubmitField("Submit your assessment", widget=GovSubmitInput())
@@ -69,6 +58,18 @@ def scoring_form(codes: tuple[str, ...], scale: tuple[str, ...]) -> type[Scoring
             ],
             widget=GovTextArea(),
         )
+    # Made after the criteria's fields, so that errors are listed in the order of the page.
+    fields["recommendation"] = RadioField(
+        "Your recommendation",
+        choices=RECOMMENDATIONS,
+        validators=[Optional()],
+        widget=GovRadioInput(),
+    )
+    fields["summary"] = TextAreaField(
+        "Summary for the administrators (optional)",
+        validators=[Length(max=5000, message="The summary must be 5,000 characters or fewer")],
+        widget=GovTextArea(),
+    )
     return type("ScoringForm", (ScoringFormBase,), fields)
 
 

@@ -64,7 +64,10 @@ def score(assignment_id: int):
                 problems = assessment.problems(mine)
                 if problems:
                     db.session.commit()  # keep the draft, then say what is missing
-                    return _page(assignment, Form(data=_initial(mine)), problems=problems)
+                    shown = Form(data=_initial(mine))
+                    for message, field in problems:  # beside each field, and in the summary
+                        shown[field].errors = [message]
+                    return _page(assignment, shown)
                 assessment.submit(mine, actor=current_user)
             db.session.commit()
         except (AssessmentConflict, StaleDataError):
@@ -109,7 +112,7 @@ def _initial(mine) -> dict:
     return data
 
 
-def _page(assignment, form, problems=()):
+def _page(assignment, form):
     application = assignment.application
     others = []
     if assessment.may_see_others(assignment):
@@ -130,7 +133,6 @@ def _page(assignment, form, problems=()):
         application=application,
         answers={a.criterion.code: a for a in application.answers},
         form=form,
-        problems=problems,
         others=others,
         other_scores=[assessment.scores_by_code(a) for a in others],
         changes=changes,

@@ -1,15 +1,14 @@
-"""Pages for everyone: the start page, the scheme's information pages, and the health check."""
+"""The start page, the scheme's information pages, and the health check."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, render_template
+from flask import render_template
 from sqlalchemy.exc import SQLAlchemyError
 
 from marks.extensions import db, limiter
 from marks.permissions import PUBLIC, access
-
-bp = Blueprint("public", __name__)
+from marks.public import bp
 
 INFORMATION_PAGES = {
     "about-the-data": "public/about_the_data.html",

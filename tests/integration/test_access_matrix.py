@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import pytest
 
-from marks import applications, assessment, mail
+from marks import applications, assessment, decisions, mail
 from marks.evidence import CheckedFile
 from marks.permissions import rule_for
 from marks.states import MembershipRole
-from tests.unit.test_assessment import complete_application
+from tests.unit.test_assessment import complete_application, score_all
 
 ROLES = (
     "anonymous",
@@ -55,6 +55,15 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "public.index": ("/", {}),
     "public.information": ("/about-the-data", {}),
     "public.healthz": ("/healthz", {}),
+    "public.verify": ("/verify", {}),
+    "public.verify_certificate": ("/verify/{number}", {}),
+    "public.certificate": ("/certificates/{number}.pdf", {}),
+    "public.badge": ("/badges/{number}.svg", {}),
+    "public.ob_issuer": ("/ob/issuer.json", {}),
+    "public.ob_badge_class": ("/ob/badgeclasses/2026-accredited.json", {}),
+    "public.ob_badge_class_image": ("/ob/badgeclasses/2026-accredited.png", {}),
+    "public.ob_assertion": ("/ob/assertions/{number}.json", {}),
+    "register.council": ("/councils/{gss_code}", {}),
     "accounts.sign_up": ("/sign-up", {}),
     "accounts.check_email": ("/sign-up/check-your-email", {}),
     "accounts.confirm_email": ("/confirm-email/not-a-token", dict.fromkeys(ROLES, BAD)),
@@ -102,6 +111,8 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "admin.assign": ("/admin/applications/{submitted_id}/assign", POST_ONLY),
     "admin.decide": ("/admin/applications/{submitted_id}/decision", ADMIN_ONLY),
     "admin.edition_scores_csv": ("/admin/editions/{edition_id}/scores.csv", ADMIN_ONLY),
+    "admin.awards": ("/admin/awards", ADMIN_ONLY),
+    "admin.revoke_award": ("/admin/awards/{number}/revoke", ADMIN_ONLY),
     "admin.outbox": ("/admin/outbox", ADMIN_ONLY),
     "admin.email": ("/admin/outbox/{email_id}", ADMIN_ONLY),
     "admin.membership_requests": ("/admin/membership-requests", ADMIN_ONLY),
@@ -138,6 +149,10 @@ def world(make):
         new_file=CheckedFile("policy.pdf", "application/pdf", 9, "0" * 64, b"%PDF-1.4 "),
     )
     admin = make.administrator()
+    awarded = complete_application(make)
+    for value in (3, 3):
+        score_all(assessment.assign(awarded, make.assessor(), actor=admin), value)
+    award = decisions.approve(awarded, actor=admin, level=edition.levels[0])
     submitted = complete_application(make)
     assigned = make.assessor()
     assignment = assessment.assign(submitted, assigned, actor=admin)
@@ -153,6 +168,8 @@ def world(make):
         "submitted_id": submitted.id,
         "assignment_id": assignment.id,
         "edition_id": edition.id,
+        "number": award.certificate_number,
+        "gss_code": award.council.gss_code,
         "file_id": answer.files[0].id,
         "membership_id": lead.membership.id,
         "email_id": mail.queue(lead.email, "password_changed", user=lead).id,

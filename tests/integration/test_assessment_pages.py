@@ -83,6 +83,8 @@ def test_the_assessor_scores_saves_and_submits(app, submitted, admin, make):
     page = client.post(url, data=data)
     assert page.status == 200
     assert page.error_summary() == ["Choose your recommendation"]
+    assert page.soup.title.get_text().startswith("Error: ")
+    assert "Choose your recommendation" in page.soup.select_one(".govuk-error-message").get_text()
     assert assessment.scores_by_code(assignment.assessment)["MD1"].score == 4
 
     data["recommendation"] = "award"
@@ -107,6 +109,7 @@ def test_assessors_are_blind_until_they_submit(app, submitted, admin, make):
     page = client.get(f"/assess/{a2.id}")
     assert "Feedback on MD1" in page.text
     assert "Assessor 2" in page.text
+    assert "Note on MD1" in page.text  # the other assessors see the notes, once submitted
 
 
 def test_declaring_a_conflict_hands_the_application_back(app, submitted, admin, make):
@@ -168,6 +171,7 @@ def test_moderation_preview_then_approve(app, submitted, admin, make):
     page = client.get(f"/admin/applications/{submitted.id}")
     assert "The assessors differ by more than one point on MD1" in page.text
     assert "75.00%" in page.text
+    assert "Private note: Note on MD1" in page.text  # administrators see the notes
 
     url = f"/admin/applications/{submitted.id}/decision"
     page = client.get(url)

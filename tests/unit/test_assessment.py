@@ -167,7 +167,8 @@ def test_drafts_save_and_submission_needs_every_score(submitted, admin, make):
         summary="",
     )
     assert assessment.scores_by_code(a)["MD1"].score == 2
-    assert ("Choose your recommendation", None) in assessment.problems(a)
+    assert ("Choose your recommendation", "recommendation") in assessment.problems(a)
+    assert ("Score MD2: Social media sites open to staff", "score_MD2") in assessment.problems(a)
     with pytest.raises(AssessmentRefused, match="Score every criterion"):
         assessment.submit(a, actor=assignment.assessor)
     with pytest.raises(assessment.AssessmentConflict):

@@ -1,0 +1,235 @@
+"""Awards through HTTP: the verification page, the stored certificate with its ETag, the live
+badge, Open Badges 2.0 hosted verification (with baked badges), and revocation."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from marks import assessment, awards, badges, decisions
+from marks.extensions import db
+from marks.models import Certificate, Email, utcnow
+from marks.states import AwardState
+from tests.pages import DEMO_PASSWORD, PageClient
+from tests.unit.test_assessment import complete_application, score_all
+
+
+@pytest.fixture
+def award(make):
+    make.demo_edition()
+    application = complete_application(make)
+    admin = make.administrator(email="admin@scheme.org")
+    for value in (3, 3):
+        score_all(assessment.assign(application, make.assessor(), actor=admin), value)
+    return decisions.approve(application, actor=admin, level=application.edition.levels[0])
+
+
+def test_the_verification_page_says_it_plainly(client, award):
+    page = client.get(f"/verify/{award.certificate_number}")
+    assert page.status == 200
+    assert page.h1 == f"Certificate {award.certificate_number}"
+    assert "This is a genuine certificate" in page.text
+    assert award.council.name in page.text
+    assert "Accredited" in page.text
+    assert "Current" in page.text
+    # Lower case and spaces are forgiven, through the form too.
+    response = client.get(f"/verify?number=+{award.certificate_number.lower()}+")
+    assert response.headers["Location"] == f"/verify/{award.certificate_number}"
+
+
+def test_an_unknown_number_says_it_is_not_a_certificate(client):
+    page = client.get("/verify/SMFM-2026-99999")
+    assert page.status == 404
+    assert page.h1 == "This is not a valid certificate number"
+    assert "may not be genuine" in page.text
+    assert client.get("/verify").h1 == "Check a certificate"
+
+
+def test_an_expired_award_is_shown_expired_without_any_job(client, award):
+    award.awarded_on = utcnow().date() - timedelta(days=800)
+    award.expires_on = utcnow().date() - timedelta(days=1)
+    db.session.flush()
+    page = client.get(f"/verify/{award.certificate_number}")
+    assert "It is no longer valid" in page.text
+    assert "Expired" in page.text
+
+
+def test_the_certificate_is_rendered_once_and_served_with_an_etag(client, award):
+    response = client.get(f"/certificates/{award.certificate_number}.pdf")
+    assert response.status_code == 200
+    assert response.mimetype == "application/pdf"
+    assert response.data.startswith(b"%PDF-")
+    stored = db.session.scalar(sa.select(Certificate))
+    assert response.headers["ETag"] == f'"{stored.sha256}"'
+    rendered_at = stored.rendered_at
+
+    again = client.get(
+        f"/certificates/{award.certificate_number}.pdf",
+        headers={"If-None-Match": response.headers["ETag"]},
+    )
+    assert again.status_code == 304
+    db.session.refresh(stored)
+    assert stored.rendered_at == rendered_at  # not rendered again
+
+    # Something printed changes: the next download renders it again.
+    award.council.name = "Hartlepool Borough"
+    db.session.flush()
+    changed = client.get(f"/certificates/{award.certificate_number}.pdf")
+    assert changed.status_code == 200
+    assert changed.headers["ETag"] != response.headers["ETag"]
+
+
+def test_a_revoked_certificate_is_not_served(client, award, make):
+    awards.revoke(award, "Blocked staff from social media", actor=make.administrator())
+    page = client.get(f"/certificates/{award.certificate_number}.pdf")
+    assert page.status == 410
+    assert page.h1 == "This certificate has been revoked"
+    assert "Blocked staff from social media" in page.text
+
+
+def test_the_badge_tells_the_truth_and_is_cached_briefly(client, award, make):
+    url = f"/badges/{award.certificate_number}.svg"
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response.mimetype == "image/svg+xml"
+    assert "Accredited" in response.get_data(as_text=True)
+    max_age = int(re.search(r"max-age=(\d+)", response.headers["Cache-Control"]).group(1))
+    assert max_age <= 3600
+    assert "must-revalidate" in response.headers["Cache-Control"]
+    assert client.get(url, headers={"If-None-Match": response.headers["ETag"]}).status_code == 304
+
+    awards.revoke(award, "Revoked for the test", actor=make.administrator())
+    revoked = client.get(url, headers={"If-None-Match": response.headers["ETag"]})
+    assert revoked.status_code == 200  # the image changed, so the old copy is stale
+    assert "no longer valid" in revoked.get_data(as_text=True).lower()
+
+
+@pytest.mark.parametrize("size", sorted(badges.SIZES))
+def test_png_badges_come_in_every_size(client, award, size):
+    response = client.get(f"/badges/{award.certificate_number}.png?size={size}")
+    assert response.status_code == 200
+    width = int.from_bytes(response.data[16:20], "big")
+    assert width == badges.SIZES[size]
+
+
+def test_bad_badge_options_are_a_404(client, award):
+    assert client.get(f"/badges/{award.certificate_number}.svg?size=huge").status_code == 404
+    assert client.get(f"/badges/{award.certificate_number}.png?variant=neon").status_code == 404
+    assert client.get("/badges/SMFM-2026-99999.svg").status_code == 404
+
+
+def test_badge_artwork_downloads_for_print(client, award):
+    response = client.get(f"/badges/{award.certificate_number}.svg?size=large&download=1")
+    assert response.headers["Content-Disposition"] == (
+        f'attachment; filename="{award.certificate_number}-large-light.svg"'
+    )
+
+
+def test_open_badges_assertion_badge_class_and_issuer(client, award):
+    number = award.certificate_number
+    response = client.get(
+        f"/ob/assertions/{number}.json", headers={"Accept": "application/ld+json"}
+    )
+    assert response.status_code == 200
+    assertion = json.loads(response.data)
+    base = "http://marks.test"
+    assert assertion["@context"] == "https://w3id.org/openbadges/v2"
+    assert assertion["type"] == "Assertion"
+    assert assertion["id"] == f"{base}/ob/assertions/{number}.json"
+    assert assertion["verification"] == {"type": "hosted"}
+    assert assertion["recipient"] == {
+        "type": "url",
+        "hashed": False,
+        "identity": "https://www.x.gov.uk",
+    }
+    assert assertion["issuedOn"] < assertion["expires"]
+    assert assertion["evidence"][0]["id"] == f"{base}/councils/{award.council.gss_code}"
+
+    badge_class = json.loads(client.get(assertion["badge"].removeprefix(base)).data)
+    assert badge_class["type"] == "BadgeClass"
+    assert badge_class["id"] == assertion["badge"]
+    assert badge_class["name"] == "Social Media Friendly Mark 2026: Accredited"
+    issuer = json.loads(client.get(badge_class["issuer"].removeprefix(base)).data)
+    assert issuer["type"] == "Issuer"
+    assert issuer["id"] == badge_class["issuer"]
+    # Hosted verification: every id is on the issuer's own origin.
+    for document in (assertion, badge_class, issuer):
+        assert document["id"].startswith(issuer["url"])
+    image = client.get(badge_class["image"].removeprefix(base))
+    assert image.status_code == 200 and image.mimetype == "image/png"
+
+
+def test_a_browser_asking_for_an_assertion_goes_to_the_verification_page(client, award):
+    number = award.certificate_number
+    response = client.get(f"/ob/assertions/{number}.json", headers={"Accept": "text/html"})
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/verify/{number}"
+
+
+def test_a_revoked_assertion_is_gone_with_its_reason(client, award, make):
+    awards.revoke(award, "Blocked staff", actor=make.administrator())
+    response = client.get(f"/ob/assertions/{award.certificate_number}.json")
+    assert response.status_code == 410
+    body = json.loads(response.data)
+    assert body["revoked"] is True
+    assert body["revocationReason"] == "Blocked staff"
+
+
+def test_served_badges_are_baked_with_the_assertion(client, award):
+    number = award.certificate_number
+    png = client.get(f"/badges/{number}.png").data
+    baked = json.loads(badges.unbake_png(png))
+    assert baked["id"] == f"http://marks.test/ob/assertions/{number}.json"
+    verify, from_svg = badges.unbake_svg(client.get(f"/badges/{number}.svg").get_data(as_text=True))
+    assert verify == baked["id"]
+    assert from_svg == baked
+
+
+def test_administrators_revoke_with_a_public_reason(app, award, make):
+    admin = make.administrator()
+    client = PageClient(app)
+    client.sign_in(admin.email, DEMO_PASSWORD)
+    page = client.get("/admin/awards")
+    assert award.certificate_number in page.text
+    url = f"/admin/awards/{award.certificate_number}/revoke"
+    page = client.submit(url, {"reason": ""})
+    assert page.error_summary() == ["Give the public reason for revoking the award"]
+    response = client.submit(url, {"reason": "Blocked social media for all staff"})
+    assert response.status_code == 302
+    assert award.state == AwardState.REVOKED
+    told = db.session.scalar(sa.select(Email).where(Email.template == "award_revoked"))
+    assert told.to_address == award.application.started_by.email
+    assert "Blocked social media for all staff" in told.body_text
+    page = client.get(f"/councils/{award.council.gss_code}")
+    assert "Revoked" in page.text and "Blocked social media for all staff" in page.text
+
+
+def test_the_council_gets_its_certificate_badge_and_embed_snippet(app, award):
+    client = PageClient(app)
+    client.sign_in(award.application.started_by.email, DEMO_PASSWORD)
+    page = client.get(f"/apply/applications/{award.application_id}/status")
+    assert page.soup.find("a", href=f"/certificates/{award.certificate_number}.pdf")
+    snippet = page.soup.find("textarea", attrs={"name": "embed"}).get_text()
+    assert snippet == (
+        f'<a href="http://marks.test/verify/{award.certificate_number}">'
+        f'<img src="http://marks.test/badges/{award.certificate_number}.svg" '
+        f'alt="Social Media Friendly Mark: {award.council.name} is Accredited (2026)" '
+        'width="200" height="200"></a>'
+    )
+
+
+def test_the_embed_snippet_escapes_whatever_the_council_is_called(app, award):
+    award.council.name = 'Brighton & Hove "City" <Council>'
+    db.session.flush()
+    client = PageClient(app)
+    client.sign_in(award.application.started_by.email, DEMO_PASSWORD)
+    page = client.get(f"/apply/applications/{award.application_id}/status")
+    snippet = page.soup.find("textarea", attrs={"name": "embed"}).get_text()
+    assert (
+        'alt="Social Media Friendly Mark: Brighton &amp; Hove &quot;City&quot; &lt;Council&gt;'
+        in snippet
+    )

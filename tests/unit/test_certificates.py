@@ -1,0 +1,363 @@
+"""The certificate PDF: what it prints (read back with poppler's pdftotext), that its QR code
+scans (decoded with zxing-cpp), that it is one tagged A4 page, that nothing printed is taken
+as markup, and that WeasyPrint reads nothing but the app's static files."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import re
+import shutil
+import socket
+import subprocess
+import zlib
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+import zxingcpp
+from PIL import Image
+from weasyprint.urls import URLFetcher
+
+from marks import certificates
+from marks.certificates import Printed, StaticFileFetcher, URLRefused
+
+SAMPLE = Printed(
+    scheme_name="Social Media Friendly Mark",
+    council_name="Hartlepool Borough Council",
+    level_name="Accredited",
+    edition_title="Social Media Friendly Mark 2026",
+    awarded_on=date(2026, 11, 22),
+    expires_on=date(2028, 11, 22),
+    certificate_number="SMFM-2026-00042",
+    verification_url="http://127.0.0.1:5000/verify/SMFM-2026-00042",
+    signatory_name="Alex Morgan",
+    signatory_title="Chair, Social Media Friendly Mark panel",
+)
+HOSTILE_NAME = '<b style="color:red">Evil</b> {{7*7}} &amp; <script>alert(1)</script>'
+LONG_NAME = (
+    "The Royal Borough of Windsor and Maidenhead and the Combined Authority of Greater "
+    "Hartlepool, Stockton-on-Tees and Middlesbrough Shared Services Partnership Board"
+)[:150]
+
+
+# --- Reading a PDF back -----------------------------------------------------------------------
+
+
+def poppler(tool: str, *arguments: str, pdf: bytes | None = None, cwd: Path | None = None) -> str:
+    """Run one of poppler-utils' tools (`make system-packages` installs them)."""
+    path = shutil.which(tool)
+    if path is None:
+        pytest.fail(f"{tool} is missing: install poppler-utils")
+    done = subprocess.run(  # noqa: S603 (our own arguments)
+        [path, *arguments], input=pdf, capture_output=True, check=True, cwd=cwd
+    )
+    return done.stdout.decode()
+
+
+def text_of(pdf: bytes) -> str:
+    """The printed text, whitespace collapsed (the layout wraps long lines)."""
+    return " ".join(poppler("pdftotext", "-layout", "-enc", "UTF-8", "-", "-", pdf=pdf).split())
+
+
+def info_of(pdf: bytes) -> dict[str, str]:
+    lines = poppler("pdfinfo", "-enc", "UTF-8", "-", pdf=pdf).splitlines()
+    return {key.strip(): value.strip() for key, _, value in (x.partition(":") for x in lines)}
+
+
+def objects_of(pdf: bytes) -> bytes:
+    """The PDF's bytes with every compressed stream (object streams included) inflated."""
+    chunks = [pdf]
+    for match in re.finditer(rb"(?<!end)stream\r?\n", pdf):
+        try:
+            chunks.append(zlib.decompressobj().decompress(pdf[match.end() :]))
+        except zlib.error:
+            continue
+    return b"\n".join(chunks)
+
+
+def qr_codes_in(pdf: bytes, folder: Path) -> list[zxingcpp.Barcode]:
+    """The QR codes a scanner finds on the page, printed at 200 dpi."""
+    (folder / "certificate.pdf").write_bytes(pdf)
+    poppler("pdftoppm", "-r", "200", "-png", "-singlefile", "certificate.pdf", "page", cwd=folder)
+    with Image.open(folder / "page.png") as page:
+        return zxingcpp.read_barcodes(page, formats=zxingcpp.BarcodeFormat.QRCode)
+
+
+@pytest.fixture(scope="module")
+def pdf(app) -> bytes:
+    with app.app_context():
+        return certificates.render_pdf(SAMPLE)
+
+
+def render(app, **changes) -> bytes:
+    with app.app_context():
+        return certificates.render_pdf(dataclasses.replace(SAMPLE, **changes))
+
+
+# --- What is printed --------------------------------------------------------------------------
+
+
+def test_the_certificate_prints_everything_on_one_a4_landscape_page(pdf):
+    text = text_of(pdf)
+
+    for printed in (
+        "Social Media Friendly Mark",
+        "Certificate of accreditation",
+        "This is to certify that",
+        "Hartlepool Borough Council",
+        "has been awarded the Social Media Friendly Mark at the level of",
+        "Accredited",
+        "Assessed against Social Media Friendly Mark 2026",
+        "Awarded on 22 November 2026",
+        "Valid until 22 November 2028",
+        "Certificate number",
+        "SMFM-2026-00042",
+        "Check this certificate at",
+        "http://127.0.0.1:5000/verify/SMFM-2026-00042",
+        "Alex Morgan",
+        "Chair, Social Media Friendly Mark panel",
+    ):
+        assert printed in text
+    info = info_of(pdf)
+    assert info["Pages"] == "1"
+    assert info["Page size"].startswith("841.89 x 595.276 pts")
+
+
+def test_dates_are_written_the_gov_uk_way(app):
+    text = text_of(render(app, awarded_on=date(2027, 3, 1), expires_on=date(2029, 3, 1)))
+
+    assert "Awarded on 1 March 2027" in text
+    assert "Valid until 1 March 2029" in text
+    assert "01 March" not in text
+
+
+def test_the_qr_code_scans_to_the_verification_address(pdf, tmp_path):
+    codes = qr_codes_in(pdf, tmp_path)
+
+    assert [code.text for code in codes] == ["http://127.0.0.1:5000/verify/SMFM-2026-00042"]
+    assert codes[0].ec_level in {"M", "Q", "H"}
+
+
+def test_a_long_name_still_fits_on_one_page(app, tmp_path):
+    assert len(LONG_NAME) == 150
+    pdf = render(app, council_name=LONG_NAME, level_name="Accredited with distinction")
+
+    assert info_of(pdf)["Pages"] == "1"
+    text = text_of(pdf)
+    assert LONG_NAME in text
+    assert "Accredited with distinction" in text
+    assert "SMFM-2026-00042" in text
+    assert [code.text for code in qr_codes_in(pdf, tmp_path)] == [SAMPLE.verification_url]
+
+
+def test_the_longest_name_the_register_holds_fits_even_without_spaces(app):
+    pdf = render(app, council_name="W" * 200)
+
+    assert info_of(pdf)["Pages"] == "1"
+    assert "SMFM-2026-00042" in text_of(pdf)
+
+
+def test_markup_in_a_name_is_printed_as_it_is(app):
+    pdf = render(app, council_name=HOSTILE_NAME, level_name="<i>Accredited</i>")
+
+    text = text_of(pdf)
+    assert HOSTILE_NAME in text
+    assert "<i>Accredited</i>" in text
+    assert "49" not in text
+    assert info_of(pdf)["Title"].endswith(f"SMFM-2026-00042: {HOSTILE_NAME}")
+
+
+# --- The PDF itself ---------------------------------------------------------------------------
+
+
+def test_metadata_gives_title_author_and_language(pdf):
+    info = info_of(pdf)
+    assert info["Title"] == (
+        "Social Media Friendly Mark certificate SMFM-2026-00042: Hartlepool Borough Council"
+    )
+    assert info["Author"] == "Social Media Friendly Mark"
+    assert b"/Lang (en-GB)" in objects_of(pdf)
+
+
+def test_the_pdf_is_tagged_for_screen_readers(pdf):
+    objects = objects_of(pdf)
+
+    assert info_of(pdf)["Tagged"] == "yes"
+    assert b"/StructTreeRoot" in objects
+    assert re.search(rb"/MarkInfo\s*<<\s*/Marked\s+true", objects)
+    assert b"<pdfuaid:part>1</pdfuaid:part>" in objects or b'pdfuaid:part="1"' in objects
+    # The QR code is a figure with a text alternative; the artwork is background.
+    assert b"/Alt (QR code linking to http://127.0.0.1:5000/verify/SMFM-2026-00042)" in objects
+
+
+def test_fonts_are_debians_liberation_fonts_embedded(pdf):
+    fonts = [line.split() for line in poppler("pdffonts", "-", pdf=pdf).splitlines()[2:]]
+
+    assert fonts
+    assert all("+Liberation-" in font[0] for font in fonts)
+    assert all(font[-5] == "yes" for font in fonts)  # the "emb" column
+
+
+def test_rendering_raises_no_complaint_from_weasyprint(app, caplog):
+    # A missing font, a refused URL or an image without alternative text would be logged.
+    with caplog.at_level(logging.WARNING, logger="weasyprint"):
+        render(app)
+
+    assert caplog.records == []
+
+
+def test_the_same_certificate_renders_to_the_same_bytes(app, pdf):
+    assert render(app) == pdf
+
+
+def test_a_blank_page_goes_through_the_same_path(app):
+    with app.app_context():
+        blank = certificates.blank_pdf()
+
+    info = info_of(blank)
+    assert info["Pages"] == "1"
+    assert info["Page size"].startswith("841.89 x 595.276 pts")
+    assert info["Tagged"] == "yes"
+    assert text_of(blank) == ""
+
+
+# --- The fingerprint --------------------------------------------------------------------------
+
+
+def changed(value):
+    return value + timedelta(days=1) if isinstance(value, date) else value + " (changed)"
+
+
+def test_the_fingerprint_changes_with_anything_printed_and_nothing_else():
+    same = Printed(**dataclasses.asdict(SAMPLE))
+    assert certificates.fingerprint(same) == certificates.fingerprint(SAMPLE)
+    assert re.fullmatch(r"[0-9a-f]{64}", certificates.fingerprint(SAMPLE))
+
+    seen = {certificates.fingerprint(SAMPLE)}
+    for field in dataclasses.fields(Printed):
+        other = dataclasses.replace(SAMPLE, **{field.name: changed(getattr(SAMPLE, field.name))})
+        seen.add(certificates.fingerprint(other))
+    assert len(seen) == 1 + len(dataclasses.fields(Printed))
+
+
+def test_the_fingerprint_does_not_confuse_one_field_with_another():
+    moved = dataclasses.replace(SAMPLE, signatory_name="Alex", signatory_title="Morgan Chair")
+    spaced = dataclasses.replace(SAMPLE, signatory_name="Alex Morgan Chair", signatory_title="")
+
+    assert certificates.fingerprint(moved) != certificates.fingerprint(spaced)
+
+
+# --- The URL fetcher --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def fetcher(app) -> StaticFileFetcher:
+    return StaticFileFetcher(app.static_folder)
+
+
+def test_the_fetcher_serves_the_apps_static_files(fetcher):
+    stylesheet = fetcher.folder / "certificates" / "certificate.css"
+
+    response = fetcher(stylesheet.as_uri())
+
+    assert response.content_type == "text/css"
+    assert response.read() == stylesheet.read_bytes()
+
+
+def test_the_fetcher_serves_data_uris(fetcher):
+    assert fetcher("data:text/plain,hello%20there").read() == b"hello there"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://example.org/x.png",
+        "https://example.org/x.png",
+        "ftp://example.org/x.png",
+        "file:///etc/passwd",
+        "file://example.org/etc/passwd",
+        "file:///etc/passwd?/static/",
+    ],
+)
+def test_the_fetcher_refuses_anything_else(fetcher, url):
+    with pytest.raises(URLRefused):
+        fetcher(url)
+
+
+def test_the_fetcher_refuses_a_way_out_of_the_static_folder(fetcher):
+    outside = fetcher.folder.as_uri() + "/../marks/__init__.py"
+
+    with pytest.raises(URLRefused):
+        fetcher(outside)
+    with pytest.raises(URLRefused):
+        fetcher(fetcher.folder.as_uri() + "/%2e%2e/marks/__init__.py")
+    with pytest.raises(URLRefused):
+        fetcher(fetcher.folder.as_uri() + "/certificates")  # a folder, not a file
+
+
+def test_the_fetcher_refuses_a_link_that_leads_out(tmp_path):
+    folder = tmp_path / "static"
+    folder.mkdir()
+    secret = tmp_path / "secret.txt"
+    secret.write_text("secret")
+    (folder / "innocent.txt").symlink_to(secret)
+
+    with pytest.raises(URLRefused):
+        StaticFileFetcher(folder)((folder / "innocent.txt").as_uri())
+
+
+class RecordingFetcher(StaticFileFetcher):
+    def __init__(self, folder) -> None:
+        super().__init__(folder)
+        self.asked: list[tuple[str, str]] = []
+
+    def fetch(self, url, headers=None):
+        try:
+            response = super().fetch(url, headers)
+        except URLRefused:
+            self.asked.append((url, "refused"))
+            raise
+        self.asked.append((url, "served"))
+        return response
+
+
+def test_a_page_that_asks_for_more_renders_without_it(app, fetcher, monkeypatch, caplog):
+    def no_network(*args, **kwargs):
+        raise AssertionError("the PDF tried to reach the network")
+
+    def only_data(self, url, headers=None):
+        assert url.startswith("data:"), url
+        return real_fetch(self, url, headers)
+
+    real_fetch = URLFetcher.fetch
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    monkeypatch.setattr(URLFetcher, "fetch", only_data)
+    recorder = RecordingFetcher(app.static_folder)
+    html = """<!DOCTYPE html><html lang="en-GB"><head><title>Greedy</title>
+        <link rel="stylesheet" href="http://example.org/style.css">
+        <link rel="stylesheet" href="file:///etc/passwd">
+        <style>@import url("https://example.org/more.css");
+          body { background: url("../marks/__init__.py") }</style></head>
+        <body><p>Still here</p>
+        <img src="http://example.org/x.png" alt="x">
+        <img src="file:///etc/passwd" alt="passwd">
+        <img src="../pyproject.toml" alt="outside"></body></html>"""
+
+    with caplog.at_level(logging.ERROR, logger="weasyprint"):
+        pdf = certificates._write_pdf(html, recorder)
+
+    assert "Still here" in text_of(pdf)
+    outcomes = dict(recorder.asked)
+    root = fetcher.folder.parent.as_uri()
+    for url in (
+        "http://example.org/style.css",
+        "https://example.org/more.css",
+        "http://example.org/x.png",
+        "file:///etc/passwd",
+        f"{root}/marks/__init__.py",
+        f"{root}/pyproject.toml",
+    ):
+        assert outcomes.get(url) == "refused", url
+    assert "served" not in outcomes.values()
+    assert "URLRefused" in caplog.text
