@@ -10,6 +10,7 @@ from datetime import date
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from marks import audit, certificates, mail
 from marks.extensions import db
@@ -76,8 +77,16 @@ def status(award: Award, today: date | None = None) -> AwardStatus:
 
 
 def find(certificate_number: str) -> Award | None:
+    """The award, with everything its public pages print, in one query."""
     return db.session.scalar(
-        sa.select(Award).where(Award.certificate_number == certificate_number.strip().upper())
+        sa.select(Award)
+        .where(Award.certificate_number == certificate_number.strip().upper())
+        .options(
+            joinedload(Award.council),
+            joinedload(Award.level),
+            joinedload(Award.edition),
+            joinedload(Award.certificate).undefer(Certificate.pdf),
+        )
     )
 
 
@@ -177,14 +186,15 @@ def printed_for(award: Award) -> certificates.Printed:
     )
 
 
-def certificate(award: Award) -> Certificate:
-    """The stored certificate, rendered now if there is none or if anything printed on it has
-    changed since (the council's name, the signatory...). Flushes; the caller commits."""
+def certificate(award: Award) -> tuple[Certificate, bool]:
+    """The stored certificate, and whether it was rendered just now: it is when there is none
+    or anything printed on it has changed since (the council's name, the signatory...).
+    Flushes; the caller commits."""
     printed = printed_for(award)
     fingerprint = certificates.fingerprint(printed)
     stored = award.certificate
     if stored is not None and stored.printed_fingerprint == fingerprint:
-        return stored
+        return stored, False
     pdf = certificates.render_pdf(printed)
     if stored is None:
         stored = Certificate(award=award)
@@ -194,4 +204,4 @@ def certificate(award: Award) -> Certificate:
     stored.printed_fingerprint = fingerprint
     stored.rendered_at = utcnow()
     db.session.flush()
-    return stored
+    return stored, True

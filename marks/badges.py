@@ -11,6 +11,7 @@ import re
 import struct
 import zlib
 from dataclasses import dataclass
+from functools import lru_cache
 from math import cos, pi, sin
 from xml.etree import ElementTree as ET
 from xml.sax.saxutils import escape, quoteattr
@@ -125,6 +126,7 @@ def _star(cx: float, cy: float, r: float, fill: str) -> str:
     return f'<polygon points="{points}" fill="{fill}"/>'
 
 
+@lru_cache(maxsize=256)  # a few faces per year and level: draw each once per process
 def svg(face: Face, size: str = "medium", variant: str = "light") -> str:
     """The badge as a standalone SVG document: no script and no reference to anything else.
     Raises ValueError for an unknown size or variant."""
@@ -185,6 +187,7 @@ def svg(face: Face, size: str = "medium", variant: str = "light") -> str:
     return "\n".join(parts)
 
 
+@lru_cache(maxsize=256)
 def png(face: Face, size: str = "medium", variant: str = "light") -> bytes:
     """The badge as an RGBA PNG of SIZES[size] pixels square, rendered from its SVG."""
     return _render(svg(face, size, variant), SIZES[size])

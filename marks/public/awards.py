@@ -69,8 +69,9 @@ def certificate(number: str):
     award = _award_or_404(number)
     if awards.status(award) == AwardStatus.REVOKED:
         return render_template("public/revoked_certificate.html", award=award), 410
-    stored = awards.certificate(award)
-    db.session.commit()  # keep what was rendered
+    stored, rendered = awards.certificate(award)
+    if rendered:
+        db.session.commit()  # keep it
     response = Response(
         stored.pdf,
         mimetype="application/pdf",
@@ -103,17 +104,17 @@ def badge(number: str, extension: str):
     award = _award_or_404(number)
     size, variant = _badge_options()
     face = _face(award)
-    baked = face.status == AwardStatus.CURRENT.value
-    assertion = json.dumps(openbadges.assertion(award), separators=(",", ":"))
+    # A current badge carries its Open Badges assertion (a "baked" badge).
+    assertion = openbadges.assertion(award) if face.status == AwardStatus.CURRENT else None
     if extension == "svg":
         body: str | bytes = badges.svg(face, size, variant)
-        if baked:
-            body = badges.bake_svg(body, json.loads(assertion), openbadges.assertion(award)["id"])
+        if assertion:
+            body = badges.bake_svg(body, assertion, assertion["id"])
         mimetype = "image/svg+xml"
     else:
         body = badges.png(face, size, variant)
-        if baked:
-            body = badges.bake_png(body, assertion)
+        if assertion:
+            body = badges.bake_png(body, json.dumps(assertion, separators=(",", ":")))
         mimetype = "image/png"
     data = body.encode() if isinstance(body, str) else body
     headers = {"Cache-Control": BADGE_CACHE, "X-Content-Type-Options": "nosniff"}

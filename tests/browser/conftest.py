@@ -13,7 +13,6 @@ console error or uncaught script error, and on any failed or erroring same-origi
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 from collections.abc import Callable, Iterator
@@ -37,11 +36,10 @@ from playwright.sync_api import Page as PlaywrightPage
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from marks import create_app, people
-from marks.config import database_url as driver_url
 from marks.extensions import db, limiter
 from marks.models import Email
 from marks.states import UserRole
-from tests.conftest import app_config, reset_database
+from tests.conftest import app_config, reset_database, separate_database
 from tests.pages import DEMO_PASSWORD
 
 HERE = Path(__file__).resolve().parent
@@ -119,39 +117,6 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
 
-@dataclass
-class _Database:
-    url: str
-    drop: Callable[[], None] = lambda: None
-
-
-def _browser_database(tmp_path_factory: pytest.TempPathFactory) -> _Database:
-    """A database of the browser tests' own: never the rolled-back test database."""
-    url = os.environ.get("TEST_DATABASE_URL")
-    if not url:
-        path = Path(tmp_path_factory.mktemp("browser-db")) / "browser.sqlite3"
-        return _Database("sqlite:///" + str(path))
-
-    test_url = sa.make_url(driver_url(url))
-    name = f"{test_url.database}_browser"
-    server = sa.create_engine(test_url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-
-    def run(statement: str) -> None:
-        with server.connect() as connection:
-            quoted = connection.dialect.identifier_preparer.quote(name)
-            connection.execute(sa.text(statement.format(quoted)))
-
-    def drop() -> None:
-        try:
-            run("DROP DATABASE IF EXISTS {} WITH (FORCE)")
-        finally:
-            server.dispose()
-
-    run("DROP DATABASE IF EXISTS {} WITH (FORCE)")
-    run("CREATE DATABASE {}")
-    return _Database(test_url.set(database=name).render_as_string(hide_password=False), drop)
-
-
 def _seed(app: Flask) -> None:
     with app.app_context():
         # The app's own demo data: councils of England and Wales, the demo edition and the
@@ -175,7 +140,7 @@ def _seed(app: Flask) -> None:
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    database = _browser_database(tmp_path_factory)
+    database = separate_database(tmp_path_factory, "browser")
     try:
         app = create_app(
             app_config(

@@ -233,3 +233,40 @@ def test_the_embed_snippet_escapes_whatever_the_council_is_called(app, award):
         'alt="Social Media Friendly Mark: Brighton &amp; Hove &quot;City&quot; &lt;Council&gt;'
         in snippet
     )
+
+
+def test_baked_badges_pass_the_checks_of_a_hosted_verifier(client, award):
+    """What the 1EdTech validator checks of a hosted assertion, starting from the baked PNG:
+    required properties, ids within the issuer's origin, consistent timestamps."""
+    from datetime import datetime
+    from urllib.parse import urlsplit
+
+    def fetch(url: str) -> dict:
+        parts = urlsplit(url)
+        assert (parts.scheme, parts.netloc) == ("http", "marks.test")
+        response = client.get(parts.path, headers={"Accept": "application/ld+json"})
+        assert response.status_code == 200, url
+        return json.loads(response.data)
+
+    png = client.get(f"/badges/{award.certificate_number}.png").data
+    baked = json.loads(badges.unbake_png(png))
+    hosted = fetch(baked["id"])
+    assert hosted == baked  # the baked copy is the hosted one
+    for key in ("@context", "id", "type", "recipient", "badge", "verification", "issuedOn"):
+        assert key in hosted, key
+    assert hosted["recipient"]["type"] in ("url", "email")
+    assert hosted["recipient"]["identity"]
+    badge_class = fetch(hosted["badge"])
+    for key in ("@context", "id", "type", "name", "description", "image", "criteria", "issuer"):
+        assert key in badge_class, key
+    issuer = fetch(badge_class["issuer"])
+    for key in ("@context", "id", "type", "name", "url"):
+        assert key in issuer, key
+    origin = urlsplit(issuer["url"]).netloc
+    for document in (hosted, badge_class, issuer):
+        assert urlsplit(document["id"]).netloc == origin
+    issued = datetime.fromisoformat(hosted["issuedOn"])
+    expires = datetime.fromisoformat(hosted["expires"])
+    assert issued.tzinfo is not None and issued < expires
+    assert issued.date() == award.awarded_on
+    assert expires.date() == award.expires_on
