@@ -133,6 +133,11 @@ def issue(application: Application, level: Level, *, actor: User, on: date) -> A
     """The award for an approved application, in the caller's transaction."""
     edition = application.edition
     sequence = next_sequence(edition.year)
+    db.session.execute(
+        sa.update(Award)
+        .where(Award.council_id == application.council_id, Award.is_latest)
+        .values(is_latest=False)
+    )
     award = Award(
         application=application,
         council_id=application.council_id,
@@ -142,6 +147,7 @@ def issue(application: Application, level: Level, *, actor: User, on: date) -> A
         year=edition.year,
         sequence=sequence,
         state=AwardState.CURRENT,
+        is_latest=True,
         awarded_on=on,
         expires_on=add_months(on, edition.validity_months),
     )

@@ -27,6 +27,8 @@ def register(app: Flask) -> None:
     app.cli.add_command(create_user)
     app.cli.add_command(import_councils)
     app.cli.add_command(send_mail)
+    app.cli.add_command(send_reminders)
+    app.cli.add_command(seed_scale)
 
 
 def _find_council(gss_code: str) -> Council:
@@ -96,3 +98,26 @@ def send_mail(loop: bool, interval: int) -> None:
         if not loop:
             return
         time.sleep(interval)
+
+
+@click.command("send-reminders")
+def send_reminders() -> None:
+    """Email councils whose Mark expires in 90 or 30 days, or today (run it daily; running it
+    again sends nothing twice)."""
+    from marks import reminders
+
+    count = reminders.send()
+    db.session.commit()
+    click.echo(f"{count} reminders queued")
+
+
+@click.command("seed-scale")
+@click.option("--councils", "total", default=20000, show_default=True, help="Councils in all")
+def seed_scale(total: int) -> None:
+    """Add councils with award histories until there are this many (for benchmarks)."""
+    from marks import scale
+
+    existing = db.session.scalar(sa.select(sa.func.count(Council.id)))
+    with click.progressbar(length=max(0, total - existing), label="Councils") as bar:
+        added = scale.seed(total, progress=bar.update)
+    click.echo(f"{added} councils added, with their awards")

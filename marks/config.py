@@ -42,6 +42,11 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "RATELIMIT_STORAGE_URI": os.environ.get(
             "RATELIMIT_STORAGE_URI", "memory://" if development else "redis://127.0.0.1:6379/0"
         ),
+        # Rendered register pages: shared by every worker in production.
+        "CACHE_TYPE": os.environ.get("CACHE_TYPE", "SimpleCache" if development else "RedisCache"),
+        "CACHE_REDIS_URL": os.environ.get("CACHE_REDIS_URL", "redis://127.0.0.1:6379/1"),
+        "CACHE_DEFAULT_TIMEOUT": 24 * 3600,
+        "CACHE_KEY_PREFIX": "marks-register-",
         "SESSION_COOKIE_SECURE": not development,
         "REMEMBER_COOKIE_SECURE": not development,
         "FORCE_HTTPS": _bool("FORCE_HTTPS", not development),

@@ -168,7 +168,7 @@ def _seed_application(place: Council, state: str) -> bool:
 def _assess(application: Application, admin: User, state: str) -> None:
     """Both demo assessors score it (only the first submits while it is under review), then
     the administrator decides if the state asks for it."""
-    scores = {"rejected": (1, 2), "distinction": (4, 4)}.get(state, (3, 4))
+    scores = {"rejected": (1, 2), "distinction": (4, 4)}.get(state, (3, 3))
     for i, email in enumerate(("assessor1@example.org", "assessor2@example.org")):
         assessor = people.find_user(email)
         assignment = assessment.assign(application, assessor, actor=admin)

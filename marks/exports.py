@@ -22,13 +22,15 @@ def safe_cell(value: object) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
-def to_csv(header: Iterable[str], rows: Iterable[Iterable[object]]) -> str:
+def csv_line(values: Iterable[object]) -> str:
+    """One CSV record, every cell made safe, ending in CRLF (for streaming)."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([safe_cell(v) for v in row])
+    csv.writer(out, lineterminator="\r\n").writerow([safe_cell(v) for v in values])
     return out.getvalue()
+
+
+def to_csv(header: Iterable[str], rows: Iterable[Iterable[object]]) -> str:
+    return "".join([csv_line(header), *(csv_line(row) for row in rows)])
 
 
 SCORE_COLUMNS = (

@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 from flask import Flask, request, url_for
 from flask_login import current_user
 
+from marks.mail import link
+
 LONDON = ZoneInfo("Europe/London")
 
 
@@ -35,6 +37,7 @@ def navigation() -> list[dict]:
     page, or anywhere in its section for a section prefix ("admin.")."""
     entries = [
         ("public.index", "Home", "public.index"),
+        ("register.register", "Register", "register."),
         ("public.verify", "Check a certificate", "public.verify"),
     ]
     if current_user.is_authenticated:
@@ -98,7 +101,44 @@ def score_items(field) -> list[dict]:
     ]
 
 
+def select_item(value: object, selected: object, labels: dict | None = None) -> dict:
+    """A govukSelect item, selected when it is the filter's value."""
+    return {
+        "value": value,
+        "text": (labels or {}).get(value, value),
+        "selected": str(value) == str(selected),
+    }
+
+
+def level_item(level: tuple[str, str], selected: str) -> dict:
+    code, name = level
+    return {"value": code, "text": name, "selected": code == selected}
+
+
+def pagination_items(current: int, pages: int, filters) -> list[dict]:
+    """Numbered links: the first, the last, and two either side of the current page."""
+    shown = sorted({1, pages, *range(max(1, current - 2), min(pages, current + 2) + 1)})
+    items: list[dict] = []
+    previous = 0
+    for number in shown:
+        if number - previous > 1:
+            items.append({"ellipsis": True})
+        items.append(
+            {
+                "number": number,
+                "href": url_for("register.register", **filters.query_string(page=number)),
+                "current": number == current,
+            }
+        )
+        previous = number
+    return items
+
+
 def register(app: Flask) -> None:
+    app.add_template_filter(select_item)
+    app.add_template_filter(level_item)
+    app.add_template_global(pagination_items)
+    app.add_template_global(link)  # absolute links, for the Atom feed
     app.add_template_global(badge_snippet)
     app.add_template_global(score_items)
     app.add_template_filter(govuk_hint)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import scoped_session, sessionmaker
 
 from marks import create_app
 from marks.config import database_url as driver_url
-from marks.extensions import db, limiter
+from marks.extensions import cache, db, limiter
 from tests import factories
 from tests.pages import PageClient
 
@@ -125,6 +125,7 @@ def _rolled_back(request: pytest.FixtureRequest) -> Iterator[None]:
             scopefunc=_app_ctx_id,
         )
         limiter.reset()
+        cache.clear()
         try:
             yield
         finally:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from marks.extensions import db
 from marks.models.applications import Application
-from marks.models.base import UTCDateTime, created_column, state_column
+from marks.models.base import UTCDateTime, created_column, state_column, utcnow
 from marks.models.content import Edition, Level
 from marks.models.people import Council
 from marks.states import AwardState
@@ -40,7 +40,13 @@ class Award(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revocation_reason: Mapped[str | None] = mapped_column(sa.Text)
     superseded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("awards.id"))
+    # The council's most recent award: the one the register shows (one per council).
+    is_latest: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = created_column()
+    # When anything about the award last changed: the register's caches follow it.
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utcnow, onupdate=utcnow, index=True
+    )
 
     application: Mapped[Application] = relationship(foreign_keys=[application_id])
     council: Mapped[Council] = relationship()
@@ -50,6 +56,15 @@ class Award(db.Model):
 
     __table_args__ = (
         sa.UniqueConstraint("year", "sequence"),
+        sa.Index("ix_awards_council_latest", "council_id", "awarded_on", "id"),
+        sa.Index(
+            "uq_awards_one_latest_per_council",
+            "council_id",
+            unique=True,
+            # As each database writes the condition in queries, so that they use the index.
+            sqlite_where=sa.text("is_latest = 1"),
+            postgresql_where=sa.text("is_latest"),
+        ),
         sa.CheckConstraint("sequence BETWEEN 1 AND 99999", name="sequence_range"),
         sa.CheckConstraint("certificate_number LIKE 'SMFM-%'", name="certificate_number_format"),
         sa.CheckConstraint("expires_on > awarded_on", name="expires_after_award"),

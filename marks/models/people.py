@@ -78,7 +78,7 @@ class Council(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     gss_code: Mapped[str] = mapped_column(sa.String(9), unique=True)
-    name: Mapped[str] = mapped_column(sa.String(200))
+    name: Mapped[str] = mapped_column(sa.String(200), index=True)
     # Lower case, accents folded: what the register's search matches against.
     search_name: Mapped[str] = mapped_column(sa.String(200), index=True)
     kind: Mapped[CouncilKind] = state_column(CouncilKind)

@@ -1,16 +1,213 @@
-"""The public register of councils that hold or have held the Mark."""
+"""The public register of councils that hold or have held the Mark, as web pages and as open
+data (CSV, JSON, Atom), with the same filters. Every response carries an ETag and a
+Last-Modified that follow the awards, and rendered pages are kept in a shared cache until
+any award changes (or the day turns: statuses follow the date)."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, time
+
 import sqlalchemy as sa
-from flask import Blueprint, abort, render_template
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    render_template,
+    request,
+    stream_with_context,
+)
 
 from marks import awards
-from marks.extensions import db
+from marks.exports import FORMULA_STARTS, csv_line
+from marks.extensions import cache, db
+from marks.mail import link
 from marks.models import Award, Council
 from marks.permissions import PUBLIC, access
+from marks.register import search
+from marks.states import CouncilKind, Nation
 
 bp = Blueprint("register", __name__)
+
+LICENCE = (
+    "Contains public sector information licensed under the Open Government Licence v3.0: "
+    "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
+)
+CSV_COLUMNS = (
+    "gss_code",
+    "council",
+    "nation",
+    "kind",
+    "certificate_number",
+    "level",
+    "edition",
+    "awarded_on",
+    "expires_on",
+    "status",
+    "revoked_on",
+    "revocation_reason",
+    "verification_url",
+    "council_url",
+)
+
+
+def _filters(**defaults: str) -> search.Filters:
+    try:
+        return search.Filters.parse({**defaults, **request.args.to_dict()})
+    except search.BadFilter as error:
+        abort(400, description=str(error))
+
+
+def _cached(kind: str, render) -> Response:
+    """Answer from the HTTP cache (304), the shared cache, or by rendering, in that order."""
+    version = search.version()
+    key = hashlib.sha256(f"{kind}|{version.key}|{request.full_path}".encode()).hexdigest()
+    etag = key[:32]
+    if etag in request.if_none_match:
+        response = Response(status=304)
+    else:
+        body, mimetype = cache.get(key) or (None, None)
+        if body is None:
+            body, mimetype = render()
+            cache.set(key, (body, mimetype))
+        response = Response(body, mimetype=mimetype)
+    response.set_etag(etag)
+    response.last_modified = version.last_modified
+    response.cache_control.public = True
+    response.cache_control.max_age = 300
+    return response
+
+
+@bp.get("/register")
+@access(PUBLIC)
+def register():
+    filters = _filters()
+
+    def render():
+        found = search.page(filters)
+        if filters.page > found.pages:
+            abort(404)
+        # The figures are the same on every page: worked out once per version of the awards.
+        summary_key = f"summary|{search.version().key}"
+        summary = cache.get(summary_key)
+        if summary is None:
+            summary = search.summary()
+            cache.set(summary_key, summary)
+        html = render_template(
+            "register/register.html",
+            page=found,
+            filters=filters,
+            summary=summary,
+            levels=search.levels(),
+            years=search.award_years(),
+            nations=list(Nation),
+            kinds=list(CouncilKind),
+            statuses=search.STATUS_FILTERS,
+        )
+        return html, "text/html"
+
+    return _cached("html", render)
+
+
+def _record(row: search.Row) -> dict:
+    award = row.award
+    return {
+        "gss_code": row.council.gss_code,
+        "council": row.council.name,
+        "nation": str(row.council.nation),
+        "kind": str(row.council.kind),
+        "certificate_number": award.certificate_number,
+        "level": row.level.name,
+        "edition": award.year,
+        "awarded_on": award.awarded_on.isoformat(),
+        "expires_on": award.expires_on.isoformat(),
+        "status": row.status.value,
+        "revoked_on": award.revoked_at.date().isoformat() if award.revoked_at else None,
+        "revocation_reason": award.revocation_reason,
+        "verification_url": link("public.verify_certificate", number=award.certificate_number),
+        "council_url": link("register.council", gss_code=row.council.gss_code),
+    }
+
+
+def _open_data_headers(response: Response, filename: str) -> Response:
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@bp.get("/register.csv")
+@access(PUBLIC)
+def register_csv():
+    filters = _filters()
+    version = search.version()
+    etag = hashlib.sha256(f"csv|{version.key}|{request.full_path}".encode()).hexdigest()[:32]
+    if etag in request.if_none_match:
+        response = Response(status=304)
+    else:
+
+        def lines() -> Iterator[str]:
+            yield csv_line(CSV_COLUMNS)
+            for row in search.every_row(filters):
+                record = _record(row)
+                yield csv_line(record[c] for c in CSV_COLUMNS)
+
+        response = Response(stream_with_context(lines()), mimetype="text/csv")
+    response.set_etag(etag)
+    response.last_modified = version.last_modified
+    return _open_data_headers(response, "register.csv")
+
+
+@bp.get("/register.json")
+@access(PUBLIC)
+def register_json():
+    filters = _filters()
+
+    def render():
+        records = [_record(row) for row in search.every_row(filters)]
+        document = {
+            "as_at": search.version().last_modified.isoformat(),
+            "licence": LICENCE,
+            "source": link("register.register"),
+            "count": len(records),
+            "councils": records,
+        }
+        return json.dumps(document, indent=1, ensure_ascii=False), "application/json"
+
+    return _open_data_headers(_cached("json", render), "register.json")
+
+
+@bp.get("/register.atom")
+@access(PUBLIC)
+def register_atom():
+    filters = _filters(status="all")  # the feed tells of every change, not only current awards
+
+    def render():
+        events = []
+        for row in search.every_row(filters):
+            award = row.award
+            events.append((award.created_at, "awarded", row))
+            if award.revoked_at is not None:
+                events.append((award.revoked_at, "revoked", row))
+            elif row.status.value == "expired":
+                events.append((_midnight(award.expires_on), "expired", row))
+        events.sort(key=lambda event: event[0], reverse=True)
+        xml = render_template(
+            "register/atom.xml",  # .xml: Jinja escapes it
+            events=events[:100],
+            updated=search.version().last_modified,
+            licence=LICENCE,
+        )
+        return xml, "application/atom+xml"
+
+    return _open_data_headers(_cached("atom", render), "register.atom")
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0, 0), tzinfo=UTC)
 
 
 @bp.get("/councils/<gss_code>")
@@ -26,4 +223,15 @@ def council(gss_code: str):
         "register/council.html",
         council=found,
         history=[(award, awards.status(award)) for award in history],
+    )
+
+
+@bp.get("/open-data")
+@access(PUBLIC)
+def open_data():
+    return render_template(
+        "register/open_data.html",
+        columns=CSV_COLUMNS,
+        formula=FORMULA_STARTS,
+        base=current_app.config["MARKS_BASE_URL"],
     )

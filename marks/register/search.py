@@ -1,0 +1,274 @@
+"""The register's query: each council that holds or has held the Mark, with its latest award
+and that award's status, computed in SQL from the dates (so it is right whether or not any
+job ran), filtered, sorted and counted in a fixed number of queries."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+
+import sqlalchemy as sa
+
+from marks.councils import search_name
+from marks.extensions import db
+from marks.models import Award, Council, Edition, Level, utcnow
+from marks.states import AwardState, CouncilKind, Nation
+
+PAGE_SIZE = 25
+EXPIRING_DAYS = 90
+MAX_PAGE = 100_000
+
+
+class Status(StrEnum):
+    """An award's status as the register shows it."""
+
+    CURRENT = "current"
+    EXPIRING_SOON = "expiring-soon"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+    SUPERSEDED = "superseded"
+
+    @property
+    def label(self) -> str:
+        return {"expiring-soon": "Expiring soon"}.get(self.value, self.value.capitalize())
+
+
+# What the status filter offers; "current" includes those expiring soon: they still hold it.
+STATUS_FILTERS = ("current", "expiring-soon", "expired", "revoked", "all")
+SORTS = ("name", "newest", "oldest")
+
+
+class BadFilter(ValueError):
+    """A query string the register cannot answer: a 400, with the reason."""
+
+
+@dataclass(frozen=True)
+class Filters:
+    q: str = ""
+    nation: str = ""
+    kind: str = ""
+    level: str = ""
+    status: str = "current"
+    year: int | None = None
+    sort: str = "name"
+    page: int = 1
+
+    @classmethod
+    def parse(cls, args: Mapping[str, str]) -> Filters:
+        """From the query string; unknown values are refused, never guessed."""
+        q = (args.get("q") or "").strip()[:100]
+        nation = args.get("nation", "")
+        if nation and nation not in {n.value for n in Nation}:
+            raise BadFilter(f"There is no nation called {nation!r}")
+        kind = args.get("kind", "")
+        if kind and kind not in {k.value for k in CouncilKind}:
+            raise BadFilter(f"There is no kind of council called {kind!r}")
+        level = args.get("level", "")
+        if level and not level.replace("-", "").isalnum():
+            raise BadFilter("The level is not one the scheme awards")
+        status = args.get("status", "current")
+        if status not in STATUS_FILTERS:
+            raise BadFilter(f"Status must be one of {', '.join(STATUS_FILTERS)}")
+        sort = args.get("sort", "name")
+        if sort not in SORTS:
+            raise BadFilter(f"Sort must be one of {', '.join(SORTS)}")
+        return cls(
+            q=q,
+            nation=nation,
+            kind=kind,
+            level=level,
+            status=status,
+            year=_number(args.get("year"), "year", 2000, 2999),
+            sort=sort,
+            page=_number(args.get("page"), "page", 1, MAX_PAGE) or 1,
+        )
+
+    def query_string(self, **changes: object) -> dict[str, object]:
+        """The filters as URL parameters (defaults left out), with some changed."""
+        values = replace(self, **changes) if changes else self
+        params = {
+            "q": values.q,
+            "nation": values.nation,
+            "kind": values.kind,
+            "level": values.level,
+            "status": values.status if values.status != "current" else "",
+            "year": values.year or "",
+            "sort": values.sort if values.sort != "name" else "",
+            "page": values.page if values.page != 1 else "",
+        }
+        return {k: v for k, v in params.items() if v not in ("", None)}
+
+
+def _number(text: str | None, name: str, low: int, high: int) -> int | None:
+    if text in (None, ""):
+        return None
+    if not text.isdigit() or not low <= int(text) <= high:
+        raise BadFilter(f"The {name} must be a whole number from {low} to {high}")
+    return int(text)
+
+
+def today() -> date:
+    return utcnow().date()
+
+
+def _status_sql(on: date) -> sa.ColumnElement[str]:
+    return sa.case(
+        (Award.state == AwardState.REVOKED, Status.REVOKED.value),
+        (Award.state == AwardState.SUPERSEDED, Status.SUPERSEDED.value),
+        (Award.expires_on <= on, Status.EXPIRED.value),
+        (Award.expires_on <= on + timedelta(days=EXPIRING_DAYS), Status.EXPIRING_SOON.value),
+        else_=Status.CURRENT.value,
+    )
+
+
+def _conditions(filters: Filters, on: date) -> tuple[list, bool, bool]:
+    """The WHERE terms for the filters, and whether they need the councils and levels."""
+    terms: list = [Award.is_latest]
+    words = search_name(filters.q).split()
+    terms += [Council.search_name.contains(word, autoescape=True) for word in words]
+    if filters.nation:
+        terms.append(Council.nation == filters.nation)
+    if filters.kind:
+        terms.append(Council.kind == filters.kind)
+    if filters.level:
+        terms.append(Level.code == filters.level)
+    if filters.year:
+        terms.append(Award.year == filters.year)
+    if filters.status == "current":
+        terms += [Award.state == AwardState.CURRENT, Award.expires_on > on]
+    elif filters.status != "all":
+        terms.append(_status_sql(on) == filters.status)
+    needs_councils = bool(words or filters.nation or filters.kind)
+    return terms, needs_councils, bool(filters.level)
+
+
+def _filtered(filters: Filters, on: date) -> sa.Select:
+    """Each council's latest award (one per council, marked in the table), filtered."""
+    terms, _, _ = _conditions(filters, on)
+    return (
+        sa.select(Council, Award, Level, _status_sql(on).label("status"))
+        .select_from(Award)
+        .join(Council, Council.id == Award.council_id)
+        .join(Level, Level.id == Award.level_id)
+        .where(*terms)
+    )
+
+
+def count(filters: Filters, on: date) -> int:
+    """How many councils match, joining only the tables the filters need."""
+    terms, needs_councils, needs_levels = _conditions(filters, on)
+    statement = sa.select(sa.func.count(Award.id)).select_from(Award)
+    if needs_councils:
+        statement = statement.join(Council, Council.id == Award.council_id)
+    if needs_levels:
+        statement = statement.join(Level, Level.id == Award.level_id)
+    return db.session.scalar(statement.where(*terms))
+
+
+@dataclass(frozen=True)
+class Row:
+    council: Council
+    award: Award
+    level: Level
+    status: Status
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[Row]
+    total: int
+    filters: Filters
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // PAGE_SIZE))
+
+
+ORDER = {
+    "name": (Council.name, Council.id),
+    "newest": (Award.awarded_on.desc(), Council.name),
+    "oldest": (Award.awarded_on, Council.name),
+}
+
+
+def page(filters: Filters, on: date | None = None) -> Page:
+    """One page of the register: two queries (the rows, and how many there are)."""
+    on = on or today()
+    total = count(filters, on)
+    rows = db.session.execute(
+        _filtered(filters, on)
+        .order_by(*ORDER[filters.sort])
+        .limit(PAGE_SIZE)
+        .offset((filters.page - 1) * PAGE_SIZE)
+    ).all()
+    return Page([Row(c, a, lv, Status(s)) for c, a, lv, s in rows], total, filters)
+
+
+def every_row(filters: Filters, on: date | None = None, batch: int = 1000) -> Iterator[Row]:
+    """Every matching row, in batches, for the open data downloads (streamed)."""
+    on = on or today()
+    statement = _filtered(filters, on).order_by(*ORDER[filters.sort])
+    result = db.session.execute(statement.execution_options(yield_per=batch))
+    for council, award, level, status in result:
+        yield Row(council, award, level, Status(status))
+
+
+def summary(on: date | None = None) -> list[tuple[str, int]]:
+    """Councils holding the Mark now, by level name: the figures at the top of the register."""
+    on = on or today()
+    rows = db.session.execute(
+        sa.select(Level.name, sa.func.count())
+        .select_from(Award)
+        .join(Level, Level.id == Award.level_id)
+        .where(Award.is_latest, Award.state == AwardState.CURRENT, Award.expires_on > on)
+        .group_by(Level.name, Level.min_percent)
+        .order_by(Level.min_percent)
+    ).all()
+    return [(name, count) for name, count in rows]
+
+
+def levels() -> list[tuple[str, str]]:
+    """(code, name) of every level any published edition awards, for the filter."""
+    rows = db.session.execute(
+        sa.select(Level.code, Level.name)
+        .join(Edition, Edition.id == Level.edition_id)
+        .distinct()
+        .order_by(Level.code)
+    ).all()
+    return [(code, name) for code, name in rows]
+
+
+def award_years() -> list[int]:
+    """The years awards are made in: those of the published editions."""
+    return list(
+        db.session.scalars(
+            sa.select(Edition.year)
+            .where(Edition.published_at.is_not(None))
+            .distinct()
+            .order_by(Edition.year.desc())
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Version:
+    """Changes whenever any award changes, or the day turns (statuses follow the date): the
+    key of the register's caches and ETags."""
+
+    key: str
+    last_modified: datetime
+
+
+def version() -> Version:
+    latest, count = db.session.execute(
+        sa.select(sa.func.max(Award.updated_at), sa.func.count(Award.id))
+    ).one()
+    if isinstance(latest, str):  # SQLite's max() comes back as text
+        latest = datetime.fromisoformat(latest)
+    if latest is not None and latest.tzinfo is None:
+        latest = latest.replace(tzinfo=UTC)
+    midnight = datetime.combine(today(), time(0, 0), tzinfo=UTC)
+    changed = max(latest, midnight) if latest is not None else midnight
+    return Version(f"{today().isoformat()}|{count}|{changed.isoformat()}", changed)

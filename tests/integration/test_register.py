@@ -1,0 +1,328 @@
+"""The public register and its open data: search and filters against known data, statuses at
+their boundaries, the query count, the caches, CSV/JSON/Atom matching the HTML, and
+reminders sent once."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date, timedelta
+
+import pytest
+import sqlalchemy as sa
+from defusedxml import ElementTree
+
+from marks import awards, reminders
+from marks.extensions import db
+from marks.models import Application, Award, Email, utcnow
+from marks.register import search
+from marks.states import ApplicationState, AwardState, CouncilKind, MembershipRole, Nation
+
+TODAY = utcnow().date()
+
+
+@pytest.fixture
+def edition(make):
+    return make.demo_edition()
+
+
+def award_to(
+    make,
+    edition,
+    name: str,
+    *,
+    awarded: date,
+    level=0,
+    state=AwardState.CURRENT,
+    nation=Nation.ENGLAND,
+    kind=CouncilKind.TOWN_OR_PARISH,
+    council=None,
+) -> Award:
+    """An award made directly (the journeys that make them are tested elsewhere)."""
+    if council is None:  # a new council, with a lead to be told of reminders
+        council = make.council(name=name, nation=nation, kind=kind)
+        starter = make.member(council=council, role=MembershipRole.LEAD)
+    else:
+        starter = make.user()
+    application = Application(
+        council=council,
+        edition=edition,
+        started_by_id=starter.id,
+        state=ApplicationState.APPROVED,
+        submitted_at=utcnow(),
+        decided_at=utcnow(),
+    )
+    db.session.add(application)
+    db.session.flush()
+    db.session.execute(
+        sa.update(Award).where(Award.council_id == council.id).values(is_latest=False)
+    )
+    sequence = awards.next_sequence(edition.year)
+    award = Award(
+        application=application,
+        council_id=council.id,
+        edition_id=edition.id,
+        level_id=edition.levels[level].id,
+        certificate_number=awards.certificate_number(edition.year, sequence),
+        year=edition.year,
+        sequence=sequence,
+        state=AwardState.CURRENT,
+        is_latest=True,
+        awarded_on=awarded,
+        expires_on=awards.add_months(awarded, 24),
+    )
+    db.session.add(award)
+    db.session.flush()
+    if state == AwardState.REVOKED:
+        award.state, award.revoked_at = state, utcnow()
+        award.revocation_reason = "=cmd|' /C calc'!A0"  # a formula, for the CSV test
+        db.session.flush()
+    return award
+
+
+@pytest.fixture
+def register(make, edition):
+    """Five councils: current, expiring soon, expired, revoked; one never awarded."""
+    made = {
+        "current": award_to(
+            make,
+            edition,
+            "Ynys Môn Town Council",
+            awarded=TODAY - timedelta(days=100),
+            nation=Nation.WALES,
+            kind=CouncilKind.COMMUNITY,
+            level=1,
+        ),
+        "expiring": award_to(
+            make, edition, "Ashby Parish Council", awarded=TODAY - timedelta(days=700)
+        ),
+        "expired": award_to(
+            make, edition, "Barrow Parish Council", awarded=TODAY - timedelta(days=900)
+        ),
+        "revoked": award_to(
+            make,
+            edition,
+            "Caerleon Town Council",
+            awarded=TODAY - timedelta(days=50),
+            state=AwardState.REVOKED,
+        ),
+    }
+    make.council(name="Never Applied Parish Council")
+    return made
+
+
+def names(page) -> list[str]:
+    return [a.get_text(strip=True) for a in page.soup.select("tbody tr td:first-child a")]
+
+
+def test_the_default_view_is_current_councils_with_figures(client, register):
+    page = client.get("/register")
+    assert page.h1 == "The register of the Social Media Friendly Mark"
+    assert names(page) == ["Ashby Parish Council", "Ynys Môn Town Council"]
+    assert "2 councils" in page.text
+    assert "Expiring soon" in page.text
+    assert "Now: 1 Accredited, 1 Accredited with distinction." in page.text
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        (
+            "status=all",
+            [
+                "Ashby Parish Council",
+                "Barrow Parish Council",
+                "Caerleon Town Council",
+                "Ynys Môn Town Council",
+            ],
+        ),
+        ("status=expired", ["Barrow Parish Council"]),
+        ("status=revoked", ["Caerleon Town Council"]),
+        ("status=expiring-soon", ["Ashby Parish Council"]),
+        ("q=YNYS+mon", ["Ynys Môn Town Council"]),  # case and accents aside
+        ("q=môn+town", ["Ynys Môn Town Council"]),  # every word, anywhere
+        ("q=parish&status=all", ["Ashby Parish Council", "Barrow Parish Council"]),
+        ("nation=Wales", ["Ynys Môn Town Council"]),
+        ("kind=Community+council", ["Ynys Môn Town Council"]),
+        ("level=distinction", ["Ynys Môn Town Council"]),
+        (
+            "year=2026&status=all&sort=newest",
+            [
+                "Caerleon Town Council",
+                "Ynys Môn Town Council",
+                "Ashby Parish Council",
+                "Barrow Parish Council",
+            ],
+        ),
+        ("year=2025", []),
+        ("q=never", []),
+    ],
+)
+def test_search_and_filters(client, register, query, expected):
+    page = client.get(f"/register?{query}")
+    assert page.status == 200
+    assert names(page) == expected
+
+
+def test_an_empty_result_explains_why(client, register):
+    page = client.get("/register?q=never")
+    assert "0 councils" in page.text
+    assert "never have applied for the Mark" in page.text
+    assert page.soup.find("a", href="/verify")
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "page=-1",
+        "page=0",
+        "page=1000000000",
+        "status=bogus",
+        "sort=x",
+        "year=abc",
+        "nation=Mars",
+        "kind=Castle",
+    ],
+)
+def test_bad_query_parameters_are_a_clear_400(client, register, query):
+    page = client.get(f"/register?{query}")
+    assert page.status == 400
+    assert page.h1 == "Sorry, there is a problem with your request"
+
+
+def test_a_page_past_the_end_is_a_404(client, register):
+    assert client.get("/register?page=2").status == 404
+
+
+def test_status_boundaries_around_expiry(make, edition):
+    award = award_to(make, edition, "Boundary Parish Council", awarded=date(2024, 3, 1))
+    expiry = award.expires_on
+    assert expiry == date(2026, 3, 1)
+    assert awards.status(award, expiry - timedelta(days=1)) == "current"
+    assert awards.status(award, expiry) == "expired"
+    assert awards.status(award, expiry + timedelta(days=1)) == "expired"
+
+    def register_status(on: date) -> str:
+        [row] = search.page(search.Filters(status="all"), on).rows
+        return row.status
+
+    assert register_status(expiry - timedelta(days=91)) == "current"
+    assert register_status(expiry - timedelta(days=90)) == "expiring-soon"
+    assert register_status(expiry - timedelta(days=1)) == "expiring-soon"
+    assert register_status(expiry) == "expired"
+
+
+def test_a_renewal_supersedes_and_the_register_shows_the_new_award(client, make, edition):
+    old = award_to(make, edition, "Renewing Parish Council", awarded=TODAY - timedelta(days=600))
+    new = award_to(make, edition, "", awarded=TODAY - timedelta(days=5), council=old.council)
+    old.state, old.superseded_by_id = AwardState.SUPERSEDED, new.id
+    db.session.flush()
+    page = client.get("/register?q=renewing")
+    [row] = page.soup.select("tbody tr")
+    assert new.awarded_on.strftime("%Y") in row.get_text()
+    council = client.get(f"/councils/{old.council.gss_code}")
+    assert "Superseded" in council.text and "Current" in council.text
+
+
+def test_the_register_asks_the_database_a_fixed_number_of_times(
+    app, client, register, make, edition
+):
+    for i in range(30):
+        award_to(make, edition, f"Extra {i} Parish Council", awarded=TODAY - timedelta(days=10))
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        assert client.get("/register?status=all").status == 200
+        first = len(statements)
+        statements.clear()
+        assert client.get("/register?status=all&page=2").status == 200
+        second = len(statements)
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)
+    # The same few queries whatever the number of rows (31 councils here: no N+1).
+    assert first <= 10 and second <= 10, (first, second)
+
+
+def test_etag_last_modified_and_the_shared_cache(client, register, make):
+    first = client.get("/register")
+    etag = first.headers["ETag"]
+    assert first.headers["Last-Modified"]
+    assert client.get("/register", headers={"If-None-Match": etag}).status_code == 304
+    # Any award change makes the register new.
+    awards.revoke(register["current"], "Changed", actor=make.administrator())
+    after = client.get("/register", headers={"If-None-Match": etag})
+    assert after.status == 200
+    assert after.headers["ETag"] != etag
+    assert "Ynys Môn" not in " ".join(names(after))
+
+
+def test_csv_json_and_atom_match_the_html(client, register):
+    html = names(client.get("/register?status=all"))
+    response = client.get("/register.csv?status=all")
+    assert response.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert [r["council"] for r in rows] == html
+    revoked = next(r for r in rows if r["status"] == "revoked")
+    assert revoked["revocation_reason"] == "'=cmd|' /C calc'!A0"  # never a formula
+    assert {r["gss_code"] for r in rows} == {a.council.gss_code for a in register.values()}
+
+    document = json.loads(client.get("/register.json?status=all").data)
+    assert [c["council"] for c in document["councils"]] == html
+    assert document["count"] == 4
+    assert "Open Government Licence" in document["licence"]
+    assert document["as_at"]
+    expected = {a.certificate_number for a in register.values()}
+    assert {c["certificate_number"] for c in document["councils"]} == expected
+
+    atom = ElementTree.fromstring(client.get("/register.atom").data)
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    titles = [e.findtext("a:title", namespaces=ns) for e in atom.findall("a:entry", ns)]
+    assert "Caerleon Town Council: Mark revoked" in titles
+    assert "Barrow Parish Council: Mark expired" in titles
+    assert "Ynys Môn Town Council: awarded Accredited with distinction" in titles
+    assert atom.findtext("a:updated", namespaces=ns)
+
+
+def test_the_open_data_page_documents_the_fields(client):
+    page = client.get("/open-data")
+    assert page.h1 == "Open data"
+    for field in ("gss_code", "certificate_number", "status", "revocation_reason"):
+        assert field in page.text
+
+
+def test_reminders_go_once_each_at_90_30_and_0_days(make, edition):
+    award = award_to(make, edition, "Reminded Parish Council", awarded=date(2024, 6, 1))
+    expiry = award.expires_on
+    lead = award.application.started_by
+
+    def sent() -> list[str]:
+        return list(
+            db.session.scalars(
+                sa.select(Email.subject).where(Email.to_address == lead.email).order_by(Email.id)
+            )
+        )
+
+    assert reminders.send(expiry - timedelta(days=91)) == 0
+    assert reminders.send(expiry - timedelta(days=90)) == 1
+    assert reminders.send(expiry - timedelta(days=89)) == 0  # once only
+    assert reminders.send(expiry - timedelta(days=30)) == 1
+    assert reminders.send(expiry) == 1
+    assert reminders.send(expiry) == 0
+    assert sent() == [
+        "Reminded Parish Council's Social Media Friendly Mark expires in 90 days",
+        "Reminded Parish Council's Social Media Friendly Mark expires in 30 days",
+        "Reminded Parish Council's Social Media Friendly Mark has expired",
+    ]
+
+
+def test_send_reminders_command(runner, make, edition):
+    award_to(make, edition, "Command Parish Council", awarded=TODAY - timedelta(days=700))
+    first = runner.invoke(args=["send-reminders"])
+    assert first.exit_code == 0 and "1 reminders queued" in first.output
+    again = runner.invoke(args=["send-reminders"])
+    assert "0 reminders queued" in again.output
