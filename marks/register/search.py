@@ -136,10 +136,16 @@ def _conditions(filters: Filters, on: date) -> tuple[list, bool, bool]:
         terms.append(Level.code == filters.level)
     if filters.year:
         terms.append(Award.year == filters.year)
-    if filters.status == "current":
-        terms += [Award.state == AwardState.CURRENT, Award.expires_on > on]
-    elif filters.status != "all":
-        terms.append(_status_sql(on) == filters.status)
+    # Each status as plain conditions on indexed columns (the same rules as _status_sql).
+    soon = on + timedelta(days=EXPIRING_DAYS)
+    current = Award.state == AwardState.CURRENT
+    terms += {
+        "current": [current, Award.expires_on > on],
+        "expiring-soon": [current, Award.expires_on > on, Award.expires_on <= soon],
+        "expired": [current, Award.expires_on <= on],
+        "revoked": [Award.state == AwardState.REVOKED],
+        "all": [],
+    }[filters.status]
     needs_councils = bool(words or filters.nation or filters.kind)
     return terms, needs_councils, bool(filters.level)
 
@@ -262,13 +268,12 @@ class Version:
 
 
 def version() -> Version:
-    latest, count = db.session.execute(
-        sa.select(sa.func.max(Award.updated_at), sa.func.count(Award.id))
-    ).one()
+    # Awards are never deleted: the latest change (an indexed max) says all.
+    latest = db.session.scalar(sa.select(sa.func.max(Award.updated_at)))
     if isinstance(latest, str):  # SQLite's max() comes back as text
         latest = datetime.fromisoformat(latest)
     if latest is not None and latest.tzinfo is None:
         latest = latest.replace(tzinfo=UTC)
     midnight = datetime.combine(today(), time(0, 0), tzinfo=UTC)
     changed = max(latest, midnight) if latest is not None else midnight
-    return Version(f"{today().isoformat()}|{count}|{changed.isoformat()}", changed)
+    return Version(f"{today().isoformat()}|{changed.isoformat()}", changed)

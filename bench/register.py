@@ -1,0 +1,157 @@
+"""The register at national scale (issue 6): 20,000 councils on PostgreSQL, gunicorn with 2
+workers, wrk on 127.0.0.1. Prints requests per second and p50/p99 for the register (default,
+a search, a filtered page 3) next to a trivial route of the same app, cached (Redis, shared
+by the workers) and uncached, and the time of the full CSV download.
+
+Needs wrk (Debian: apt-get install wrk), PostgreSQL on 127.0.0.1:5432 and Redis on :6379.
+
+    .venv/bin/python bench/register.py [--councils 20000] [--seconds 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+DATABASE = "marks_bench_register"
+PORT = 5077
+ROUTES = {
+    "trivial (/healthz)": "/healthz",
+    "register, default": "/register",
+    "register, search": "/register?q=ashby",
+    "register, filtered page 3": "/register?status=expired&nation=England&page=3",
+}
+
+
+def run(*args: str, env: dict | None = None) -> None:
+    subprocess.run(args, check=True, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)  # noqa: S603
+
+
+def prepare(councils: int, env: dict) -> None:
+    run(
+        "psql",
+        "-q",
+        "-h",
+        "127.0.0.1",
+        "-U",
+        "postgres",
+        "-d",
+        "postgres",
+        "-c",
+        f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)",
+        "-c",
+        f"CREATE DATABASE {DATABASE}",
+    )
+    flask = str(BIN / "flask")
+    run(flask, "db", "upgrade", env=env)
+    run(flask, "seed-demo", env=env)
+    started = time.perf_counter()
+    run(flask, "seed-scale", "--councils", str(councils), env=env)
+    print(f"seed-scale --councils {councils}: {time.perf_counter() - started:.1f} s")
+
+
+def serve(env: dict) -> subprocess.Popen:
+    server = subprocess.Popen(  # noqa: S603 (our own command)
+        [str(BIN / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{PORT}", "app:app"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{PORT}/healthz", timeout=1)
+            return server
+        except OSError:
+            time.sleep(0.2)
+    server.kill()
+    raise RuntimeError("gunicorn did not start")
+
+
+def wrk(path: str, seconds: int, connections: int) -> tuple[float, str, str]:
+    out = subprocess.run(  # noqa: S603 (our own arguments)
+        [
+            "/usr/bin/wrk",
+            "-t2",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "--latency",
+            f"http://127.0.0.1:{PORT}{path}",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p50 = re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1)
+    p99 = re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1)
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if errors:
+        raise RuntimeError(f"{path}: {errors.group(1)} error responses")
+    return rps, p50, p99
+
+
+def measure(label: str, env: dict, seconds: int, connections: int) -> None:
+    server = serve(env)
+    try:
+        print(f"\n{label}: requests/s, p50, p99 (2 workers, wrk -t2 -c{connections} -d{seconds}s)")
+        for name, path in ROUTES.items():
+            urllib.request.urlopen(f"http://127.0.0.1:{PORT}{path}").read()
+            rps, p50, p99 = wrk(path, seconds, connections)
+            print(f"  {name:28} {rps:8.1f}  {p50:>8}  {p99:>8}")
+        if label.startswith("cached"):
+            started = time.perf_counter()
+            with urllib.request.urlopen(
+                f"http://127.0.0.1:{PORT}/register.csv?status=all"
+            ) as response:
+                chunked = response.headers.get("Transfer-Encoding") == "chunked"
+                size = len(response.read())
+            took = time.perf_counter() - started
+            print(f"  full CSV: {size / 1e6:.1f} MB in {took:.2f} s (streamed: {chunked})")
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--councils", type=int, default=20000)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--keep", action="store_true", help="reuse the data set if it exists")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not installed: apt-get install wrk")
+    env = {
+        **os.environ,
+        "FLASK_APP": "app.py",
+        "MARKS_ENV": "production",
+        "SECRET_KEY": "bench-only",
+        "FORCE_HTTPS": "0",
+        "DATABASE_URL": f"postgresql://postgres@127.0.0.1:5432/{DATABASE}",
+        "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/14",
+        "CACHE_REDIS_URL": "redis://127.0.0.1:6379/13",
+        "MAIL_BACKEND": "log",
+    }
+    if not args.keep:
+        prepare(args.councils, env)
+    flush = ["/usr/bin/redis-cli", "-n", "13", "flushdb"]
+    subprocess.run(flush, check=True, stdout=subprocess.DEVNULL)  # noqa: S603
+    cached = {**env, "CACHE_TYPE": "RedisCache"}
+    measure("cached (Redis, shared by the workers)", cached, args.seconds, 8)
+    uncached = {**env, "CACHE_TYPE": "NullCache"}
+    measure("uncached, 8 connections", uncached, args.seconds, 8)
+    # As many connections as workers: the time of one request, without queueing.
+    measure("uncached, 2 connections", uncached, args.seconds, 2)
+
+
+if __name__ == "__main__":
+    main()
