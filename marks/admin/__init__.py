@@ -5,4 +5,11 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-from marks.admin import applications, routes  # noqa: E402, F401  (they add their routes to bp)
+from marks.admin import (  # noqa: E402, F401  (they add their routes to bp)
+    applications,
+    councils,
+    dashboard,
+    people,
+    records,
+    routes,
+)

@@ -1,0 +1,3 @@
+"""Administrators: councils. (Being written.)"""
+
+from marks.admin import bp  # noqa: F401

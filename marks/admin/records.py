@@ -1,0 +1,3 @@
+"""Administrators: records. (Being written.)"""
+
+from marks.admin import bp  # noqa: F401
