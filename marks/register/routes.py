@@ -6,6 +6,7 @@ any award changes (or the day turns: statuses follow the date)."""
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time
@@ -66,6 +67,11 @@ def _cached(kind: str, render) -> Response:
     version = search.version()
     key = hashlib.sha256(f"{kind}|{version.key}|{request.full_path}".encode()).hexdigest()
     etag = key[:32]
+    # A cached page keeps the CSP nonce it was rendered with, so every response made from it
+    # (a 304 too) must send that nonce: one per cached page, derived with the secret key.
+    secret = current_app.secret_key
+    secret = secret if isinstance(secret, bytes) else str(secret).encode()
+    request.csp_nonce = hmac.new(secret, f"nonce|{key}".encode(), hashlib.sha256).hexdigest()[:32]
     if etag in request.if_none_match:
         response = Response(status=304)
     else:

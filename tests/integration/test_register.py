@@ -326,3 +326,12 @@ def test_send_reminders_command(runner, make, edition):
     assert first.exit_code == 0 and "1 reminders queued" in first.output
     again = runner.invoke(args=["send-reminders"])
     assert "0 reminders queued" in again.output
+
+
+def test_a_cached_page_is_sent_with_the_nonce_it_was_made_with(client, register):
+    """Otherwise the browser blocks the page's one inline script."""
+    for _ in range(2):  # rendered, then from the cache
+        page = client.get("/register")
+        header = page.headers["Content-Security-Policy"].split("'nonce-")[1].split("'")[0]
+        inline = [s for s in page.soup.find_all("script") if not s.get("src")]
+        assert inline and all(s["nonce"] == header for s in inline)
