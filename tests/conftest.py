@@ -38,6 +38,8 @@ def app_config(database_url: str, **overrides) -> dict:
         # Redis, as in production, so that the limits are tested for real.
         "RATELIMIT_STORAGE_URI": os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15"),
         "RATELIMIT_KEY_PREFIX": RATELIMIT_KEY_PREFIX,
+        # limiter.reset() clears the storage's prefix: this run's own, not another run's.
+        "RATELIMIT_STORAGE_OPTIONS": {"key_prefix": RATELIMIT_KEY_PREFIX},
         "SERVER_NAME": None,
     }
     config.update(overrides)
