@@ -1,4 +1,5 @@
-"""Command-line tasks: `flask seed-demo`, `create-user`, `import-councils`, `send-mail`."""
+"""Command-line tasks: `flask seed-demo`, `create-user`, `import-councils`, `send-mail`,
+`regenerate-certificates`."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(send_mail)
     app.cli.add_command(send_reminders)
     app.cli.add_command(seed_scale)
+    app.cli.add_command(regenerate_certificates)
 
 
 def _find_council(gss_code: str) -> Council:
@@ -73,7 +75,9 @@ def create_user(email: str, full_name: str, role: str, gss_code: str | None, pas
 def import_councils(path: Path) -> None:
     """Add or update councils from a CSV with the columns of the ONS file."""
     try:
-        result = councils.import_file(path)
+        with path.open(newline="", encoding="utf-8-sig") as stream:
+            rows = councils.read_csv(stream)
+        result = _import_with_progress(rows)
     except councils.CouncilFileError as error:
         db.session.rollback()
         for problem in error.problems:
@@ -83,6 +87,42 @@ def import_councils(path: Path) -> None:
     click.echo(
         f"{len(result.added)} added, {len(result.updated)} updated, {result.unchanged} unchanged"
     )
+
+
+def _import_with_progress(rows: list[dict[str, str]]) -> councils.ImportResult:
+    """councils.import_rows in chunks, with a progress bar, in the caller's transaction.
+
+    The whole file is checked first (councils.preview writes nothing), so every problem is
+    listed at once. Parents go before their children (the ONS file lists districts before
+    their counties), so each chunk's parents are already held. Each chunk reads every
+    council: at most 20 chunks keeps a big file from being read hundreds of times.
+    """
+    councils.preview(rows)
+    ordered = _parents_first(rows)
+    size = max(100, -(-len(rows) // 20))
+    total = councils.ImportResult()
+    with click.progressbar(length=len(rows), label="Councils") as bar:
+        for start in range(0, len(ordered), size):
+            chunk = ordered[start : start + size]
+            part = councils.import_rows(chunk)
+            total.added += part.added
+            total.updated += part.updated
+            total.unchanged += part.unchanged
+            bar.update(len(chunk))
+    return total
+
+
+def _parents_first(rows: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The rows, each after its parent (if the parent is in the file), otherwise in order."""
+    by_code = {row["gss_code"]: row for row in rows}
+
+    def depth(row: dict[str, str], seen: frozenset[str] = frozenset()) -> int:
+        parent = by_code.get(row["parent_gss_code"])
+        if parent is None or row["gss_code"] in seen:
+            return 0
+        return 1 + depth(parent, seen | {row["gss_code"]})
+
+    return sorted(rows, key=depth)
 
 
 @click.command("send-mail")
@@ -121,3 +161,46 @@ def seed_scale(total: int) -> None:
     with click.progressbar(length=max(0, total - existing), label="Councils") as bar:
         added = scale.seed(total, progress=bar.update)
     click.echo(f"{added} councils added, with their awards")
+
+
+CERTIFICATE_BATCH = 50
+
+
+@click.command("regenerate-certificates")
+def regenerate_certificates() -> None:
+    """Render again each current award's stored certificate whose printed details have changed
+    (a council renamed, a new signatory), committing every 50. A certificate never downloaded
+    is left to be rendered on its first download."""
+    from sqlalchemy.orm import joinedload
+
+    from marks import awards
+    from marks.models import Award, Certificate, utcnow
+    from marks.states import AwardState
+
+    ids = db.session.scalars(
+        sa.select(Award.id)
+        .join(Certificate, Certificate.award_id == Award.id)
+        .where(Award.state == AwardState.CURRENT, Award.expires_on > utcnow().date())
+        .order_by(Award.id)
+    ).all()
+    rendered = unchanged = 0
+    with click.progressbar(length=len(ids), label="Certificates") as bar:
+        for start in range(0, len(ids), CERTIFICATE_BATCH):
+            batch = db.session.scalars(
+                sa.select(Award)
+                .where(Award.id.in_(ids[start : start + CERTIFICATE_BATCH]))
+                .options(
+                    joinedload(Award.council),
+                    joinedload(Award.level),
+                    joinedload(Award.edition),
+                    joinedload(Award.certificate),
+                )
+                .order_by(Award.id)
+            ).all()
+            for award in batch:
+                _, fresh = awards.certificate(award)
+                rendered += fresh
+                unchanged += not fresh
+            db.session.commit()
+            bar.update(len(batch))
+    click.echo(f"{rendered} certificates re-rendered, {unchanged} unchanged")

@@ -211,3 +211,6 @@ def change_password():
             flash("Your password has been changed.", "success")
             return redirect(url_for("accounts.account"))
     return render_template("accounts/change_password.html", form=form)
+
+
+from marks.accounts import invitations  # noqa: E402, F401

@@ -1,3 +1,233 @@
-"""Administrators: people. (Being written.)"""
+"""Administrators: people. Find users, see their councils and assignments, change their role,
+deactivate and reactivate accounts, and invite assessors and administrators."""
 
-from marks.admin import bp  # noqa: F401
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSubmitInput, GovTextInput
+from wtforms import EmailField, RadioField, SubmitField
+from wtforms.validators import Email, InputRequired, Length
+
+from marks import staff
+from marks.admin import bp
+from marks.council.forms import ConfirmForm
+from marks.extensions import db
+from marks.forms import choices, strip
+from marks.models import User
+from marks.permissions import ADMINISTRATOR, access
+from marks.staff import StaffRefused
+from marks.states import InvitationKind, UserRole
+
+STATUS_LABELS = {"active": "Active", "deactivated": "Deactivated"}
+
+
+class RoleForm(FlaskForm):
+    role = RadioField(
+        "Role",
+        choices=choices((r.value, staff.ROLE_LABELS[r]) for r in UserRole),
+        validators=[InputRequired(message="Choose a role")],
+        widget=GovRadioInput(),
+    )
+    submit = SubmitField("Change role", widget=GovSubmitInput())
+
+
+class InviteForm(FlaskForm):
+    email = EmailField(
+        "Email address",
+        filters=[strip],
+        validators=[
+            InputRequired(message="Enter the email address of the person to invite"),
+            Length(max=320, message="Email address must be 320 characters or fewer"),
+            Email(
+                message="Enter an email address in the correct format, like name@example.gov.uk",
+                check_deliverability=False,
+            ),
+        ],
+        description="We will email them a link. It works for 14 days.",
+        widget=GovTextInput(),
+    )
+    kind = RadioField(
+        "Invite them as",
+        choices=choices((k.value, staff.ROLE_LABELS[UserRole(k.value)]) for k in staff.STAFF_KINDS),
+        validators=[
+            InputRequired(message="Choose whether to invite an assessor or an administrator")
+        ],
+        widget=GovRadioInput(),
+    )
+    submit = SubmitField("Send invitation", widget=GovSubmitInput())
+
+
+# --- The list -------------------------------------------------------------------------------
+
+
+def _filters() -> dict[str, str]:
+    """The list's filters from the query string; a value we do not know is a 400."""
+    q = (request.args.get("q") or "").strip()[:100]
+    role = request.args.get("role", "")
+    status = request.args.get("status", "")
+    if role and role not in {r.value for r in UserRole}:
+        abort(400, description="There is no such role")
+    if status and status not in staff.STATUSES:
+        abort(400, description="Status must be active or deactivated")
+    return {"q": q, "role": role, "status": status}
+
+
+def _query(filters: dict[str, str], page: int = 1) -> dict[str, object]:
+    """The filters as URL parameters, empty ones left out."""
+    values: dict[str, object] = {k: v for k, v in filters.items() if v}
+    if page != 1:
+        values["page"] = page
+    return values
+
+
+def _pagination(filters: dict[str, str], found: staff.UserPage) -> dict:
+    def href(number: int) -> str:
+        return url_for("admin.people", **_query(filters, number))
+
+    shown = sorted({1, found.pages, *range(max(1, found.page - 2), found.page + 3)})
+    items: list[dict] = []
+    previous = 0
+    for number in (n for n in shown if n <= found.pages):
+        if number - previous > 1:
+            items.append({"ellipsis": True})
+        items.append({"number": number, "href": href(number), "current": number == found.page})
+        previous = number
+    return {
+        "previous": {"href": href(found.page - 1)} if found.page > 1 else None,
+        "next": {"href": href(found.page + 1)} if found.page < found.pages else None,
+        "items": items,
+    }
+
+
+@bp.get("/people")
+@access(ADMINISTRATOR)
+def people():
+    filters = _filters()
+    page = request.args.get("page", 1, type=int)
+    if page < 1:
+        abort(404)
+    role = UserRole(filters["role"]) if filters["role"] else None
+    found = staff.search_users(filters["q"], role, filters["status"], page)
+    if page > found.pages:
+        abort(404)
+    return render_template(
+        "admin/people/list.html",
+        found=found,
+        filters=filters,
+        pagination=_pagination(filters, found) if found.pages > 1 else None,
+        role_labels=staff.ROLE_LABELS,
+        status_labels=STATUS_LABELS,
+    )
+
+
+# --- One person -----------------------------------------------------------------------------
+
+
+def _person_page(
+    user: User, role_form: RoleForm | None = None, refusal: str | None = None, status: int = 200
+):
+    if role_form is None:
+        role_form = RoleForm(formdata=None, data={"role": user.role.value})
+    assignments = staff.assignments_of(user)
+    return render_template(
+        "admin/people/person.html",
+        person=user,
+        memberships=staff.memberships_of(user),
+        assignments=assignments,
+        open_assignments=[a for a in assignments if a.state == "active"],
+        role_form=role_form,
+        confirm=ConfirmForm(),
+        refusal=refusal,
+        role_labels=staff.ROLE_LABELS,
+        role_hints=[staff.ROLE_HINTS[r] for r in UserRole],
+        is_self=user.id == current_user.id,
+    ), status
+
+
+@bp.get("/people/<int:user_id>")
+@access(ADMINISTRATOR)
+def person(user_id: int):
+    return _person_page(db.get_or_404(User, user_id))
+
+
+@bp.post("/people/<int:user_id>/role")
+@access(ADMINISTRATOR)
+def change_role(user_id: int):
+    user = db.get_or_404(User, user_id)
+    form = RoleForm()
+    if not form.validate_on_submit():
+        return _person_page(user, form, status=400)
+    try:
+        staff.change_role(user, UserRole(form.role.data), actor=current_user)
+    except StaffRefused as error:
+        form.role.errors.append(str(error))
+        return _person_page(user, form, status=400)
+    db.session.commit()
+    flash(f"{user.full_name} is now {staff.ROLE_NAMES[user.role]}.", "success")
+    return redirect(url_for("admin.person", user_id=user.id))
+
+
+@bp.post("/people/<int:user_id>/deactivate")
+@access(ADMINISTRATOR)
+def deactivate_person(user_id: int):
+    user = db.get_or_404(User, user_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        staff.deactivate(user, actor=current_user)
+    except StaffRefused as error:
+        return _person_page(user, refusal=str(error), status=400)
+    db.session.commit()
+    flash(f"{user.full_name}'s account is deactivated. They can no longer sign in.", "success")
+    return redirect(url_for("admin.person", user_id=user.id))
+
+
+@bp.post("/people/<int:user_id>/reactivate")
+@access(ADMINISTRATOR)
+def reactivate_person(user_id: int):
+    user = db.get_or_404(User, user_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        staff.reactivate(user, actor=current_user)
+    except StaffRefused as error:
+        return _person_page(user, refusal=str(error), status=400)
+    db.session.commit()
+    flash(f"{user.full_name}'s account is active again. They can sign in.", "success")
+    return redirect(url_for("admin.person", user_id=user.id))
+
+
+# --- Invitations ----------------------------------------------------------------------------
+
+
+@bp.route("/people/invite", methods=["GET", "POST"])
+@access(ADMINISTRATOR)
+def invite_staff():
+    form = InviteForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            invitation = staff.invite(
+                form.email.data, InvitationKind(form.kind.data), actor=current_user
+            )
+        except StaffRefused as error:
+            form.email.errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(
+                f"We have emailed an invitation to {invitation.email} to become "
+                f"{staff.ROLE_NAMES[staff.role_for(invitation)]}.",
+                "success",
+            )
+            return redirect(url_for("admin.invite_staff"))
+    if form.errors:
+        status = 400
+    return render_template(
+        "admin/people/invite.html",
+        form=form,
+        pending=staff.pending_invitations(),
+        role_labels=staff.ROLE_LABELS,
+        role_hints=[staff.ROLE_HINTS[UserRole(k.value)] for k in staff.STAFF_KINDS],
+    ), status

@@ -8,9 +8,12 @@ council's submitted application; an administrator. Ids in URLs are real objects.
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 
 from marks import applications, assessment, decisions, mail
 from marks.evidence import CheckedFile
+from marks.extensions import db
+from marks.models import Email
 from marks.permissions import rule_for
 from marks.states import MembershipRole
 from tests.unit.test_assessment import complete_application, score_all
@@ -78,6 +81,10 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "accounts.reset_password": ("/reset-password/not-a-token", dict.fromkeys(ROLES, BAD)),
     "accounts.account": ("/account", SIGN_IN_FIRST),
     "accounts.change_password": ("/account/change-password", SIGN_IN_FIRST),
+    "accounts.accept_staff_invitation": (
+        "/account/invitations/not-a-token",
+        {**dict.fromkeys(ROLES, BAD), "anonymous": REDIRECT},
+    ),
     "council.home": ("/apply/", NO_COUNCIL_YET),
     "council.join": (
         "/apply/join",
@@ -117,6 +124,23 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "admin.decide": ("/admin/applications/{submitted_id}/decision", ADMIN_ONLY),
     "admin.edition_scores_csv": ("/admin/editions/{edition_id}/scores.csv", ADMIN_ONLY),
     "admin.awards": ("/admin/awards", ADMIN_ONLY),
+    "admin.dashboard": ("/admin/dashboard", ADMIN_ONLY),
+    "admin.councils_list": ("/admin/councils", ADMIN_ONLY),
+    "admin.add_council": ("/admin/councils/new", ADMIN_ONLY),
+    "admin.import_councils": ("/admin/councils/import", ADMIN_ONLY),
+    "admin.council": ("/admin/councils/{gss_code}", ADMIN_ONLY),
+    "admin.edit_council": ("/admin/councils/{gss_code}/edit", ADMIN_ONLY),
+    "admin.merge_council": ("/admin/councils/{gss_code}/merge", ADMIN_ONLY),
+    "admin.audit": ("/admin/audit", ADMIN_ONLY),
+    "admin.audit_csv": ("/admin/audit.csv", ADMIN_ONLY),
+    "admin.resend_email": ("/admin/outbox/{email_id}/resend", POST_ONLY),
+    "admin.email_html": ("/admin/outbox/{html_email_id}/preview.html", ADMIN_ONLY),
+    "admin.people": ("/admin/people", ADMIN_ONLY),
+    "admin.person": ("/admin/people/{user_id}", ADMIN_ONLY),
+    "admin.change_role": ("/admin/people/{user_id}/role", POST_ONLY),
+    "admin.deactivate_person": ("/admin/people/{user_id}/deactivate", POST_ONLY),
+    "admin.reactivate_person": ("/admin/people/{user_id}/reactivate", POST_ONLY),
+    "admin.invite_staff": ("/admin/people/invite", ADMIN_ONLY),
     "admin.revoke_award": ("/admin/awards/{number}/revoke", ADMIN_ONLY),
     "admin.outbox": ("/admin/outbox", ADMIN_ONLY),
     "admin.email": ("/admin/outbox/{email_id}", ADMIN_ONLY),
@@ -174,6 +198,10 @@ def world(make):
         "assignment_id": assignment.id,
         "edition_id": edition.id,
         "number": award.certificate_number,
+        "user_id": lead.id,
+        "html_email_id": db.session.scalar(
+            sa.select(Email.id).where(Email.body_html.is_not(None)).limit(1)
+        ),
         "gss_code": award.council.gss_code,
         "file_id": answer.files[0].id,
         "membership_id": lead.membership.id,
