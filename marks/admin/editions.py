@@ -1,0 +1,3 @@
+"""Administrators: editions. (Being written.)"""
+
+from marks.admin import bp  # noqa: F401
