@@ -85,7 +85,7 @@ def find(certificate_number: str) -> Award | None:
             joinedload(Award.council),
             joinedload(Award.level),
             joinedload(Award.edition),
-            joinedload(Award.certificate).undefer(Certificate.pdf),
+            joinedload(Award.certificate),  # the PDF itself only when it is sent
         )
     )
 

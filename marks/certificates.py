@@ -58,7 +58,7 @@ def fingerprint(printed: Printed) -> str:
     of date and must be rendered again."""
     values: dict[str, object] = {
         name: value.isoformat() if isinstance(value, date) else value
-        for name, value in dataclasses.asdict(printed).items()
+        for name, value in ((f.name, getattr(printed, f.name)) for f in dataclasses.fields(printed))
     }
     values["design_version"] = DESIGN_VERSION
     canonical = json.dumps(values, sort_keys=True, ensure_ascii=False, separators=(",", ":"))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import OrderedDict
 
 from flask import (
     Response,
@@ -72,8 +73,10 @@ def certificate(number: str):
     stored, rendered = awards.certificate(award)
     if rendered:
         db.session.commit()  # keep it
+    if stored.sha256 in request.if_none_match:  # the copy they have is this one: no bytes
+        return _conditional(Response(mimetype="application/pdf"), stored.sha256)
     response = Response(
-        stored.pdf,
+        _pdf_bytes(stored),
         mimetype="application/pdf",
         headers={
             "Content-Disposition": f'inline; filename="{award.certificate_number}.pdf"',
@@ -81,6 +84,22 @@ def certificate(number: str):
         },
     )
     return _conditional(response, stored.sha256)
+
+
+# The last few certificates sent, by their SHA-256: the same bytes need not cross from the
+# database on every download (a changed certificate has another hash).
+_PDF_CACHE: OrderedDict[str, bytes] = OrderedDict()
+_PDF_CACHE_SIZE = 32
+
+
+def _pdf_bytes(stored) -> bytes:
+    pdf = _PDF_CACHE.get(stored.sha256)
+    if pdf is None:
+        pdf = stored.pdf
+        _PDF_CACHE[stored.sha256] = pdf
+        if len(_PDF_CACHE) > _PDF_CACHE_SIZE:
+            _PDF_CACHE.popitem(last=False)
+    return pdf
 
 
 def _face(award: Award) -> badges.Face:
