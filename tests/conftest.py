@@ -67,14 +67,15 @@ class SeparateDatabase:
 
 def separate_database(tmp_path_factory: pytest.TempPathFactory, suffix: str) -> SeparateDatabase:
     """A database of its own, for tests that commit for real (browser, concurrency): never the
-    rolled-back test database. SQLite: a new file; PostgreSQL: <test database>_<suffix>."""
+    rolled-back test database. SQLite: a new file; PostgreSQL: <test database>_<suffix>_<run>,
+    named for this run so that two runs on one server never drop each other's."""
     url = os.environ.get("TEST_DATABASE_URL")
     if not url:
         path = Path(tmp_path_factory.mktemp(f"{suffix}-db")) / f"{suffix}.sqlite3"
         return SeparateDatabase("sqlite:///" + str(path))
 
     test_url = sa.make_url(driver_url(url))
-    name = f"{test_url.database}_{suffix}"
+    name = f"{test_url.database}_{suffix}_{RATELIMIT_KEY_PREFIX.rsplit('-', 1)[-1]}"
     server = sa.create_engine(test_url.set(database="postgres"), isolation_level="AUTOCOMMIT")
 
     def run(statement: str) -> None:

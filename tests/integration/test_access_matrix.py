@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from marks import applications, assessment, decisions, mail
+from marks import applications, assessment, decisions, editions, mail
 from marks.evidence import CheckedFile
 from marks.extensions import db
 from marks.models import Email
@@ -125,6 +125,18 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "admin.edition_scores_csv": ("/admin/editions/{edition_id}/scores.csv", ADMIN_ONLY),
     "admin.awards": ("/admin/awards", ADMIN_ONLY),
     "admin.dashboard": ("/admin/dashboard", ADMIN_ONLY),
+    "admin.editions_list": ("/admin/editions", ADMIN_ONLY),
+    "admin.import_edition": ("/admin/editions/import", ADMIN_ONLY),
+    "admin.edition": ("/admin/editions/{edition_id}", ADMIN_ONLY),
+    "admin.clone_edition": ("/admin/editions/{edition_id}/clone", ADMIN_ONLY),
+    "admin.preview_edition": ("/admin/editions/{edition_id}/preview", ADMIN_ONLY),
+    "admin.export_edition": ("/admin/editions/{edition_id}/export.toml", ADMIN_ONLY),
+    "admin.edition_settings": ("/admin/editions/{draft_edition_id}/settings", ADMIN_ONLY),
+    "admin.edition_criterion": (
+        "/admin/editions/{draft_edition_id}/criteria/{draft_criterion_id}",
+        ADMIN_ONLY,
+    ),
+    "admin.publish_edition": ("/admin/editions/{draft_edition_id}/publish", ADMIN_ONLY),
     "admin.councils_list": ("/admin/councils", ADMIN_ONLY),
     "admin.add_council": ("/admin/councils/new", ADMIN_ONLY),
     "admin.import_councils": ("/admin/councils/import", ADMIN_ONLY),
@@ -183,6 +195,7 @@ def world(make):
         score_all(assessment.assign(awarded, make.assessor(), actor=admin), value)
     award = decisions.approve(awarded, actor=admin, level=edition.levels[0])
     submitted = complete_application(make)
+    draft = editions.clone(edition, "2027", 2027, actor=None)
     assigned = make.assessor()
     assignment = assessment.assign(submitted, assigned, actor=admin)
     people = {
@@ -199,6 +212,8 @@ def world(make):
         "edition_id": edition.id,
         "number": award.certificate_number,
         "user_id": lead.id,
+        "draft_edition_id": draft.id,
+        "draft_criterion_id": draft.criteria[0].id,
         "html_email_id": db.session.scalar(
             sa.select(Email.id).where(Email.body_html.is_not(None)).limit(1)
         ),

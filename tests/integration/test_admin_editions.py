@@ -1,0 +1,322 @@
+"""Administrators' editions through HTTP: cloning, editing a draft, what changed, publishing
+(then nothing changes), previewing, exporting and importing the data file."""
+
+from __future__ import annotations
+
+import io
+import tomllib
+
+import pytest
+import sqlalchemy as sa
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
+
+from marks import editions
+from marks.extensions import db
+from marks.models import AuditEvent, Edition
+from marks.states import EditionState
+from tests.pages import Page, PageClient
+
+
+@pytest.fixture
+def admin(make):
+    return make.administrator()
+
+
+@pytest.fixture
+def signed_in(client, admin) -> PageClient:
+    client.sign_in(admin.email)
+    return client
+
+
+@pytest.fixture
+def demo(make) -> Edition:
+    return make.demo_edition()
+
+
+def clone(client: PageClient, source: Edition, code: str = "2027", year: str = "2027"):
+    return client.submit(f"/admin/editions/{source.id}/clone", {"code": code, "year": year})
+
+
+def criterion_fields(page: Page) -> dict[str, str]:
+    """What the page's form holds now, as a person sees it (a date's parts as a list)."""
+    form = page.soup.find("form", method="post")
+    fields: dict = {}
+    for tag in form.find_all(["input", "textarea"]):
+        if tag.get("name") and tag.get("type") not in ("submit", "hidden", "file"):
+            value = tag.get_text() if tag.name == "textarea" else tag.get("value", "")
+            fields.setdefault(tag["name"], []).append(value)
+    return {k: v[0] if len(v) == 1 else v for k, v in fields.items()}
+
+
+def edit(client: PageClient, url: str, changes: dict):
+    """Open the form, change some fields, and send it with everything else as it was."""
+    return client.submit(url, {**criterion_fields(client.get(url)), **changes})
+
+
+def upload(client: PageClient, content: bytes):
+    """Upload an edition file, encoded here in memory: the test client would spool a large body
+    to a temporary file that nothing closes."""
+    values = {
+        "csrf_token": client.csrf_token(),
+        "edition_file": FileStorage(io.BytesIO(content), "edition.toml"),
+    }
+    boundary, body = encode_multipart(values)
+    return client.post(
+        "/admin/editions/import",
+        data=body,
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )
+
+
+@pytest.fixture
+def draft(signed_in, demo) -> Edition:
+    response = clone(signed_in, demo)
+    assert response.status_code == 302
+    return editions.find("2027")
+
+
+def test_the_list_shows_every_edition_and_the_current_one(signed_in, demo, draft):
+    page = signed_in.get("/admin/editions")
+    rows = [" ".join(r.get_text(" ").split()) for r in page.soup.select("tbody tr")]
+    assert rows[0].startswith("Social Media Friendly Mark 2027 (2027) 2027 12 Draft")
+    assert rows[1].startswith("Social Media Friendly Mark 2026 (2026) 2026 12 Current Clone")
+    assert len(rows) == 2
+
+
+def test_cloning_makes_a_draft_with_the_same_criteria(signed_in, demo, draft):
+    assert draft.state == EditionState.DRAFT
+    assert draft.cloned_from_id == demo.id
+    assert draft.year == 2027 and draft.title == "Social Media Friendly Mark 2027"
+    assert [(c.code, c.title, c.weight) for c in draft.criteria] == [
+        (c.code, c.title, c.weight) for c in demo.criteria
+    ]
+    assert [d.descriptor for d in draft.criteria[0].descriptors] == [
+        d.descriptor for d in demo.criteria[0].descriptors
+    ]
+    assert {c.id for c in draft.criteria}.isdisjoint({c.id for c in demo.criteria})
+    page = signed_in.get(f"/admin/editions/{draft.id}")
+    assert "is a new draft, cloned from 2026" in page.text
+    assert "Nothing has changed yet" not in page.text  # the year and title did
+    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "edition.cloned"))
+    assert event.subject_id == draft.id and event.data["cloned_from"] == "2026"
+
+
+def test_a_clone_needs_a_new_code_and_a_year(signed_in, demo):
+    page = clone(signed_in, demo, code="2026", year="1999")
+    assert page.error_summary() == ["The year of the new edition must be 2000 to 2999"]
+    page = clone(signed_in, demo, code="2026", year="2027")
+    assert page.error_summary() == ["There is already an edition with the code 2026"]
+    assert page.field_value("code") == "2026"
+    assert db.session.scalar(sa.select(sa.func.count(Edition.id))) == 1
+
+
+def test_editing_a_criterion_and_the_settings_shows_in_the_diff(signed_in, demo, draft):
+    md1 = draft.criteria[0]
+    url = f"/admin/editions/{draft.id}/criteria/{md1.id}"
+    page = signed_in.get(url)
+    fields = criterion_fields(page)
+    assert fields["title"] == "A social media policy that enables"
+    assert fields["weight"] == "2"
+
+    # An invalid weight: the error, and everything typed is shown again.
+    typed = {**fields, "title": "A policy that enables", "weight": "0", "rubric_4": "Model."}
+    page = signed_in.submit(url, typed)
+    assert page.error_summary() == ["The weight must be a number greater than 0, like 1.5"]
+    assert criterion_fields(page)["title"] == "A policy that enables"
+    assert criterion_fields(page)["rubric_4"] == "Model."
+    db.session.refresh(md1)
+    assert md1.title == "A social media policy that enables"
+
+    typed["weight"] = "2.5"
+    typed["expected_evidence"] = "The policy\r\n\r\n  A briefing  \r\n"
+    typed["guidance"] = fields["guidance"].replace("\n", "\r\n")  # as a browser sends it
+    response = signed_in.submit(url, typed)
+    assert response.status_code == 302
+    db.session.refresh(md1)
+    assert md1.title == "A policy that enables"
+    assert md1.expected_evidence == ["The policy", "A briefing"]
+    assert str(md1.weight.normalize()) == "2.5"
+    assert md1.descriptors[4].descriptor == "Model."
+
+    settings = f"/admin/editions/{draft.id}/settings"
+    page = edit(signed_in, settings, {"pass_mark": "70"})
+    assert page.error_summary() == [
+        "The pass mark must be no higher than the lowest level's minimum (60%)"
+    ]
+    assert page.field_value("pass_mark") == "70"
+    page = edit(
+        signed_in,
+        settings,
+        {"pass_mark": "55", "opens_on": ["1", "4", "2027"], "closes_on": ["1", "3", "2027"]},
+    )
+    assert page.error_summary() == ["The closing date must be after the opening date"]
+    response = edit(
+        signed_in,
+        settings,
+        {"pass_mark": "55", "opens_on": ["1", "4", "2027"], "closes_on": ["31", "3", "2028"]},
+    )
+    assert response.status_code == 302
+    db.session.refresh(draft)
+    assert draft.pass_mark == 55
+    assert draft.opens_at.isoformat() == "2027-03-31T23:00:00+00:00"  # midnight, BST
+
+    changes = [(c.what, c.field or c.change, c.old, c.new) for c in editions.diff(draft)]
+    assert changes == [
+        ("Settings", "Year", "2026", "2027"),
+        ("Settings", "Title", "Social Media Friendly Mark 2026", "Social Media Friendly Mark 2027"),
+        ("Settings", "Pass mark (%)", "60", "55"),
+        ("Settings", "Opens", "Not set", "2027-03-31 23:00 UTC"),
+        ("Settings", "Closes", "Not set", "2028-03-31 22:59 UTC"),
+        (
+            "MD1: A policy that enables",
+            "Title",
+            "A social media policy that enables",
+            "A policy that enables",
+        ),
+        (
+            "MD1: A policy that enables",
+            "Evidence expected",
+            "\n".join(demo.criteria[0].expected_evidence),
+            "The policy\nA briefing",
+        ),
+        ("MD1: A policy that enables", "Weight", "2.0", "2.5"),
+        (
+            "MD1: A policy that enables",
+            "Rubric: 4 (Exemplary)",
+            demo.criteria[0].descriptors[4].descriptor,
+            "Model.",
+        ),
+    ]
+    page = signed_in.get(f"/admin/editions/{draft.id}")
+    table = [
+        [cell.get_text(" ", strip=True) for cell in row.select("td")]
+        for row in page.soup.select("table.marks-changes tbody tr")
+    ]
+    assert table[2] == ["Settings", "Pass mark (%)", "60", "55"]
+    assert table[-1][:2] == ["MD1: A policy that enables", "Rubric: 4 (Exemplary)"]
+    assert len(table) == 9
+    actions = db.session.scalars(
+        sa.select(AuditEvent.action).where(AuditEvent.action.like("edition.%"))
+    ).all()
+    assert actions.count("edition.criterion_changed") == 1
+    assert actions.count("edition.settings_changed") == 1
+
+
+def test_publishing_makes_the_edition_immutable(signed_in, demo, draft):
+    page = signed_in.get(f"/admin/editions/{draft.id}/publish")
+    assert "Once published, the edition cannot change" in page.text
+    response = signed_in.submit(f"/admin/editions/{draft.id}/publish", {})
+    assert response.status_code == 302
+    db.session.refresh(draft)
+    assert draft.state == EditionState.PUBLISHED and draft.published_at is not None
+    assert editions.current() == draft
+
+    md1 = draft.criteria[0]
+    token = signed_in.csrf_token()
+    for url, data in [
+        (f"/admin/editions/{draft.id}/settings", {"title": "Changed", "pass_mark": "50"}),
+        (f"/admin/editions/{draft.id}/criteria/{md1.id}", {"title": "Changed", "weight": "3"}),
+        (f"/admin/editions/{draft.id}/publish", {}),
+    ]:
+        page = signed_in.post(url, data={"csrf_token": token, **data})
+        assert page.status_code == 400
+        assert "A published edition cannot change: clone it to make a new one" in page.text
+        response = signed_in.get(url)
+        assert response.status_code == 302
+        assert response.headers["Location"] == f"/admin/editions/{draft.id}"
+    db.session.refresh(draft)
+    db.session.refresh(md1)
+    assert draft.title == "Social Media Friendly Mark 2027" and draft.pass_mark == 60
+    assert md1.title == "A social media policy that enables"
+    page = signed_in.get(f"/admin/editions/{draft.id}")
+    assert "A published edition cannot change" in page.text
+    assert not page.soup.find("a", string="Change")
+    with pytest.raises(editions.EditionRefused, match="published edition cannot change"):
+        editions.update_theme(draft.themes[0], actor=None, title="x", summary="")
+
+
+def test_an_incomplete_draft_cannot_be_published(signed_in, demo, draft, admin):
+    editions.add_theme(draft, actor=admin, code="new", title="A new theme")
+    db.session.commit()
+    page = signed_in.get(f"/admin/editions/{draft.id}/publish")
+    assert "Add a criterion to the theme A new theme" in page.text
+    page = signed_in.post(
+        f"/admin/editions/{draft.id}/publish", data={"csrf_token": signed_in.csrf_token()}
+    )
+    assert "Add a criterion to the theme A new theme" in page.text
+    db.session.refresh(draft)
+    assert draft.state == EditionState.DRAFT
+
+
+def test_the_preview_shows_the_criteria_as_a_council_sees_them(signed_in, demo):
+    page = signed_in.get(f"/admin/editions/{demo.id}/preview")
+    assert page.h1 == "Preview of Social Media Friendly Mark 2026"
+    md1 = demo.criteria[0]
+    assert f"{md1.code}: {md1.title}" in page.text
+    assert md1.question in page.text
+    assert md1.expected_evidence[0] in page.text
+    assert f"4: Exemplary {md1.descriptors[4].descriptor}" in page.text
+
+
+def test_export_and_import_round_trip(signed_in, demo):
+    response = signed_in.get(f"/admin/editions/{demo.id}/export.toml")
+    assert response.status_code == 200
+    assert "attachment" in response.headers["Content-Disposition"]
+    data = tomllib.loads(response.get_data(as_text=True))
+    rebuilt = editions.build(data)
+    assert editions.to_data(rebuilt) == editions.to_data(demo)
+
+    # The same file is refused under its own code, and imported under a new one.
+    text = response.get_data()
+    page = upload(signed_in, text)
+    assert page.error_summary() == [
+        "There is already an edition with the code 2026: change the code in the file"
+    ]
+    renamed = text.replace(b'code = "2026"', b'code = "2026-copy"', 1)
+    response = upload(signed_in, renamed)
+    assert response.status_code == 302
+    imported = editions.find("2026-copy")
+    assert imported.state == EditionState.DRAFT and imported.cloned_from_id is None
+    expected = editions.to_data(demo)
+    expected["edition"]["code"] = "2026-copy"
+    assert editions.to_data(imported) == expected
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"format = 2\n", "The file must say format = 1 on its first line"),
+        (b"this is not toml", "The file is not valid TOML"),
+        (b"\xff\xfe", "The file must be saved as UTF-8 text"),
+        (b"format = 1\n[edition]\ncode = 'x'\n", "The edition file is not valid"),
+        (b"#" * (1024 * 1024 + 1), "The file must be smaller than 1MB"),
+    ],
+)
+def test_a_bad_file_is_refused(signed_in, content, message):
+    page = upload(signed_in, content)
+    assert page.error_summary()[0].startswith(message)
+    assert db.session.scalar(sa.select(sa.func.count(Edition.id))) == 0
+
+
+def test_only_administrators_see_editions(client, make, demo):
+    criterion = demo.criteria[0]
+    urls = [
+        "/admin/editions",
+        "/admin/editions/import",
+        f"/admin/editions/{demo.id}",
+        f"/admin/editions/{demo.id}/clone",
+        f"/admin/editions/{demo.id}/settings",
+        f"/admin/editions/{demo.id}/criteria/{criterion.id}",
+        f"/admin/editions/{demo.id}/publish",
+        f"/admin/editions/{demo.id}/preview",
+        f"/admin/editions/{demo.id}/export.toml",
+    ]
+    for user in (make.user(), make.assessor(), make.member()):
+        client.sign_in(user.email)
+        token = client.csrf_token()
+        for url in urls:
+            assert client.get(url).status_code == 404, url
+            assert client.post(url, data={"csrf_token": token}).status_code in (404, 405), url
+        client.get("/sign-out")
+    assert editions.find("2027") is None
