@@ -29,7 +29,7 @@ from marks.council.forms import ConfirmForm
 from marks.editions import EditionFileError, EditionRefused
 from marks.extensions import db
 from marks.forms import lines, strip
-from marks.models import Criterion, Edition
+from marks.models import Criterion, Edition, Theme
 from marks.permissions import ADMINISTRATOR, access
 from marks.presentation import LONDON
 from marks.states import EditionState
@@ -466,3 +466,100 @@ def import_edition():
             flash(f"{added.title} ({added.code}) has been imported as a draft.", "success")
             return redirect(url_for("admin.edition", edition_id=added.id))
     return render_template("admin/editions/import.html", form=form)
+
+
+class ThemeForm(FlaskForm):
+    title = StringField(
+        "Title",
+        filters=[strip],
+        validators=[
+            InputRequired(message="Enter the theme's title"),
+            Length(max=200, message="The title must be 200 characters or fewer"),
+        ],
+        widget=GovTextInput(),
+    )
+    summary = TextAreaField(
+        "Summary",
+        description="One or two sentences on what the theme is about, shown to councils",
+        validators=[Length(max=2000, message="The summary must be 2,000 characters or fewer")],
+        widget=GovTextArea(),
+    )
+    submit = SubmitField("Save the theme", widget=GovSubmitInput())
+
+
+@bp.route("/editions/<int:edition_id>/themes/<int:theme_id>", methods=["GET", "POST"])
+@access(ADMINISTRATOR)
+def edition_theme(edition_id: int, theme_id: int):
+    found = _edition(edition_id)
+    theme = db.get_or_404(Theme, theme_id)
+    if theme.edition_id != found.id:
+        abort(404)
+    if request.method == "GET":
+        if back := _draft_or_overview(found):
+            return back
+        form = ThemeForm(data={"title": theme.title, "summary": theme.summary})
+    else:
+        if refused := _refused(found):
+            return refused
+        form = ThemeForm()
+    if form.validate_on_submit():
+        changed = editions.update_theme(
+            theme, actor=current_user, title=form.title.data, summary=form.summary.data or ""
+        )
+        db.session.commit()
+        flash(f"{theme.title} has been saved." if changed else "Nothing was changed.", "success")
+        return redirect(url_for("admin.edition", edition_id=found.id))
+    return render_template("admin/editions/theme.html", edition=found, theme=theme, form=form)
+
+
+def _levels_form(found: Edition) -> type[FlaskForm]:
+    """A name and a minimum percent for each of the edition's levels, lowest first."""
+    fields = {}
+    for i in range(len(found.levels)):
+        fields[f"name_{i}"] = StringField(
+            f"Name of level {i + 1}",
+            filters=[strip],
+            validators=[
+                InputRequired(message=f"Enter the name of level {i + 1}"),
+                Length(max=100, message="A level's name must be 100 characters or fewer"),
+            ],
+            widget=GovTextInput(),
+        )
+        fields[f"min_{i}"] = _whole(
+            f"Minimum score for level {i + 1} (%)", 0, 100, f"the minimum for level {i + 1}"
+        )
+    fields["submit"] = SubmitField("Save the levels", widget=GovSubmitInput())
+    return type("LevelsForm", (FlaskForm,), fields)
+
+
+@bp.route("/editions/<int:edition_id>/levels", methods=["GET", "POST"])
+@access(ADMINISTRATOR)
+def edition_levels(edition_id: int):
+    found = _edition(edition_id)
+    ordered = sorted(found.levels, key=lambda lv: lv.min_percent)
+    form_class = _levels_form(found)
+    if request.method == "GET":
+        if back := _draft_or_overview(found):
+            return back
+        data = {}
+        for i, level in enumerate(ordered):
+            data[f"name_{i}"], data[f"min_{i}"] = level.name, level.min_percent
+        form = form_class(data=data)
+    else:
+        if refused := _refused(found):
+            return refused
+        form = form_class()
+    if form.validate_on_submit():
+        wanted = [(form[f"name_{i}"].data, form[f"min_{i}"].data) for i in range(len(ordered))]
+        try:
+            changed = editions.update_levels(found, wanted, actor=current_user)
+        except EditionRefused as refused:
+            db.session.rollback()
+            form["min_0"].errors.append(str(refused))
+        else:
+            db.session.commit()
+            flash("The levels have been saved." if changed else "Nothing was changed.", "success")
+            return redirect(url_for("admin.edition", edition_id=found.id))
+    return render_template(
+        "admin/editions/levels.html", edition=found, form=form, count=len(ordered)
+    )

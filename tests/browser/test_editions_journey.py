@@ -92,6 +92,15 @@ def test_an_administrator_makes_and_publishes_a_new_edition(page: CheckedPage):
     expect(page.locator("main")).to_contain_text(NEW_DESCRIPTOR)
     page.submit(page.get_by_role("link", name="Back to the edition").click)
 
+    # The levels and a theme have pages of their own too.
+    page.submit(page.get_by_role("link", name="Change the levels").click)
+    expect(heading(page)).to_have_text("Change the levels")
+    page.submit(page.get_by_role("link", name="Back").click)
+    page.submit(page.get_by_role("link", name="Change the theme Myths debunked").click)
+    expect(heading(page)).to_have_text("Change the theme Myths debunked")
+    page.submit(page.get_by_role("button", name="Save the theme").click)
+    expect(banner(page)).to_contain_text("Nothing was changed.")
+
     # Publish it: then it cannot change.
     page.submit(page.get_by_role("button", name="Publish the edition").click)
     expect(heading(page)).to_have_text("Publish Social Media Friendly Mark 2027")

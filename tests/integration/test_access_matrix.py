@@ -137,6 +137,11 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
         ADMIN_ONLY,
     ),
     "admin.publish_edition": ("/admin/editions/{draft_edition_id}/publish", ADMIN_ONLY),
+    "admin.edition_theme": (
+        "/admin/editions/{draft_edition_id}/themes/{draft_theme_id}",
+        ADMIN_ONLY,
+    ),
+    "admin.edition_levels": ("/admin/editions/{draft_edition_id}/levels", ADMIN_ONLY),
     "admin.councils_list": ("/admin/councils", ADMIN_ONLY),
     "admin.add_council": ("/admin/councils/new", ADMIN_ONLY),
     "admin.import_councils": ("/admin/councils/import", ADMIN_ONLY),
@@ -214,6 +219,7 @@ def world(make):
         "user_id": lead.id,
         "draft_edition_id": draft.id,
         "draft_criterion_id": draft.criteria[0].id,
+        "draft_theme_id": draft.themes[0].id,
         "html_email_id": db.session.scalar(
             sa.select(Email.id).where(Email.body_html.is_not(None)).limit(1)
         ),

@@ -320,3 +320,66 @@ def test_only_administrators_see_editions(client, make, demo):
             assert client.post(url, data={"csrf_token": token}).status_code in (404, 405), url
         client.get("/sign-out")
     assert editions.find("2027") is None
+
+
+def test_a_draft_theme_and_its_levels_can_change_and_a_published_one_cannot(app, make):
+    from marks import editions as domain
+    from marks.extensions import db as database
+    from tests.pages import DEMO_PASSWORD, PageClient
+
+    published = make.demo_edition()
+    draft = domain.clone(published, "2027", 2027, actor=None)
+    admin = make.administrator()
+    client = PageClient(app)
+    client.sign_in(admin.email, DEMO_PASSWORD)
+
+    theme = draft.themes[0]
+    url = f"/admin/editions/{draft.id}/themes/{theme.id}"
+    page = client.submit(url, {"title": "", "summary": "Kept"})
+    assert page.error_summary() == ["Enter the theme's title"]
+    assert page.field_value("summary") == "Kept"
+    assert client.submit(url, {"title": "Myths, debunked", "summary": "Kept"}).status_code == 302
+    database.session.refresh(theme)
+    assert theme.title == "Myths, debunked"
+
+    url = f"/admin/editions/{draft.id}/levels"
+    page = client.submit(
+        url, {"name_0": "Accredited", "min_0": "90", "name_1": "Distinction", "min_1": "85"}
+    )
+    assert page.error_summary() == ["Each level's minimum must be higher than the one before it"]
+    response = client.submit(
+        url,
+        {"name_0": "Accredited", "min_0": "65", "name_1": "Accredited with honours", "min_1": "90"},
+    )
+    assert response.status_code == 302
+    database.session.expire_all()
+    assert [
+        (lv.name, lv.min_percent) for lv in sorted(draft.levels, key=lambda lv: lv.min_percent)
+    ] == [
+        ("Accredited", 65),
+        ("Accredited with honours", 90),
+    ]
+
+    # A published edition: the pages send you back, and a forged post changes nothing.
+    published_theme = published.themes[0]
+    response = client.get(f"/admin/editions/{published.id}/themes/{published_theme.id}")
+    assert response.status_code == 302
+    refused = client.post(
+        f"/admin/editions/{published.id}/themes/{published_theme.id}",
+        data={"csrf_token": client.csrf_token(), "title": "Changed", "summary": ""},
+    )
+    assert refused.status == 400
+    database.session.refresh(published_theme)
+    assert published_theme.title == "Myths debunked"
+    refused = client.post(
+        f"/admin/editions/{published.id}/levels",
+        data={
+            "csrf_token": client.csrf_token(),
+            "name_0": "X",
+            "min_0": "60",
+            "name_1": "Y",
+            "min_1": "85",
+        },
+    )
+    assert refused.status == 400
+    assert published.levels[0].name == "Accredited"
