@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Email, InputRequired, Length, Optional
 
 
 def strip(value: str | None) -> str | None:
@@ -21,6 +22,19 @@ def lines(text: str | None) -> list[str]:
 def is_web_address(text: str) -> bool:
     parts = urlsplit(text)
     return parts.scheme in ("http", "https") and "." in parts.netloc and " " not in text
+
+
+def email_checks(missing: str | None) -> list:
+    """The checks on an email address field: required with the message `missing`, or
+    optional when it is None."""
+    return [
+        InputRequired(message=missing) if missing else Optional(),
+        Length(max=320, message="Email address must be 320 characters or fewer"),
+        Email(
+            message="Enter an email address in the correct format, like name@example.gov.uk",
+            check_deliverability=False,
+        ),
+    ]
 
 
 def choices(pairs: Iterable[tuple[object, str]]) -> list[SelectChoice]:

@@ -5,21 +5,14 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput, GovTextInput
 from wtforms import EmailField, PasswordField, StringField, SubmitField
-from wtforms.validators import Email, EqualTo, InputRequired, Length
+from wtforms.validators import EqualTo, InputRequired, Length
 
-from marks.forms import strip
+from marks.forms import email_checks, strip
 
 PASSWORD_MIN = 10
 
 
-_email = [
-    InputRequired(message="Enter your email address"),
-    Length(max=320, message="Email address must be 320 characters or fewer"),
-    Email(
-        message="Enter an email address in the correct format, like name@example.gov.uk",
-        check_deliverability=False,
-    ),
-]
+_email = email_checks("Enter your email address")
 
 
 def _new_password(label: str) -> PasswordField:

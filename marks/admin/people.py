@@ -8,13 +8,13 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSubmitInput, GovTextInput
 from wtforms import EmailField, RadioField, SubmitField
-from wtforms.validators import Email, InputRequired, Length
+from wtforms.validators import InputRequired
 
 from marks import staff
 from marks.admin import bp
 from marks.council.forms import ConfirmForm
 from marks.extensions import db
-from marks.forms import choices, strip
+from marks.forms import choices, email_checks, strip
 from marks.models import User
 from marks.permissions import ADMINISTRATOR, access
 from marks.staff import StaffRefused
@@ -37,14 +37,7 @@ class InviteForm(FlaskForm):
     email = EmailField(
         "Email address",
         filters=[strip],
-        validators=[
-            InputRequired(message="Enter the email address of the person to invite"),
-            Length(max=320, message="Email address must be 320 characters or fewer"),
-            Email(
-                message="Enter an email address in the correct format, like name@example.gov.uk",
-                check_deliverability=False,
-            ),
-        ],
+        validators=email_checks("Enter the email address of the person to invite"),
         description="We will email them a link. It works for 14 days.",
         widget=GovTextInput(),
     )

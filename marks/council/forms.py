@@ -25,7 +25,6 @@ from wtforms import (
 )
 from wtforms.validators import (
     DataRequired,
-    Email,
     InputRequired,
     Length,
     Optional,
@@ -33,7 +32,7 @@ from wtforms.validators import (
 )
 
 from marks.applications import MAX_LINKS
-from marks.forms import is_web_address, lines, strip
+from marks.forms import email_checks, is_web_address, lines, strip
 
 
 class JoinForm(FlaskForm):
@@ -50,14 +49,7 @@ class InviteForm(FlaskForm):
     email = EmailField(
         "Email address",
         filters=[strip],
-        validators=[
-            InputRequired(message="Enter the email address of the person to invite"),
-            Length(max=320, message="Email address must be 320 characters or fewer"),
-            Email(
-                message="Enter an email address in the correct format, like name@example.gov.uk",
-                check_deliverability=False,
-            ),
-        ],
+        validators=email_checks("Enter the email address of the person to invite"),
         description="We will email them a link to join your council. It works for 14 days.",
         widget=GovTextInput(),
     )
@@ -79,14 +71,7 @@ class AboutForm(FlaskForm):
     contact_email = EmailField(
         "Contact email address",
         filters=[strip],
-        validators=[
-            Optional(),
-            Length(max=320, message="Email address must be 320 characters or fewer"),
-            Email(
-                message="Enter an email address in the correct format, like name@example.gov.uk",
-                check_deliverability=False,
-            ),
-        ],
+        validators=email_checks(None),
         widget=GovTextInput(),
     )
     contact_phone = StringField(
