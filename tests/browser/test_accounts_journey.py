@@ -10,18 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import OUTBOX_SUBJECT, CheckedPage, LiveServer
-
-
-def heading(page: CheckedPage):
-    return page.locator("h1")
-
-
-def banner(page: CheckedPage):
-    return page.locator(".govuk-notification-banner")
-
-
-def navigation(page: CheckedPage):
-    return page.get_by_role("navigation", name="Menu")
+from tests.browser.seen import banner, heading, navigation
 
 
 def sign_in(page: CheckedPage, email: str, password: str) -> None:

@@ -18,6 +18,7 @@ from marks.extensions import db
 from marks.models import Application, AuditEvent, Email, User
 from marks.states import ApplicationState
 from tests.browser.conftest import CheckedPage, LiveServer
+from tests.browser.seen import banner, error_summary, heading, navigation, summary_value
 
 # The demo data of `flask seed-demo` (marks/demo.py).
 DEMO_PASSWORD = "demo-password"
@@ -57,31 +58,6 @@ CHARTS = {
 # ---------------------------------------------------------------------------
 # What a person sees
 # ---------------------------------------------------------------------------
-
-
-def heading(page: CheckedPage) -> Locator:
-    return page.locator("h1")
-
-
-def navigation(page: CheckedPage) -> Locator:
-    return page.get_by_role("navigation", name="Menu")
-
-
-def banner(page: CheckedPage) -> Locator:
-    return page.locator(".govuk-notification-banner")
-
-
-def error_summary(page: CheckedPage) -> Locator:
-    return page.locator(".govuk-error-summary")
-
-
-def summary_value(page: CheckedPage, key: str) -> Locator:
-    """The value of a summary list's row, found by its key."""
-    exactly = re.compile(rf"^\s*{re.escape(key)}\s*$")
-    row = page.locator(".govuk-summary-list__row").filter(
-        has=page.locator(".govuk-summary-list__key", has_text=exactly)
-    )
-    return row.locator(".govuk-summary-list__value")
 
 
 def results(page: CheckedPage) -> Locator:

@@ -15,6 +15,7 @@ import re
 from playwright.sync_api import Locator, expect
 
 from tests.browser.conftest import CheckedPage, LiveServer
+from tests.browser.seen import banner, error_summary, heading, navigation, summary_value
 
 # The demo data of `flask seed-demo` (marks/demo.py): Stockton-on-Tees has a submitted
 # application with no assessors.
@@ -59,31 +60,6 @@ def note_for(assessor: str, code: str) -> str:
 # ---------------------------------------------------------------------------
 # What a person sees
 # ---------------------------------------------------------------------------
-
-
-def heading(page: CheckedPage) -> Locator:
-    return page.locator("h1")
-
-
-def navigation(page: CheckedPage) -> Locator:
-    return page.get_by_role("navigation", name="Menu")
-
-
-def banner(page: CheckedPage) -> Locator:
-    return page.locator(".govuk-notification-banner")
-
-
-def error_summary(page: CheckedPage) -> Locator:
-    return page.locator(".govuk-error-summary")
-
-
-def summary_value(scope: Locator | CheckedPage, key: str) -> Locator:
-    """The value of a summary list's row, found by its key."""
-    exactly = re.compile(rf"^\s*{re.escape(key)}\s*$")
-    row = scope.locator(".govuk-summary-list__row").filter(
-        has=scope.page.locator(".govuk-summary-list__key", has_text=exactly)
-    )
-    return row.locator(".govuk-summary-list__value")
 
 
 def criterion_section(page: CheckedPage, code: str) -> Locator:

@@ -22,6 +22,7 @@ from marks.models import Council
 from marks.presentation import govuk_date
 from marks.states import MembershipRole
 from tests.browser.conftest import CheckedPage, LiveServer
+from tests.browser.seen import error_summary, heading, navigation, summary_value
 
 # The demo accounts of `flask seed-demo` (run by the live server's seeding).
 DEMO_LEAD = "lead@hartlepool.gov.uk"
@@ -49,33 +50,12 @@ class About:
     social_accounts: list[str]
 
 
-def heading(page: CheckedPage) -> Locator:
-    return page.locator("h1")
-
-
-def navigation(page: CheckedPage) -> Locator:
-    return page.get_by_role("navigation", name="Menu")
-
-
-def error_summary(page: CheckedPage) -> Locator:
-    return page.locator(".govuk-error-summary")
-
-
 def narrative_for(code: str) -> str:
     return f"For {code} we publish what we do, review it every year and tell our staff about it."
 
 
 def link_for(code: str, council: str) -> str:
     return f"https://www.{council}.gov.uk/social-media/{code.lower()}"
-
-
-def summary_value(scope: Locator | CheckedPage, key: str) -> Locator:
-    """The value of a summary list's row, found by its key."""
-    exactly = re.compile(rf"^\s*{re.escape(key)}\s*$")
-    row = scope.locator(".govuk-summary-list__row").filter(
-        has=scope.page.locator(".govuk-summary-list__key", has_text=exactly)
-    )
-    return row.locator(".govuk-summary-list__value")
 
 
 def task_status(page: CheckedPage, title: str | re.Pattern[str]) -> Locator:

@@ -24,6 +24,7 @@ from marks.extensions import db
 from marks.models import Award, Council
 from marks.presentation import govuk_date
 from tests.browser.conftest import _CALL_FAILED, CheckedPage, LiveServer
+from tests.browser.seen import heading, navigation
 
 # The demo data of `flask seed-demo` (marks/demo.py).
 BLACKBURN = "E06000008"  # approved, current
@@ -117,14 +118,6 @@ def no_js_page(
 # ---------------------------------------------------------------------------
 # What a person sees
 # ---------------------------------------------------------------------------
-
-
-def heading(page: CheckedPage) -> Locator:
-    return page.locator("h1")
-
-
-def navigation(page: CheckedPage) -> Locator:
-    return page.get_by_role("navigation", name="Menu")
 
 
 def result_count(page: CheckedPage) -> Locator:

@@ -19,6 +19,7 @@ from marks.extensions import db
 from marks.models import Award, Council
 from marks.presentation import govuk_date
 from tests.browser.conftest import CheckedPage, LiveServer
+from tests.browser.seen import banner, error_summary, heading, navigation, summary_value
 
 # The demo data of `flask seed-demo` (marks/demo.py).
 DEMO_PASSWORD = "demo-password"
@@ -76,33 +77,8 @@ def award_of(live_server: LiveServer, gss_code: str) -> Seen:
 # ---------------------------------------------------------------------------
 
 
-def heading(page: CheckedPage) -> Locator:
-    return page.locator("h1")
-
-
-def navigation(page: CheckedPage) -> Locator:
-    return page.get_by_role("navigation", name="Menu")
-
-
-def banner(page: CheckedPage) -> Locator:
-    return page.locator(".govuk-notification-banner")
-
-
-def error_summary(page: CheckedPage) -> Locator:
-    return page.locator(".govuk-error-summary")
-
-
 def warning(page: CheckedPage) -> Locator:
     return page.locator(".govuk-warning-text__text")
-
-
-def summary_value(scope: Locator | CheckedPage, key: str) -> Locator:
-    """The value of a summary list's row, found by its key."""
-    exactly = re.compile(rf"^\s*{re.escape(key)}\s*$")
-    row = scope.locator(".govuk-summary-list__row").filter(
-        has=scope.page.locator(".govuk-summary-list__key", has_text=exactly)
-    )
-    return row.locator(".govuk-summary-list__value")
 
 
 def image_loaded(image: Locator) -> bool:
