@@ -11,6 +11,7 @@ from flask import Flask
 from flask_talisman import Talisman
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+from werkzeug.routing import IntegerConverter
 
 from marks import config as marks_config
 from marks.extensions import cache, csrf, db, limiter, login_manager, migrate
@@ -32,6 +33,14 @@ CONTENT_SECURITY_POLICY = {
 }
 
 
+class IdConverter(IntegerConverter):
+    """<int:...> in our URLs is a row id in an INTEGER column. A larger number matches no route
+    (a 404): it would otherwise reach the database, which refuses it (a 500)."""
+
+    def __init__(self, map, *args, max: int = 2**31 - 1, **kwargs) -> None:
+        super().__init__(map, *args, max=max, **kwargs)
+
+
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app. Settings come from the environment; `config` (tests) overrides them."""
     app = Flask(
@@ -50,6 +59,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)  # 7 lines a PDF otherwise
 
+    app.url_map.converters["int"] = IdConverter  # before the blueprints add their routes
     _init_extensions(app)
     _init_templates(app)
     _register_blueprints(app)

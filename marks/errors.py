@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template, request
+from flask import Flask, abort, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
 from marks import permissions
 from marks.extensions import db
@@ -14,6 +14,15 @@ TEMPLATES = {400: "400", 403: "403", 404: "404", 405: "400", 413: "413", 429: "4
 
 
 def register(app: Flask) -> None:
+    @app.before_request
+    def refuse_nul_characters():
+        # Nothing anyone types holds a NUL, and PostgreSQL refuses one in any string (a 500).
+        fields = [*request.args.items(multi=True)]
+        if request.method == "POST":
+            fields += request.form.items(multi=True)
+        if "\x00" in request.path or any("\x00" in k + v for k, v in fields):
+            abort(400)
+
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
         rule = permissions.rule_for(request.endpoint) if request.endpoint else None
@@ -28,10 +37,14 @@ def register(app: Flask) -> None:
     def http_error(error: HTTPException):
         if error.code is None or error.code < 400 or error.code not in TEMPLATES:
             return error
+        # A 405 must say which methods the route does allow (RFC 9110, 15.5.6).
+        headers = {}
+        if isinstance(error, MethodNotAllowed) and error.valid_methods:
+            headers["Allow"] = ", ".join(error.valid_methods)
         if request.path.endswith(".json"):
-            return {"error": error.name}, error.code
+            return {"error": error.name}, error.code, headers
         response = render_template(f"errors/{TEMPLATES[error.code]}.html", error=error)
-        return response, error.code
+        return response, error.code, headers
 
     @app.errorhandler(InternalServerError)
     def server_error(error: InternalServerError):

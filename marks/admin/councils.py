@@ -22,6 +22,7 @@ from wtforms.validators import InputRequired, Length, ValidationError
 
 from marks import councils, memberships
 from marks.admin import bp
+from marks.admin.records import MAX_PAGE
 from marks.councils import CouncilFileError, CouncilRefused
 from marks.extensions import db
 from marks.forms import choices, is_web_address, strip
@@ -187,7 +188,7 @@ def councils_list():
     nation = _enum(Nation, request.args.get("nation"))
     kind = _enum(CouncilKind, request.args.get("kind"))
     page = request.args.get("page", 1, type=int)
-    if page < 1:
+    if not 1 <= page <= MAX_PAGE:  # a larger page would overflow the query's OFFSET
         abort(404)
     found = db.paginate(
         councils.matching(q, nation=nation, kind=kind),

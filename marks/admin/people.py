@@ -12,6 +12,7 @@ from wtforms.validators import InputRequired
 
 from marks import staff
 from marks.admin import bp
+from marks.admin.records import MAX_PAGE
 from marks.council.forms import ConfirmForm
 from marks.extensions import db
 from marks.forms import choices, email_checks, strip
@@ -99,7 +100,7 @@ def _pagination(filters: dict[str, str], found: staff.UserPage) -> dict:
 def people():
     filters = _filters()
     page = request.args.get("page", 1, type=int)
-    if page < 1:
+    if not 1 <= page <= MAX_PAGE:  # a larger page would overflow the query's OFFSET
         abort(404)
     role = UserRole(filters["role"]) if filters["role"] else None
     found = staff.search_users(filters["q"], role, filters["status"], page)

@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from marks import memberships
 from marks.admin import bp
+from marks.admin.records import MAX_PAGE
 from marks.council.forms import ConfirmForm
 from marks.extensions import db
 from marks.models import Email, Membership
@@ -35,7 +36,7 @@ def index():
 @access(ADMINISTRATOR)
 def outbox():
     page = request.args.get("page", 1, type=int)
-    if page < 1:
+    if not 1 <= page <= MAX_PAGE:  # a larger page would overflow the query's OFFSET
         abort(404)
     emails = db.paginate(
         sa.select(Email).order_by(Email.id.desc()), page=page, per_page=PAGE_SIZE, error_out=True
