@@ -621,33 +621,16 @@ def diff(edition: Edition) -> list[Change]:
     old, new = to_data(source), to_data(edition)
     changes = _compare("Settings", old["edition"], new["edition"], SETTING_LABELS)
 
-    old_levels = {lv["code"]: lv for lv in old["levels"]}
-    new_levels = {lv["code"]: lv for lv in new["levels"]}
-    level_labels = {"name": "Name", "min_percent": "Minimum (%)"}
-    for code, level in new_levels.items():
-        if code not in old_levels:
-            changes.append(Change(f"Level {level['name']}", "added"))
-        else:
-            changes += _compare(f"Level {level['name']}", old_levels[code], level, level_labels)
-    changes += [
-        Change(f"Level {lv['name']}", "removed")
-        for c, lv in old_levels.items()
-        if c not in new_levels
-    ]
-
-    old_themes = {t["code"]: t for t in old["themes"]}
-    new_themes = {t["code"]: t for t in new["themes"]}
-    theme_labels = {"title": "Title", "summary": "Summary"}
-    for code, theme in new_themes.items():
-        if code not in old_themes:
-            changes.append(Change(f"Theme {theme['title']}", "added"))
-        else:
-            changes += _compare(f"Theme {theme['title']}", old_themes[code], theme, theme_labels)
-    changes += [
-        Change(f"Theme {t['title']}", "removed")
-        for c, t in old_themes.items()
-        if c not in new_themes
-    ]
+    changes += _compare_by_code(
+        "Level",
+        "name",
+        old["levels"],
+        new["levels"],
+        {"name": "Name", "min_percent": "Minimum (%)"},
+    )
+    changes += _compare_by_code(
+        "Theme", "title", old["themes"], new["themes"], {"title": "Title", "summary": "Summary"}
+    )
 
     def criteria(data: dict) -> dict[str, dict]:
         return {
@@ -674,6 +657,27 @@ def diff(edition: Edition) -> list[Change]:
         Change(f"{code}: {c['title']}", "removed")
         for code, c in old_criteria.items()
         if code not in new_criteria
+    ]
+    return changes
+
+
+def _compare_by_code(
+    kind: str, name: str, old: list[dict], new: list[dict], labels: dict[str, str]
+) -> list[Change]:
+    """Levels or themes, matched by code: added, removed, or changed field by field."""
+    before = {item["code"]: item for item in old}
+    after = {item["code"]: item for item in new}
+    changes = []
+    for code, item in after.items():
+        what = f"{kind} {item[name]}"
+        if code not in before:
+            changes.append(Change(what, "added"))
+        else:
+            changes += _compare(what, before[code], item, labels)
+    changes += [
+        Change(f"{kind} {item[name]}", "removed")
+        for code, item in before.items()
+        if code not in after
     ]
     return changes
 

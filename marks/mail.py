@@ -13,8 +13,9 @@ import sqlalchemy as sa
 from flask import current_app
 from jinja2 import TemplateNotFound
 
+from marks import audit
 from marks.extensions import db
-from marks.models import Email, utcnow
+from marks.models import Email, User, utcnow
 from marks.states import EmailState
 
 MAX_ATTEMPTS = 6
@@ -64,6 +65,34 @@ def render(template: str, **context: Any) -> tuple[str, str, str | None]:
     except TemplateNotFound:
         html = None
     return subject, body, html
+
+
+class ResendRefused(Exception):
+    """An email that cannot be sent again, with a message for people."""
+
+
+def resend(email: Email, *, actor: User) -> None:
+    """Queue a failed email again, with a fresh count of attempts, for the worker to send.
+    Its last error stays until it is sent, so the page still says what went wrong. Flushes."""
+    if email.state != EmailState.FAILED:
+        raise ResendRefused(
+            f"Only an email that could not be sent can be sent again: this one is {email.state}."
+        )
+    error = email.last_error
+    email.state = EmailState.QUEUED
+    email.attempts = 0
+    email.next_attempt_at = None
+    db.session.flush()
+    audit.record(
+        "email.resent",
+        email,
+        actor=actor,
+        from_state=str(EmailState.FAILED),
+        to_state=str(EmailState.QUEUED),
+        to_address=email.to_address,
+        template=email.template,
+        last_error=error,
+    )
 
 
 def send_queued(limit: int = 100) -> tuple[int, int]:

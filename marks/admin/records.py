@@ -25,7 +25,7 @@ from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovTextInput
 from wtforms import Form, SelectField, StringField, ValidationError
 from wtforms.validators import Length
 
-from marks import audit as audit_log
+from marks import mail
 from marks.admin import bp
 from marks.council.forms import ConfirmForm
 from marks.councils import search_name
@@ -35,7 +35,6 @@ from marks.forms import choices, strip
 from marks.models import AuditEvent, Council, Email, User
 from marks.permissions import ADMINISTRATOR, access
 from marks.presentation import LONDON
-from marks.states import EmailState
 
 PAGE_SIZE = 50
 MAX_PAGE = 1_000_000
@@ -373,34 +372,6 @@ def audit_csv():
 # --- The outbox: sending a failed email again, and its HTML -----------------------------------
 
 
-class ResendRefused(Exception):
-    """An email that cannot be sent again, with a message for people."""
-
-
-def resend(email: Email, *, actor: User) -> None:
-    """Queue a failed email again, with a fresh count of attempts, for the worker to send.
-    Its last error stays until it is sent, so the page still says what went wrong. Flushes."""
-    if email.state != EmailState.FAILED:
-        raise ResendRefused(
-            f"Only an email that could not be sent can be sent again: this one is {email.state}."
-        )
-    error = email.last_error
-    email.state = EmailState.QUEUED
-    email.attempts = 0
-    email.next_attempt_at = None
-    db.session.flush()
-    audit_log.record(
-        "email.resent",
-        email,
-        actor=actor,
-        from_state=str(EmailState.FAILED),
-        to_state=str(EmailState.QUEUED),
-        to_address=email.to_address,
-        template=email.template,
-        last_error=error,
-    )
-
-
 @bp.post("/outbox/<int:email_id>/resend")
 @access(ADMINISTRATOR)
 def resend_email(email_id: int):
@@ -408,8 +379,8 @@ def resend_email(email_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        resend(email, actor=current_user)
-    except ResendRefused as error:
+        mail.resend(email, actor=current_user)
+    except mail.ResendRefused as error:
         flash(str(error), "error")
     else:
         db.session.commit()
