@@ -1,6 +1,6 @@
 """Issue 5's figures: certificate rendering against WeasyPrint's floor (a blank page through
 the same path), and the certificate and badge downloads against a trivial JSON route, all
-medians in one warm process.
+medians in one warm process, the runs interleaved.
 
     .venv/bin/python bench/awards.py [--runs 100] [--database-url URL]
 """
@@ -22,14 +22,18 @@ from marks.models import Award
 from marks.states import AwardState
 
 
-def median_ms(fn: Callable[[], object], runs: int) -> float:
-    fn()  # warm
-    timings = []
+def interleaved_medians(fns: dict[str, Callable[[], object]], runs: int) -> dict[str, float]:
+    """Medians of each, run in turn (a, b, c, a, b, c...), so that whatever else the machine
+    is doing weighs on all of them alike."""
+    timings: dict[str, list[float]] = {name: [] for name in fns}
+    for fn in fns.values():
+        fn()  # warm
     for _ in range(runs):
-        started = time.perf_counter()
-        fn()
-        timings.append((time.perf_counter() - started) * 1000)
-    return statistics.median(timings)
+        for name, fn in fns.items():
+            started = time.perf_counter()
+            fn()
+            timings[name].append((time.perf_counter() - started) * 1000)
+    return {name: statistics.median(values) for name, values in timings.items()}
 
 
 def get(client, url: str) -> Callable[[], object]:
@@ -63,16 +67,29 @@ def main() -> None:
                 db.select(Award).where(Award.state == AwardState.CURRENT).limit(1)
             )
             number = award.certificate_number
-            printed = awards.printed_for(award)
-            render = median_ms(lambda: certificates.render_pdf(printed), args.runs)
-            blank = median_ms(certificates.blank_pdf, args.runs)
+            printed = awards.printed(awards.facts(number))
+            pdfs = interleaved_medians(
+                {
+                    "render": lambda: certificates.render_pdf(printed),
+                    "blank": certificates.blank_pdf,
+                },
+                args.runs,
+            )
+            render, blank = pdfs["render"], pdfs["blank"]
             awards.certificate(award)  # rendered and stored once
             db.session.commit()
         client = app.test_client()
-        trivial = median_ms(get(client, "/healthz"), args.runs)
-        download = median_ms(get(client, f"/certificates/{number}.pdf"), args.runs)
-        badge = median_ms(get(client, f"/badges/{number}.svg"), args.runs)
-        badge_png = median_ms(get(client, f"/badges/{number}.png"), args.runs)
+        served = interleaved_medians(
+            {
+                "trivial": get(client, "/healthz"),
+                "download": get(client, f"/certificates/{number}.pdf"),
+                "badge": get(client, f"/badges/{number}.svg"),
+                "badge_png": get(client, f"/badges/{number}.png"),
+            },
+            args.runs,
+        )
+        trivial, download = served["trivial"], served["download"]
+        badge, badge_png = served["badge"], served["badge_png"]
         print(f"database: {url.split(':')[0]}; medians of {args.runs} runs (ms)")
         print(
             f"certificate render      {render:7.1f}   blank page (floor) {blank:6.1f}   "

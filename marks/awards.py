@@ -4,8 +4,11 @@ forever and allocated safely when two approvals happen at once."""
 from __future__ import annotations
 
 import calendar
+import functools
 import hashlib
+from dataclasses import dataclass
 from datetime import date
+from typing import Protocol
 
 import sqlalchemy as sa
 from flask import current_app
@@ -19,6 +22,8 @@ from marks.models import (
     Award,
     Certificate,
     CertificateCounter,
+    Council,
+    Edition,
     Level,
     User,
     utcnow,
@@ -65,7 +70,12 @@ def add_months(start: date, months: int) -> date:
     return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
 
 
-def status(award: Award, today: date | None = None) -> AwardStatus:
+class Dated(Protocol):
+    state: AwardState
+    expires_on: date
+
+
+def status(award: Dated, today: date | None = None) -> AwardStatus:
     """Current, expired (by date, whether or not any job ran), revoked or superseded."""
     if award.state == AwardState.REVOKED:
         return AwardStatus.REVOKED
@@ -74,6 +84,80 @@ def status(award: Award, today: date | None = None) -> AwardStatus:
     if award.expires_on <= (today or utcnow().date()):
         return AwardStatus.EXPIRED
     return AwardStatus.CURRENT
+
+
+@dataclass(frozen=True)
+class Facts:
+    """An award's public facts as plain values, read in one query: everything its certificate,
+    badge and Open Badges assertion show, so that equal facts make equal documents."""
+
+    certificate_number: str
+    year: int
+    state: AwardState
+    awarded_on: date
+    expires_on: date
+    revocation_reason: str | None
+    council_name: str
+    gss_code: str
+    website: str | None  # the application's, or else the council's
+    contact_email: str | None
+    level_name: str
+    level_code: str
+    edition_code: str
+    edition_title: str
+    certificate_sha256: str | None  # of the stored PDF, if one has been rendered
+    certificate_fingerprint: str | None
+
+
+def facts(certificate_number: str) -> Facts | None:
+    """The award's public facts, or None for a number that was never issued: one Core query
+    (no ORM objects, built once), as the certificate and badge downloads run it on every
+    request."""
+    number = {"number": certificate_number.strip().upper()}
+    bind = db.session.get_bind()
+    if isinstance(bind, sa.Engine):  # a connection of its own: no session to begin and end
+        with bind.connect() as connection:
+            row = connection.execute(_facts_query(), number).one_or_none()
+    else:  # the session is bound to a connection (a transaction of the caller's): use it
+        row = bind.execute(_facts_query(), number).one_or_none()
+    return Facts(**row._mapping) if row else None
+
+
+@functools.cache
+def _facts_query() -> sa.Select:
+    award, council, level, edition, application, stored = (
+        model.__table__ for model in (Award, Council, Level, Edition, Application, Certificate)
+    )
+    return (
+        sa.select(
+            award.c.certificate_number,
+            award.c.year,
+            award.c.state,
+            award.c.awarded_on,
+            award.c.expires_on,
+            award.c.revocation_reason,
+            council.c.name.label("council_name"),
+            council.c.gss_code,
+            sa.func.coalesce(sa.func.nullif(application.c.website, ""), council.c.website).label(
+                "website"
+            ),
+            application.c.contact_email,
+            level.c.name.label("level_name"),
+            level.c.code.label("level_code"),
+            edition.c.code.label("edition_code"),
+            edition.c.title.label("edition_title"),
+            stored.c.sha256.label("certificate_sha256"),
+            stored.c.printed_fingerprint.label("certificate_fingerprint"),
+        )
+        .select_from(
+            award.join(council, council.c.id == award.c.council_id)
+            .join(level, level.c.id == award.c.level_id)
+            .join(edition, edition.c.id == award.c.edition_id)
+            .join(application, application.c.id == award.c.application_id)
+            .outerjoin(stored, stored.c.award_id == award.c.id)
+        )
+        .where(award.c.certificate_number == sa.bindparam("number"))
+    )
 
 
 def find(certificate_number: str) -> Award | None:
@@ -175,33 +259,56 @@ def issue(application: Application, level: Level, *, actor: User, on: date) -> A
 # --- The certificate PDF, rendered once and kept -----------------------------------------------
 
 
-def printed_for(award: Award) -> certificates.Printed:
+def printed(facts: Facts) -> certificates.Printed:
     """Everything the award's certificate prints, as plain values."""
     config = current_app.config
     return certificates.Printed(
         scheme_name="Social Media Friendly Mark",
-        council_name=award.council.name,
-        level_name=award.level.name,
-        edition_title=award.edition.title,
-        awarded_on=award.awarded_on,
-        expires_on=award.expires_on,
-        certificate_number=award.certificate_number,
-        verification_url=mail.link("public.verify_certificate", number=award.certificate_number),
+        council_name=facts.council_name,
+        level_name=facts.level_name,
+        edition_title=facts.edition_title,
+        awarded_on=facts.awarded_on,
+        expires_on=facts.expires_on,
+        certificate_number=facts.certificate_number,
+        verification_url=mail.link("public.verify_certificate", number=facts.certificate_number),
         signatory_name=config["CERTIFICATE_SIGNATORY_NAME"],
         signatory_title=config["CERTIFICATE_SIGNATORY_TITLE"],
     )
+
+
+def certificate_is_up_to_date(facts: Facts) -> bool:
+    """Whether a certificate is stored and prints what is true now."""
+    return facts.certificate_fingerprint == certificates.fingerprint(printed(facts))
+
+
+def certificate_pdf(certificate_number: str) -> tuple[str, bytes] | None:
+    """The stored certificate's SHA-256 and bytes."""
+    row = db.session.execute(
+        sa.select(Certificate.sha256, Certificate.pdf)
+        .join(Award, Award.id == Certificate.award_id)
+        .where(Award.certificate_number == certificate_number)
+    ).one_or_none()
+    return (row.sha256, row.pdf) if row else None
 
 
 def certificate(award: Award) -> tuple[Certificate, bool]:
     """The stored certificate, and whether it was rendered just now: it is when there is none
     or anything printed on it has changed since (the council's name, the signatory...).
     Flushes; the caller commits."""
-    printed = printed_for(award)
-    fingerprint = certificates.fingerprint(printed)
-    stored = award.certificate
+    db.session.flush()  # the facts are read from the database: what is pending counts
+    now = printed(facts(award.certificate_number))
+    fingerprint = certificates.fingerprint(now)
+    # One render at a time per award: a request that comes second waits here, then finds it
+    # stored (two first downloads at once both inserted one: the second failed, a 500).
+    db.session.execute(sa.select(Award.id).where(Award.id == award.id).with_for_update())
+    stored = db.session.scalar(
+        sa.select(Certificate)
+        .where(Certificate.award_id == award.id)
+        .execution_options(populate_existing=True)
+    )
     if stored is not None and stored.printed_fingerprint == fingerprint:
         return stored, False
-    pdf = certificates.render_pdf(printed)
+    pdf = certificates.render_pdf(now)
     if stored is None:
         stored = Certificate(award=award)
         db.session.add(stored)

@@ -10,9 +10,9 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 
-from marks import mail
+from marks import awards, mail
 from marks.extensions import db
-from marks.models import Award, Edition, Level
+from marks.models import Edition, Level
 
 CONTEXT = "https://w3id.org/openbadges/v2"
 
@@ -82,44 +82,44 @@ def badge_class(level: Level) -> dict[str, Any]:
     }
 
 
-def recipient(award: Award) -> dict[str, Any]:
+def recipient(facts: awards.Facts) -> dict[str, Any]:
     """The council's website if it gave one, else its contact email, hashed with a salt."""
-    application = award.application
-    website = application.website or award.council.website
-    if website:
-        return {"type": "url", "hashed": False, "identity": website}
-    email = (application.contact_email or "").strip().lower()
-    salt = hashlib.sha256(award.certificate_number.encode()).hexdigest()[:16]
+    if facts.website:
+        return {"type": "url", "hashed": False, "identity": facts.website}
+    email = (facts.contact_email or "").strip().lower()
+    salt = hashlib.sha256(facts.certificate_number.encode()).hexdigest()[:16]
     digest = hashlib.sha256((email + salt).encode()).hexdigest()
     return {"type": "email", "hashed": True, "salt": salt, "identity": f"sha256${digest}"}
 
 
-def assertion(award: Award) -> dict[str, Any]:
-    number = award.certificate_number
+def assertion(facts: awards.Facts) -> dict[str, Any]:
+    number = facts.certificate_number
     return {
         "@context": CONTEXT,
         "type": "Assertion",
         "id": mail.link("public.ob_assertion", number=number),
-        "recipient": recipient(award),
-        "badge": mail.link("public.ob_badge_class", slug=badge_class_slug(award.level)),
-        "issuedOn": _iso(award.awarded_on),
-        "expires": _iso(award.expires_on),
+        "recipient": recipient(facts),
+        "badge": mail.link(
+            "public.ob_badge_class", slug=f"{facts.edition_code}-{facts.level_code}"
+        ),
+        "issuedOn": _iso(facts.awarded_on),
+        "expires": _iso(facts.expires_on),
         "verification": {"type": "hosted"},
         "image": mail.link("public.badge", number=number, extension="png"),
         "evidence": [
             {
-                "id": mail.link("register.council", gss_code=award.council.gss_code),
-                "narrative": f"{award.council.name}'s public page on the register.",
+                "id": mail.link("register.council", gss_code=facts.gss_code),
+                "narrative": f"{facts.council_name}'s public page on the register.",
             }
         ],
     }
 
 
-def revoked(award: Award) -> dict[str, Any]:
+def revoked(facts: awards.Facts) -> dict[str, Any]:
     return {
         "@context": CONTEXT,
         "type": "Assertion",
-        "id": mail.link("public.ob_assertion", number=award.certificate_number),
+        "id": mail.link("public.ob_assertion", number=facts.certificate_number),
         "revoked": True,
-        "revocationReason": award.revocation_reason,
+        "revocationReason": facts.revocation_reason,
     }

@@ -4,6 +4,7 @@ councils' websites: they never change."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections import OrderedDict
@@ -11,6 +12,7 @@ from collections import OrderedDict
 from flask import (
     Response,
     abort,
+    current_app,
     redirect,
     render_template,
     request,
@@ -18,8 +20,7 @@ from flask import (
 )
 
 from marks import awards, badges, openbadges
-from marks.extensions import db
-from marks.models import Award
+from marks.extensions import db, limiter
 from marks.permissions import PUBLIC, access
 from marks.public import bp
 from marks.states import AwardStatus
@@ -27,13 +28,6 @@ from marks.states import AwardStatus
 JSON_LD = "application/ld+json"
 # The badge image tells the truth within the hour: caches must come back at least that often.
 BADGE_CACHE = "public, max-age=600, must-revalidate"
-
-
-def _award_or_404(number: str) -> Award:
-    award = awards.find(number)
-    if award is None:
-        abort(404)
-    return award
 
 
 @bp.get("/verify")
@@ -64,26 +58,40 @@ def _conditional(response: Response, etag: str) -> Response:
     return response.make_conditional(request)
 
 
+def _facts_or_404(number: str) -> awards.Facts:
+    facts = awards.facts(number)
+    if facts is None:
+        abort(404)
+    return facts
+
+
 @bp.get("/certificates/<number>.pdf")
 @access(PUBLIC)
+@limiter.exempt  # no limit applies: skip the lookup on the most fetched URL
 def certificate(number: str):
-    award = _award_or_404(number)
-    if awards.status(award) == AwardStatus.REVOKED:
-        return render_template("public/revoked_certificate.html", award=award), 410
-    stored, rendered = awards.certificate(award)
-    if rendered:
-        db.session.commit()  # keep it
-    if stored.sha256 in request.if_none_match:  # the copy they have is this one: no bytes
-        return _conditional(Response(mimetype="application/pdf"), stored.sha256)
+    facts = _facts_or_404(number)
+    if awards.status(facts) == AwardStatus.REVOKED:
+        return render_template("public/revoked_certificate.html", award=awards.find(number)), 410
+    pdf = None
+    if awards.certificate_is_up_to_date(facts):
+        sha256 = facts.certificate_sha256
+    else:  # none yet, or something printed on it has changed: render it now, and keep it
+        stored, _ = awards.certificate(awards.find(number))
+        db.session.commit()
+        sha256, pdf = stored.sha256, stored.pdf
+    if sha256 in request.if_none_match:  # the copy they have is this one: no bytes
+        return _conditional(Response(mimetype="application/pdf"), sha256)
+    if pdf is None:
+        sha256, pdf = _stored_pdf(facts.certificate_number, sha256)
     response = Response(
-        _pdf_bytes(stored),
+        pdf,
         mimetype="application/pdf",
         headers={
-            "Content-Disposition": f'inline; filename="{award.certificate_number}.pdf"',
+            "Content-Disposition": f'inline; filename="{facts.certificate_number}.pdf"',
             "Cache-Control": "public, max-age=0, must-revalidate",
         },
     )
-    return _conditional(response, stored.sha256)
+    return _conditional(response, sha256)
 
 
 # The last few certificates sent, by their SHA-256: the same bytes need not cross from the
@@ -92,20 +100,14 @@ _PDF_CACHE: OrderedDict[str, bytes] = OrderedDict()
 _PDF_CACHE_SIZE = 32
 
 
-def _pdf_bytes(stored) -> bytes:
-    pdf = _PDF_CACHE.get(stored.sha256)
+def _stored_pdf(number: str, sha256: str) -> tuple[str, bytes]:
+    pdf = _PDF_CACHE.get(sha256)
     if pdf is None:
-        pdf = stored.pdf
-        _PDF_CACHE[stored.sha256] = pdf
+        sha256, pdf = awards.certificate_pdf(number) or abort(404)
+        _PDF_CACHE[sha256] = pdf
         if len(_PDF_CACHE) > _PDF_CACHE_SIZE:
             _PDF_CACHE.popitem(last=False)
-    return pdf
-
-
-def _face(award: Award) -> badges.Face:
-    status = awards.status(award)
-    shown = status.value if status != AwardStatus.SUPERSEDED else AwardStatus.CURRENT.value
-    return badges.Face(level_name=award.level.name, year=award.year, status=shown)
+    return sha256, pdf
 
 
 def _badge_options() -> tuple[str, str]:
@@ -116,32 +118,45 @@ def _badge_options() -> tuple[str, str]:
     return size, variant
 
 
-@bp.get("/badges/<number>.<any(svg, png):extension>")
-@access(PUBLIC)
-def badge(number: str, extension: str):
-    """The live badge: it always says what the award is today."""
-    award = _award_or_404(number)
-    size, variant = _badge_options()
-    face = _face(award)
+@functools.lru_cache(maxsize=256)
+def _badge(
+    facts: awards.Facts, status: AwardStatus, size: str, variant: str, extension: str, base: str
+) -> tuple[bytes, str]:
+    """The badge's bytes and ETag. Kept by everything that makes them (the award's facts, its
+    status today, the options and the service's address), so a change makes a new one."""
+    shown = status.value if status != AwardStatus.SUPERSEDED else AwardStatus.CURRENT.value
+    face = badges.Face(level_name=facts.level_name, year=facts.year, status=shown)
     # A current badge carries its Open Badges assertion (a "baked" badge).
-    assertion = openbadges.assertion(award) if face.status == AwardStatus.CURRENT else None
+    assertion = openbadges.assertion(facts) if face.status == AwardStatus.CURRENT else None
     if extension == "svg":
-        body: str | bytes = badges.svg(face, size, variant)
+        body = badges.svg(face, size, variant)
         if assertion:
             body = badges.bake_svg(body, assertion, assertion["id"])
-        mimetype = "image/svg+xml"
+        data = body.encode()
     else:
-        body = badges.png(face, size, variant)
+        data = badges.png(face, size, variant)
         if assertion:
-            body = badges.bake_png(body, json.dumps(assertion, separators=(",", ":")))
-        mimetype = "image/png"
-    data = body.encode() if isinstance(body, str) else body
+            data = badges.bake_png(data, json.dumps(assertion, separators=(",", ":")))
+    return data, hashlib.sha256(data).hexdigest()
+
+
+@bp.get("/badges/<number>.<any(svg, png):extension>")
+@access(PUBLIC)
+@limiter.exempt  # no limit applies: skip the lookup on a URL embedded in councils' websites
+def badge(number: str, extension: str):
+    """The live badge: it always says what the award is today."""
+    facts = _facts_or_404(number)
+    size, variant = _badge_options()
+    status = awards.status(facts)
+    data, etag = _badge(
+        facts, status, size, variant, extension, current_app.config["MARKS_BASE_URL"]
+    )
     headers = {"Cache-Control": BADGE_CACHE, "X-Content-Type-Options": "nosniff"}
     if request.args.get("download"):
-        filename = f"{award.certificate_number}-{size}-{variant}.{extension}"
+        filename = f"{facts.certificate_number}-{size}-{variant}.{extension}"
         headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response = Response(data, mimetype=mimetype, headers=headers)
-    return _conditional(response, hashlib.sha256(data).hexdigest())
+    mimetype = "image/svg+xml" if extension == "svg" else "image/png"
+    return _conditional(Response(data, mimetype=mimetype, headers=headers), etag)
 
 
 def _wants_html() -> bool:
@@ -192,9 +207,9 @@ def ob_badge_class_image(slug: str):
 @bp.get("/ob/assertions/<number>.json")
 @access(PUBLIC)
 def ob_assertion(number: str):
-    award = _award_or_404(number)
+    facts = _facts_or_404(number)
     if _wants_html():
-        return redirect(url_for("public.verify_certificate", number=award.certificate_number))
-    if awards.status(award) == AwardStatus.REVOKED:
-        return _json(openbadges.revoked(award), status=410)
-    return _json(openbadges.assertion(award))
+        return redirect(url_for("public.verify_certificate", number=facts.certificate_number))
+    if awards.status(facts) == AwardStatus.REVOKED:
+        return _json(openbadges.revoked(facts), status=410)
+    return _json(openbadges.assertion(facts))

@@ -189,6 +189,27 @@ def test_served_badges_are_baked_with_the_assertion(client, award):
     assert from_svg == baked
 
 
+def test_a_served_badge_follows_every_change_at_once(client, award):
+    """Badges are kept in memory by what makes them: a change makes another one."""
+    number = award.certificate_number
+    first = client.get(f"/badges/{number}.png")
+    assert first.status_code == 200
+
+    award.application.website = "https://changed.example.gov.uk"
+    award.council.name = "Renamed Borough Council"
+    db.session.flush()
+    baked = json.loads(badges.unbake_png(client.get(f"/badges/{number}.png").data))
+    assert baked["recipient"]["identity"] == "https://changed.example.gov.uk"
+    assert baked["evidence"][0]["narrative"].startswith("Renamed Borough Council")
+
+    award.awarded_on = utcnow().date() - timedelta(days=800)
+    award.expires_on = utcnow().date() - timedelta(days=1)
+    db.session.flush()
+    expired = client.get(f"/badges/{number}.svg").get_data(as_text=True)
+    assert "EXPIRED" in expired
+    assert badges.unbake_svg(expired) is None  # no assertion baked into a mark that lapsed
+
+
 def test_administrators_revoke_with_a_public_reason(app, award, make):
     admin = make.administrator()
     client = PageClient(app)
