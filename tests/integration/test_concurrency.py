@@ -10,11 +10,25 @@ from collections.abc import Callable
 import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm.exc import StaleDataError
 
-from marks import assessment, create_app, decisions, mail
+from marks import applications, assessment, create_app, decisions, mail
+from marks.applications import AnswerConflict
 from marks.extensions import db
-from marks.models import Application, Award, Decision, Email, Level, User
-from marks.states import ApplicationState
+from marks.models import (
+    Answer,
+    Application,
+    Assessment,
+    AuditEvent,
+    Award,
+    Criterion,
+    Decision,
+    Email,
+    Level,
+    User,
+)
+from marks.states import ApplicationState, AssessmentState, MembershipRole
 from tests import factories
 from tests.conftest import app_config, reset_database, separate_database
 from tests.unit.test_assessment import complete_application, score_all
@@ -148,3 +162,100 @@ def test_two_mail_workers_never_send_an_email_twice(real_app):
     with real_app.app_context():
         states = db.session.scalars(sa.select(Email.state)).all()
         assert set(states) == {"sent"}
+
+
+def test_two_members_saving_the_same_answer_at_once_lose_nothing(real_app):
+    """Both read version 1 and save: one is saved, the other is told of the conflict (on
+    SQLite it may instead be told the database was busy); never a silent overwrite."""
+    with real_app.app_context():
+        if factories.editions_loaded() is None:
+            factories.demo_edition()
+        lead = factories.member(role=MembershipRole.LEAD)
+        colleague = factories.member(council=lead.membership.council)
+        application = applications.start(lead.membership.council, actor=lead)
+        answer_id, version = application.answers[0].id, application.answers[0].version
+        people = [lead.id, colleague.id]
+        db.session.commit()
+
+    def save(user_id: int, words: str) -> Callable[[], object]:
+        def work() -> object:
+            answer = db.session.get(Answer, answer_id)
+            applications.save_answer(
+                answer,
+                version=version,
+                actor=db.session.get(User, user_id),
+                self_score=2,
+                narrative=words,
+                links=[],
+            )
+            return words
+
+        return work
+
+    results = at_once(real_app, save(people[0], "The lead's words"), save(people[1], "Mine"))
+    saved = [r for r in results if isinstance(r, str)]
+    refused = [r for r in results if isinstance(r, Exception)]
+    assert len(saved) == 1 and len(refused) == 1, results
+    assert isinstance(refused[0], AnswerConflict | StaleDataError | OperationalError), refused
+    with real_app.app_context():
+        answer = db.session.get(Answer, answer_id)
+        assert answer.narrative == saved[0]
+        assert answer.version == version + 1
+
+
+def test_the_last_assessor_submitting_while_more_information_is_asked_for(real_app):
+    """The last assessment makes the application ready for decision; at the same moment an
+    administrator asks the council for more information. Whatever the order, the application,
+    the assessment and the audit log agree: nothing half-done."""
+    with real_app.app_context():
+        if factories.editions_loaded() is None:
+            factories.demo_edition()
+        admin = factories.administrator()
+        application = complete_application(factories)
+        first, last = (
+            assessment.assign(application, factories.assessor(), actor=admin) for _ in range(2)
+        )
+        score_all(first, 3)
+        score_all(last, 3, submit=False)
+        ids = application.id, last.assessment.id, admin.id, last.assessor_id
+        criterion_id = application.edition.criteria[0].id
+        db.session.commit()
+    application_id, assessment_id, admin_id, assessor_id = ids
+
+    def submit_last() -> object:
+        assessment.submit(
+            db.session.get(Assessment, assessment_id), actor=db.session.get(User, assessor_id)
+        )
+        return "submitted"
+
+    def ask_for_more() -> object:
+        decisions.request_information(
+            db.session.get(Application, application_id),
+            [db.session.get(Criterion, criterion_id)],
+            "Send your social media policy",
+            actor=db.session.get(User, admin_id),
+        )
+        return "asked"
+
+    results = at_once(real_app, submit_last, ask_for_more)
+    # Both may succeed one after the other (an assessor may still submit once more information
+    # has been asked for); when they overlap, the loser is refused and changes nothing.
+    for result in results:
+        assert result in ("submitted", "asked") or isinstance(
+            result, StaleDataError | OperationalError
+        ), results
+    with real_app.app_context():
+        application = db.session.get(Application, application_id)
+        submitted = db.session.get(Assessment, assessment_id).state == AssessmentState.SUBMITTED
+        transitions = db.session.scalars(
+            sa.select(AuditEvent.action).where(AuditEvent.application_id == application_id)
+        ).all()
+    assert submitted == ("submitted" in results)
+    assert ("application.request_information" in transitions) == ("asked" in results)
+    assert transitions.count("assessment.submitted") == 1 + submitted  # the first assessor's
+    if application.state == ApplicationState.READY_FOR_DECISION:
+        assert submitted and "application.all_assessed" in transitions
+        assert "application.request_information" not in transitions
+    else:
+        assert application.state == ApplicationState.INFO_REQUESTED
+        assert "application.all_assessed" not in transitions
