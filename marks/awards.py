@@ -115,11 +115,13 @@ def facts(certificate_number: str) -> Facts | None:
     request."""
     number = {"number": certificate_number.strip().upper()}
     bind = db.session.get_bind()
-    if isinstance(bind, sa.Engine):  # a connection of its own: no session to begin and end
+    if isinstance(bind, sa.Engine) and not db.session().in_transaction():
+        # Nothing of the caller's is pending: a connection of its own, no session to begin
+        # and end (the downloads' fast path).
         with bind.connect() as connection:
             row = connection.execute(_facts_query(), number).one_or_none()
-    else:  # the session is bound to a connection (a transaction of the caller's): use it
-        row = bind.execute(_facts_query(), number).one_or_none()
+    else:  # what the caller has flushed counts
+        row = db.session.connection().execute(_facts_query(), number).one_or_none()
     return Facts(**row._mapping) if row else None
 
 

@@ -10,12 +10,15 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from marks import assessment, awards, badges, decisions
+from marks import assessment, awards, badges, create_app, decisions
 from marks.extensions import db
 from marks.models import Certificate, Email, utcnow
 from marks.states import AwardState
+from tests import factories
+from tests.conftest import app_config, reset_database, separate_database
 from tests.pages import DEMO_PASSWORD, PageClient
 from tests.unit.test_assessment import complete_application, score_all
+from tests.unit.test_certificates import text_of as pdf_text
 
 
 @pytest.fixture
@@ -291,3 +294,37 @@ def test_baked_badges_pass_the_checks_of_a_hosted_verifier(client, award):
     assert issued.tzinfo is not None and issued < expires
     assert issued.date() == award.awarded_on
     assert expires.date() == award.expires_on
+
+
+@pytest.mark.slow
+@pytest.mark.real_database
+def test_a_certificate_renders_in_the_transaction_that_issued_its_award(tmp_path_factory):
+    """On a real engine (as in production, not the tests' shared connection), the award's
+    facts are read where the caller's flushed changes are seen, and its first download
+    takes the fast path on a connection of its own."""
+    database = separate_database(tmp_path_factory, "awards")
+    app = create_app(app_config(database.url))
+    reset_database(app)
+    try:
+        with app.app_context():
+            make = factories
+            make.demo_edition()
+            application = complete_application(make)
+            admin = make.administrator()
+            for value in (3, 3):
+                score_all(assessment.assign(application, make.assessor(), actor=admin), value)
+            award = decisions.approve(application, actor=admin, level=application.edition.levels[0])
+            application.council.name = "Flushed Not Committed Council"
+            stored, rendered = awards.certificate(award)  # not yet committed
+            assert rendered
+            assert "Flushed Not Committed Council" in pdf_text(stored.pdf)
+            number, sha256 = award.certificate_number, stored.sha256
+            db.session.commit()
+        response = app.test_client().get(f"/certificates/{number}.pdf")
+        assert response.status_code == 200
+        assert response.headers["ETag"] == f'"{sha256}"'  # served, not rendered again
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+        database.drop()
