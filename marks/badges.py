@@ -22,6 +22,9 @@ STATUSES = ("current", "expired", "revoked")
 SCHEME = "Social Media Friendly Mark"
 FONT = "Arial, Helvetica, 'Liberation Sans', sans-serif"
 OPENBADGES_NS = "http://openbadges.org"
+# Characters XML 1.0 cannot carry at all, escaped or not: one typed into a level's name (or a
+# council's, for the register's feed) would make the whole document unreadable.
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 # Advance widths (1/1000 em) of Arial Bold, which Liberation Sans Bold matches, for " " to "~":
 # enough to fit a level name on the ribbon without a font at hand.
@@ -110,10 +113,15 @@ def _fit(name: str, width: float) -> tuple[list[str], float]:
     return lines, size
 
 
+def xml_text(text: str) -> str:
+    """Text for an XML document: escaped, and without the characters XML cannot carry."""
+    return escape(NOT_XML.sub("", text))
+
+
 def _text(x: float, y: float, size: float, fill: str, content: str) -> str:
     return (
         f'<text x="{x:g}" y="{y:g}" font-size="{size:g}" fill="{fill}" '
-        f'text-anchor="middle">{escape(content)}</text>'
+        f'text-anchor="middle">{xml_text(content)}</text>'
     )
 
 
@@ -139,7 +147,7 @@ def svg(face: Face, size: str = "medium", variant: str = "light") -> str:
         '<?xml version="1.0" encoding="UTF-8"?>',
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{px}" height="{px}" '
         f'viewBox="0 0 200 200" role="img" font-family="{FONT}" font-weight="bold">',
-        f"<title>{escape(face.title)}</title>",
+        f"<title>{xml_text(face.title)}</title>",
         f'<circle cx="100" cy="100" r="98" fill="{rim}"/>',
         f'<circle cx="100" cy="100" r="90" fill="{disc}"/>',
         f'<circle cx="100" cy="100" r="85" fill="none" stroke="{ink}" stroke-width="1.5"/>',
@@ -294,7 +302,7 @@ def unbake_svg(svg_text: str) -> tuple[str, dict] | None:
     """The verify URL and assertion baked into an SVG, or None if there are none."""
     # ElementTree expands internal entities, so this is for SVGs we made (no defusedxml here):
     # never call it on an SVG from outside.
-    root = ET.fromstring(svg_text.encode())  # noqa: S314
+    root = ET.fromstring(svg_text.encode())  # noqa: S314 (only SVGs we made)  # nosec B314
     element = root.find(f"{{{OPENBADGES_NS}}}assertion")
     if element is None:
         return None

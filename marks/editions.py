@@ -4,6 +4,7 @@ format, cloning, importing, editing a draft, publishing, and what changed from i
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -227,12 +228,22 @@ class EditionRefused(ValueError):
 PUBLISHED = "A published edition cannot change: clone it to make a new one"
 
 
+# An edition's code is part of links (Open Badges) and of file names (exports).
+CODE = re.compile(r"[A-Za-z0-9]+([._-][A-Za-z0-9]+)*")
+
+
 def _new_code(code: str) -> str:
     code = code.strip()
     if not code:
         raise EditionRefused("Enter a code for the new edition", "code")
     if len(code) > 40:
         raise EditionRefused("The code must be 40 characters or fewer", "code")
+    if not CODE.fullmatch(code):
+        raise EditionRefused(
+            "The code can only have letters, numbers, and hyphens, full stops or underscores "
+            "between them, like 2027 or 2027-spring",
+            "code",
+        )
     if find(code) is not None:
         raise EditionRefused(f"There is already an edition with the code {code}", "code")
     return code

@@ -34,7 +34,8 @@ class Page:
 
     @property
     def h1(self) -> str:
-        return self.soup.h1.get_text(" ", strip=True)
+        # Whitespace collapsed, as a browser shows it (and as the title is compared).
+        return " ".join(self.soup.h1.get_text(" ").split())
 
     @property
     def text(self) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput, GovTextInput
 from wtforms import EmailField, PasswordField, StringField, SubmitField
-from wtforms.validators import EqualTo, InputRequired, Length
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length
 
 from marks.forms import email_checks, strip
 
@@ -47,7 +47,7 @@ class SignUpForm(FlaskForm):
         "Full name",
         filters=[strip],
         validators=[
-            InputRequired(message="Enter your full name"),
+            DataRequired(message="Enter your full name"),
             Length(max=200, message="Full name must be 200 characters or fewer"),
         ],
         widget=GovTextInput(),

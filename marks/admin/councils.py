@@ -18,7 +18,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextInput,
 )
 from wtforms import Field, HiddenField, RadioField, SelectField, StringField, SubmitField
-from wtforms.validators import InputRequired, Length, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
 from marks import councils, memberships
 from marks.admin import bp
@@ -56,7 +56,7 @@ class CouncilForm(FlaskForm):
         "Name",
         filters=[strip],
         validators=[
-            InputRequired(message="Enter the council's name"),
+            DataRequired(message="Enter the council's name"),
             Length(max=200, message="Name must be 200 characters or fewer"),
         ],
         widget=GovTextInput(),

@@ -21,7 +21,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextInput,
 )
 from wtforms import DateField, DecimalField, IntegerField, StringField, SubmitField, TextAreaField
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from marks import editions
 from marks.admin import bp
@@ -89,7 +89,7 @@ class SettingsForm(FlaskForm):
         "Title",
         filters=[strip],
         validators=[
-            InputRequired(message="Enter the edition's title"),
+            DataRequired(message="Enter the edition's title"),
             Length(max=200, message="The title must be 200 characters or fewer"),
         ],
         widget=GovTextInput(),
@@ -147,7 +147,7 @@ class CriterionForm(FlaskForm):
         "Title",
         filters=[strip],
         validators=[
-            InputRequired(message="Enter the criterion's title"),
+            DataRequired(message="Enter the criterion's title"),
             Length(max=200, message="The title must be 200 characters or fewer"),
         ],
         widget=GovTextInput(),
@@ -155,20 +155,20 @@ class CriterionForm(FlaskForm):
     question = TextAreaField(
         "Question",
         filters=[strip],
-        validators=[InputRequired(message="Enter the question councils answer")],
+        validators=[DataRequired(message="Enter the question councils answer")],
         widget=GovTextArea(),
     )
     guidance = TextAreaField(
         "Guidance",
         description="Leave a blank line between paragraphs.",
         filters=[strip],
-        validators=[InputRequired(message="Enter the guidance for councils")],
+        validators=[DataRequired(message="Enter the guidance for councils")],
         widget=GovTextArea(),
     )
     expected_evidence = TextAreaField(
         "Evidence the assessors expect",
         description="One piece of evidence on each line.",
-        validators=[InputRequired(message="List the evidence the assessors expect")],
+        validators=[DataRequired(message="List the evidence the assessors expect")],
         widget=GovTextArea(),
     )
     weight = DecimalField(
@@ -206,7 +206,7 @@ class CriterionForm(FlaskForm):
                 f"{score}: {label}",
                 filters=[strip],
                 validators=[
-                    InputRequired(message=f"Describe what a score of {score} ({label}) means")
+                    DataRequired(message=f"Describe what a score of {score} ({label}) means")
                 ],
                 widget=GovTextArea(),
             )
@@ -473,7 +473,7 @@ class ThemeForm(FlaskForm):
         "Title",
         filters=[strip],
         validators=[
-            InputRequired(message="Enter the theme's title"),
+            DataRequired(message="Enter the theme's title"),
             Length(max=200, message="The title must be 200 characters or fewer"),
         ],
         widget=GovTextInput(),
@@ -520,7 +520,7 @@ def _levels_form(found: Edition) -> type[FlaskForm]:
             f"Name of level {i + 1}",
             filters=[strip],
             validators=[
-                InputRequired(message=f"Enter the name of level {i + 1}"),
+                DataRequired(message=f"Enter the name of level {i + 1}"),
                 Length(max=100, message="A level's name must be 100 characters or fewer"),
             ],
             widget=GovTextInput(),

@@ -160,7 +160,7 @@ class SubmitApplicationForm(FlaskForm):
         "Your full name",
         filters=[strip],
         validators=[
-            InputRequired(message="Enter your full name"),
+            DataRequired(message="Enter your full name"),
             Length(max=200, message="Your full name must be 200 characters or fewer"),
         ],
         widget=GovTextInput(),

@@ -23,6 +23,7 @@ from flask import (
 )
 
 from marks import awards
+from marks.badges import NOT_XML
 from marks.exports import FORMULA_STARTS, csv_line
 from marks.extensions import cache, db
 from marks.mail import link
@@ -207,7 +208,7 @@ def register_atom():
             updated=search.version().last_modified,
             licence=LICENCE,
         )
-        return xml, "application/atom+xml"
+        return NOT_XML.sub("", xml), "application/atom+xml"
 
     return _open_data_headers(_cached("atom", render), "register.atom")
 
