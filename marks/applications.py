@@ -248,11 +248,17 @@ def save_answer(
         raise ApplicationRefused("This answer cannot be changed now.")
     if answer.version != version:
         raise AnswerConflict(answer)
+    # Loaded before any change: loading them after would flush the half-made change, and one
+    # save would write the row twice (moving its version by two).
+    current_links, current_files = [link.url for link in answer.links], list(answer.files)
+    if not {file.id for file in current_files}.issuperset(remove_file_ids):
+        # A forged form: the id of another answer's file (of this council's or another's).
+        raise ApplicationRefused("The file to remove is not part of this answer")
     answer.self_score = self_score
     answer.narrative = narrative
-    if [link.url for link in answer.links] != list(links):
+    if current_links != list(links):
         answer.links = [EvidenceLink(url=url, position=i) for i, url in enumerate(links)]
-    for file in list(answer.files):
+    for file in current_files:
         if file.id in remove_file_ids:
             answer.files.remove(file)
     if new_file is not None:

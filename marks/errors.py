@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Flask, abort, render_template, request
+import sqlite3
+import traceback
+from dataclasses import dataclass, field
+
+from flask import Flask, abort, current_app, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
 from marks import permissions
-from marks.extensions import db
+from marks.extensions import db, login_manager
 
 TEMPLATES = {400: "400", 403: "403", 404: "404", 405: "400", 413: "413", 429: "429"}
 
@@ -50,3 +55,118 @@ def register(app: Flask) -> None:
     def server_error(error: InternalServerError):
         db.session.rollback()
         return render_template("errors/500.html"), 500
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def database_error(error: DBAPIError):
+        """The database is away (down, unreachable, its connection cut) or full: nothing of the
+        request was kept, and the page says so, keeping what was typed for another try."""
+        full = is_disk_full(error)
+        current_app.logger.error(
+            "Database %s during %s %s: %s (%s) at %s",
+            "full" if full else "unavailable",
+            request.method,
+            request.endpoint,  # not the path: it may hold a token
+            type(error.orig).__name__,
+            str(error.orig).strip().partition("\n")[0][:300],  # never the SQL's parameters
+            _where(error),
+        )
+        _rollback()
+        if full:
+            _reload_user()  # the database still reads: the menu can show who is signed in
+        else:
+            login_manager._update_request_context_with_user(None)  # nobody can be read now
+        status = 507 if full else 503
+        headers = {"Retry-After": "60"} if status == 503 else {}
+        if request.path.endswith(".json"):
+            name = "Service Unavailable" if status == 503 else "Insufficient Storage"
+            return {"error": name}, status, headers
+        page = render_template(f"errors/{status}.html", kept=kept_from(request))
+        return page, status, headers
+
+
+# SQLITE_FULL, and PostgreSQL's disk_full (SQLSTATE 53100).
+_DISK_FULL = {sqlite3.SQLITE_FULL, "53100"}
+
+
+def is_disk_full(error: DBAPIError) -> bool:
+    """Whether the database refused a write for want of space."""
+    codes = {getattr(error.orig, "sqlite_errorcode", None), getattr(error.orig, "sqlstate", None)}
+    return bool(codes & _DISK_FULL)
+
+
+def _rollback() -> None:
+    """One transaction per request: roll it all back. A connection that is gone cannot even
+    do that, and need not: the server has dropped the transaction with it."""
+    try:
+        db.session.rollback()
+    except SQLAlchemyError:
+        db.session.close()
+
+
+def _reload_user() -> None:
+    try:
+        if current_user.is_authenticated:
+            _ = current_user.role  # expired by the rollback: read again
+    except SQLAlchemyError:
+        _rollback()
+        login_manager._update_request_context_with_user(None)
+
+
+def _where(error: BaseException) -> str:
+    """The innermost line of the app's own code that the error went through."""
+    ours = [f for f in traceback.extract_tb(error.__traceback__) if "/marks/" in f.filename]
+    frame = ours[-1] if ours else None
+    return f"{frame.filename.rsplit('/marks/', 1)[-1]}:{frame.lineno}" if frame else "?"
+
+
+# Posted fields that are not typed by a person: carried by "Try again", never shown.
+NOT_TYPED = {"version", "fingerprint", "remove_file"}
+# The app's buttons (a button's name and label are posted): carried, never shown.
+BUTTONS = {
+    "submit",
+    "save",
+    "save_and_continue",
+    "save_as_draft",
+    "save_and_next",
+    "submit_assessment",
+    "upload",
+    "preview",
+    "confirm",
+    "check",
+    "apply",
+}
+# A form with a password in it is typed again, not carried through a page.
+SECRETS = {"password", "current"}
+
+
+@dataclass
+class Kept:
+    """What a failed POST carried, for the error page to show and send again."""
+
+    action: str
+    shown: list[tuple[str, str, str]] = field(default_factory=list)  # name, label, value
+    carried: list[tuple[str, str]] = field(default_factory=list)  # name, value
+    had_files: bool = False
+
+
+def kept_from(posted) -> Kept | None:
+    """What was typed into a form that could not be saved: the longer text shown (to copy, or
+    to send again with "Try again"), everything else carried in hidden fields."""
+    if posted.method != "POST" or not posted.form or SECRETS.intersection(posted.form):
+        return None
+    kept = Kept(
+        action=posted.full_path if posted.query_string else posted.path,
+        had_files=any(f.filename for f in posted.files.values()),
+    )
+    for name, values in posted.form.lists():
+        if name == "csrf_token":
+            continue
+        for value in values:
+            typed = name not in NOT_TYPED | BUTTONS and len(values) == 1
+            if typed and (len(value) > 20 or any(c.isspace() for c in value)):
+                label = name.replace("_", " ")
+                kept.shown.append((name, label[:1].upper() + label[1:], value))
+            else:
+                kept.carried.append((name, value))
+    return kept

@@ -3,6 +3,7 @@ later by `flask send-mail`, which retries failures with a back-off and gives up 
 
 from __future__ import annotations
 
+import contextlib
 import smtplib
 from dataclasses import dataclass
 from datetime import timedelta
@@ -187,3 +188,7 @@ def deliver(email: Email | Outgoing) -> None:
         if config["MAIL_USERNAME"]:
             smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
         smtp.send_message(message)
+        # Accepted: whatever the server answers to QUIT cannot unsend it, so it must not make
+        # the email fail and go again (leaving the block would raise on anything but 221).
+        with contextlib.suppress(OSError, smtplib.SMTPException):
+            smtp.quit()

@@ -103,10 +103,14 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture(scope="session")
-def app(database_url: str) -> Flask:
+def app(database_url: str) -> Iterator[Flask]:
     app = create_app(app_config(database_url))
     reset_database(app)
-    return app
+    yield app
+    with app.app_context():
+        # Closed now: left to the garbage collector, an open psycopg connection warns
+        # (an error) whenever a collection happens to run before pytest ends.
+        db.engine.dispose()
 
 
 @pytest.fixture(autouse=True)

@@ -271,7 +271,11 @@ def criterion(application_id: int, code: str):
             except (AnswerConflict, StaleDataError):
                 db.session.rollback()
                 return _conflict(application, code, form), 409
-            return _after_saving_answer(application, answer, form)
+            except ApplicationRefused as error:
+                db.session.rollback()
+                form.evidence_file.errors.append(str(error))
+            else:
+                return _after_saving_answer(application, answer, form)
     return render_template(
         "council/criterion.html", form=form, application=application, answer=answer
     )

@@ -1,0 +1,77 @@
+"""A worker process for tests/integration/test_faults.py, killed with SIGKILL at a chosen point:
+
+    python -m tests.fault_worker <database url> <point> <argument>
+
+approving  <application id>: approve the application, and stop once its award is flushed (a
+           certificate number taken, nothing committed)
+rendering  <certificate number>: download the certificate, as the public route does the first
+           time, and stop inside WeasyPrint's rendering of the PDF
+storing    <certificate number>: the same, and stop once the certificate's row is flushed,
+           before the commit
+
+At the point it prints the point's name on stdout and waits to be killed.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from marks import certificates, create_app, decisions
+from marks.extensions import db
+from marks.models import Application, Award, Certificate, User
+from marks.states import UserRole
+from tests.conftest import app_config
+
+
+def stop_here(point: str) -> None:
+    print(point, flush=True)
+    threading.Event().wait()  # until SIGKILL
+
+
+def stop_after_flushing(model: type, point: str) -> None:
+    @sa.event.listens_for(Session, "after_flush")
+    def flushed(session, _context):
+        if any(isinstance(instance, model) for instance in session.new):
+            stop_here(point)
+
+
+def stop_inside_rendering() -> None:
+    fetch = certificates.StaticFileFetcher.fetch
+
+    def fetch_then_stop(self, url, headers=None):
+        if url.startswith("data:"):  # the QR code, fetched as WeasyPrint lays the page out
+            stop_here("rendering")
+        return fetch(self, url, headers)
+
+    certificates.StaticFileFetcher.fetch = fetch_then_stop
+
+
+def main(database_url: str, point: str, argument: str) -> None:
+    app = create_app(app_config(database_url))
+    with app.app_context():
+        if point == "approving":
+            stop_after_flushing(Award, point)
+            application = db.session.get(Application, int(argument))
+            administrator = db.session.scalar(
+                sa.select(User).where(User.role == UserRole.ADMINISTRATOR).limit(1)
+            )
+            level = decisions.moderation(application).computed_level
+            decisions.approve(application, actor=administrator, level=level)
+            db.session.commit()
+        elif point in ("rendering", "storing"):
+            if point == "rendering":
+                stop_inside_rendering()
+            else:
+                stop_after_flushing(Certificate, point)
+            app.test_client().get(f"/certificates/{argument}.pdf")
+        else:
+            raise SystemExit(f"no such point: {point}")
+    print("finished", flush=True)  # the test fails if the worker gets here
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])
