@@ -5,11 +5,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := app.py
 
-# What WeasyPrint and the browser tests need from Debian.
+# What WeasyPrint and the browser tests need from Debian, and nginx (the deployment's test).
 DEBIAN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 libcairo2 fonts-liberation2 \
-	fonts-dejavu-core chromium poppler-utils
+	fonts-dejavu-core chromium poppler-utils nginx
 
-.PHONY: help run test lint format check-migrations system-packages assets clean
+.PHONY: help run test lint audit format check-migrations system-packages assets clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -25,6 +25,10 @@ test: system-packages $(VENV)/.installed-dev ## Set up from nothing and run ever
 lint: $(VENV)/.installed-dev ## ruff: lint and formatting
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+audit: $(VENV)/.installed-dev ## bandit on the app's code; pip-audit of constraints.txt (asks PyPI)
+	$(BIN)/bandit -q -r marks app.py --severity-level medium
+	$(BIN)/python .ci/pip_audit_locked.py constraints.txt
 
 format: $(VENV)/.installed-dev ## Format the code with ruff
 	$(BIN)/ruff check --fix .

@@ -7,10 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, Response
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask_talisman import Talisman
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from marks import config as marks_config
@@ -31,6 +33,21 @@ CONTENT_SECURITY_POLICY = {
     "form-action": "'self'",
     "frame-ancestors": "'none'",
 }
+# Browser features the service never uses, refused to every page (and anything it embeds).
+PERMISSIONS_POLICY = {
+    feature: "()"
+    for feature in (
+        "accelerometer",
+        "browsing-topics",
+        "camera",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "payment",
+        "usb",
+    )
+}
 
 
 class IdConverter(IntegerConverter):
@@ -39,6 +56,16 @@ class IdConverter(IntegerConverter):
 
     def __init__(self, map, *args, max: int = 2**31 - 1, **kwargs) -> None:
         super().__init__(map, *args, max=max, **kwargs)
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """No Set-Cookie on a response that shared caches may keep (Cache-Control: public, e.g. the
+    register): a signed-in session's cookie is refreshed on the next private page instead."""
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        if response.cache_control.public and not session.modified:
+            return
+        super().save_session(app, session, response)
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -59,16 +86,24 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)  # 7 lines a PDF otherwise
 
+    if app.config["TRUSTED_PROXIES"]:
+        # Behind nginx: the client's address (rate limits), scheme and host from its headers.
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+    app.session_interface = SessionInterface()
     app.url_map.converters["int"] = IdConverter  # before the blueprints add their routes
     _init_extensions(app)
     _init_templates(app)
     _register_blueprints(app)
 
-    from marks import cli, errors, permissions
+    from marks import cli, errors, logs, permissions
 
     errors.register(app)
     permissions.register(app)
     cli.register(app)
+    if app.config["MARKS_ENV"] != "development":
+        logs.keep_tokens_out(app)  # development prints emails, links and all, to the log
     return app
 
 
@@ -78,6 +113,22 @@ def _init_extensions(app: Flask) -> None:
         if db.engine.dialect.name == "sqlite":
             _make_sqlite_behave(db.engine)
     migrate.init_app(app, db, directory=str(ROOT / "marks" / "migrations"), render_as_batch=True)
+    # Security headers. One Talisman per app: it keeps its settings on itself. Before the
+    # extensions that may refuse a request (CSRF, rate limits): its before_request makes the
+    # CSP nonce that their error pages need too.
+    development = app.config["MARKS_ENV"] == "development"
+    Talisman(
+        app,
+        force_https=app.config["FORCE_HTTPS"],
+        strict_transport_security=not development or app.config["PREFERRED_URL_SCHEME"] == "https",
+        session_cookie_secure=app.config["SESSION_COOKIE_SECURE"],
+        session_cookie_http_only=True,
+        content_security_policy=CONTENT_SECURITY_POLICY,
+        content_security_policy_nonce_in=["script-src"],
+        referrer_policy="strict-origin-when-cross-origin",
+        frame_options="DENY",
+        permissions_policy=PERMISSIONS_POLICY,
+    )
     csrf.init_app(app)
     limiter.init_app(app)
     cache.init_app(app)
@@ -86,20 +137,6 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_view = "accounts.sign_in"
     login_manager.login_message = "Sign in to see that page."
     login_manager.login_message_category = "info"
-
-    # Security headers. One Talisman per app: it keeps its settings on itself.
-    development = app.config["MARKS_ENV"] == "development"
-    Talisman(
-        app,
-        force_https=app.config["FORCE_HTTPS"],
-        strict_transport_security=not development,
-        session_cookie_secure=app.config["SESSION_COOKIE_SECURE"],
-        session_cookie_http_only=True,
-        content_security_policy=CONTENT_SECURITY_POLICY,
-        content_security_policy_nonce_in=["script-src"],
-        referrer_policy="strict-origin-when-cross-origin",
-        frame_options="DENY",
-    )
 
     from marks.models import User
 

@@ -50,6 +50,10 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "SESSION_COOKIE_SECURE": not development,
         "REMEMBER_COOKIE_SECURE": not development,
         "FORCE_HTTPS": _bool("FORCE_HTTPS", not development),
+        # "https" sends HSTS in development too (production always does, over HTTPS).
+        "PREFERRED_URL_SCHEME": os.environ.get("PREFERRED_URL_SCHEME", "http"),
+        # How many reverse proxies in front set X-Forwarded-For, -Proto and -Host (0: trust none).
+        "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
     }
 
 
@@ -69,7 +73,9 @@ DEFAULTS: dict[str, Any] = {
     "PERMANENT_SESSION_LIFETIME": timedelta(hours=4),
     "REMEMBER_COOKIE_HTTPONLY": True,
     "REMEMBER_COOKIE_SAMESITE": "Lax",
-    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    # Statement parameters (password hashes, emails with sign-in links) never reach a log or
+    # an error message.
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
     "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session: no lost forms
     "MAX_CONTENT_LENGTH": 30 * 1024 * 1024,
     "EVIDENCE_MAX_FILE_BYTES": 10 * 1024 * 1024,
@@ -93,4 +99,9 @@ def check(config: dict[str, Any]) -> None:
         raise ConfigurationError(
             "SECRET_KEY is not set. Set it to a long random value "
             '(python -c "import secrets; print(secrets.token_hex(32))").'
+        )
+    if config.get("MAIL_BACKEND") == "log" and config.get("MARKS_ENV") != "development":
+        raise ConfigurationError(
+            "MAIL_BACKEND=log writes whole emails, with their sign-in links, to the log: it is "
+            "for development only. Set MAIL_BACKEND=smtp and the MAIL_ settings."
         )

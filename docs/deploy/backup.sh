@@ -1,0 +1,25 @@
+#!/bin/bash
+# Back up the database of the Social Media Friendly Mark (docs/deploy.md): one pg_dump archive
+# (custom format: compressed, restored with restore.sh), checked readable, old ones removed.
+#   backup.sh [DIRECTORY]      prints the archive's path
+# DATABASE_URL comes from the environment, or else from /etc/marks/marks.env. Evidence files
+# and certificates are in the database: this archive is everything.
+set -euo pipefail
+if [ -z "${DATABASE_URL:-}" ]; then
+    set -a
+    . "${MARKS_ENV_FILE:-/etc/marks/marks.env}"
+    set +a
+fi
+: "${DATABASE_URL:?DATABASE_URL is not set}"
+url=${DATABASE_URL/#postgresql+psycopg:/postgresql:}  # libpq's spelling
+directory=${1:-${BACKUP_DIR:-/var/backups/marks}}
+keep_days=${KEEP_DAYS:-30}
+
+umask 077
+mkdir -p "$directory"
+archive="$directory/marks-$(date -u +%Y%m%dT%H%M%SZ).dump"
+pg_dump --format=custom --no-owner --no-privileges --file="$archive.partial" "$url"
+pg_restore --list "$archive.partial" >/dev/null  # a readable archive, or no backup at all
+mv "$archive.partial" "$archive"
+find "$directory" -maxdepth 1 -name 'marks-*.dump' -mtime +"$keep_days" -delete
+echo "$archive"
