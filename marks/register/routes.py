@@ -21,6 +21,7 @@ from flask import (
     request,
     stream_with_context,
 )
+from flask_login import current_user
 
 from marks import awards
 from marks.badges import NOT_XML
@@ -64,7 +65,15 @@ def _filters(**defaults: str) -> search.Filters:
 
 
 def _cached(kind: str, render) -> Response:
-    """Answer from the HTTP cache (304), the shared cache, or by rendering, in that order."""
+    """Answer from the HTTP cache (304), the shared cache, or by rendering, in that order.
+    A page for someone signed in shows them in its menu: rendered for them alone, kept by
+    no one."""
+    if kind == "html" and current_user.is_authenticated:
+        body, mimetype = render()
+        response = Response(body, mimetype=mimetype)
+        response.cache_control.private = True
+        response.cache_control.no_cache = True
+        return response
     version = search.version()
     key = hashlib.sha256(f"{kind}|{version.key}|{request.full_path}".encode()).hexdigest()
     etag = key[:32]
@@ -85,6 +94,7 @@ def _cached(kind: str, render) -> Response:
     response.last_modified = version.last_modified
     response.cache_control.public = True
     response.cache_control.max_age = 300
+    response.vary.add("Cookie")  # a signed-in visitor's copy is another (see above)
     return response
 
 

@@ -18,6 +18,7 @@ from marks.extensions import db
 from marks.models import Application, Award, Email, utcnow
 from marks.register import search
 from marks.states import ApplicationState, AwardState, CouncilKind, MembershipRole, Nation
+from tests.pages import PageClient
 
 TODAY = utcnow().date()
 
@@ -335,3 +336,21 @@ def test_a_cached_page_is_sent_with_the_nonce_it_was_made_with(client, register)
         header = page.headers["Content-Security-Policy"].split("'nonce-")[1].split("'")[0]
         inline = [s for s in page.soup.find_all("script") if not s.get("src")]
         assert inline and all(s["nonce"] == header for s in inline)
+
+
+def test_each_visitor_sees_their_own_menu_whoever_came_first(app, client, register, make):
+    """The shared cache keeps the page anonymous visitors see; a signed-in visitor's page
+    shows them in its menu, so it is theirs alone and kept by no cache."""
+    admin = make.administrator(email="register.admin@scheme.org")
+    signed_in = PageClient(app)
+    signed_in.sign_in(admin.email)
+    mine = signed_in.get("/register")
+    assert "Sign out" in mine.text
+    assert "private" in mine.headers["Cache-Control"]
+    assert "public" not in mine.headers["Cache-Control"]
+
+    anonymous = client.get("/register")
+    assert "Sign out" not in anonymous.text and "Sign in" in anonymous.text
+    assert "public" in anonymous.headers["Cache-Control"]
+    assert "Cookie" in anonymous.headers["Vary"]
+    assert "Sign out" in signed_in.get("/register").text  # after the shared copy was made
