@@ -76,6 +76,7 @@ DEFAULTS: dict[str, Any] = {
     # Statement parameters (password hashes, emails with sign-in links) never reach a log or
     # an error message.
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
+    "DATABASE_CONNECT_TIMEOUT": 5,  # seconds (PostgreSQL)
     "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session: no lost forms
     "MAX_CONTENT_LENGTH": 30 * 1024 * 1024,
     "EVIDENCE_MAX_FILE_BYTES": 10 * 1024 * 1024,
@@ -105,3 +106,16 @@ def check(config: dict[str, Any]) -> None:
             "MAIL_BACKEND=log writes whole emails, with their sign-in links, to the log: it is "
             "for development only. Set MAIL_BACKEND=smtp and the MAIL_ settings."
         )
+
+
+def engine_options(config: dict[str, Any]) -> dict[str, Any]:
+    """SQLAlchemy's engine options for the configured database: on PostgreSQL, a connection
+    attempt gives up after CONNECT_TIMEOUT seconds, so a server that silently drops packets
+    cannot hang every worker."""
+    options = dict(config["SQLALCHEMY_ENGINE_OPTIONS"])
+    if config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        options["connect_args"] = {
+            "connect_timeout": config["DATABASE_CONNECT_TIMEOUT"],
+            **options.get("connect_args", {}),
+        }
+    return options

@@ -6,6 +6,7 @@ import pytest
 
 from marks import create_app
 from marks.config import ConfigurationError, database_url
+from marks.extensions import db
 
 
 def test_production_refuses_to_start_without_a_secret_key(monkeypatch):
@@ -54,3 +55,23 @@ def test_development_runs_without_a_secret_key(monkeypatch):
 )
 def test_postgresql_urls_use_psycopg_3(given, used):
     assert database_url(given) == used
+
+
+def test_a_postgresql_connection_attempt_gives_up_in_seconds():
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://postgres@127.0.0.1:5432/test",
+            "RATELIMIT_STORAGE_URI": "memory://",
+        }
+    )
+    assert app.config["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"] == {"connect_timeout": 5}
+    assert app.config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_pre_ping"] is True
+    with app.app_context(), db.engine.connect() as connection:
+        parameters = connection.connection.dbapi_connection.info.get_parameters()
+        assert parameters["connect_timeout"] == "5"
+    with app.app_context():
+        db.engine.dispose()
+    sqlite = create_app(
+        {"SQLALCHEMY_DATABASE_URI": "sqlite://", "RATELIMIT_STORAGE_URI": "memory://"}
+    )
+    assert "connect_args" not in sqlite.config["SQLALCHEMY_ENGINE_OPTIONS"]
