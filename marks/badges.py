@@ -78,6 +78,15 @@ class Face:
         title = f"{SCHEME}: {self.level_name} {self.year}"
         return title if self.valid else f"{title} — no longer valid: {self.status}"
 
+    @property
+    def description(self) -> str:
+        """What the badge shows, for screen readers (its <desc>)."""
+        seal = (
+            f"A round seal with a speech bubble and a tick, the scheme's name, "
+            f"{self.level_name} and {self.year}."
+        )
+        return seal if self.valid else f"{seal} A red banner says it is no longer valid."
+
 
 def text_width(text: str, size: float) -> float:
     """The width of text in bold Arial at a font size (unknown characters count as wide)."""
@@ -148,6 +157,7 @@ def svg(face: Face, size: str = "medium", variant: str = "light") -> str:
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{px}" height="{px}" '
         f'viewBox="0 0 200 200" role="img" font-family="{FONT}" font-weight="bold">',
         f"<title>{xml_text(face.title)}</title>",
+        f"<desc>{xml_text(face.description)}</desc>",
         f'<circle cx="100" cy="100" r="98" fill="{rim}"/>',
         f'<circle cx="100" cy="100" r="90" fill="{disc}"/>',
         f'<circle cx="100" cy="100" r="85" fill="none" stroke="{ink}" stroke-width="1.5"/>',

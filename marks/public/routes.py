@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import render_template
+from flask import current_app, render_template
 from sqlalchemy.exc import SQLAlchemyError
 
 from marks.extensions import db, limiter
@@ -12,7 +12,6 @@ from marks.public import bp
 
 INFORMATION_PAGES = {
     "about-the-data": "public/about_the_data.html",
-    "accessibility": "public/accessibility.html",
     "privacy": "public/privacy.html",
     "cookies": "public/cookies.html",
 }
@@ -28,6 +27,14 @@ def index():
 @access(PUBLIC)
 def information(page: str):
     return render_template(INFORMATION_PAGES[page])
+
+
+@bp.get("/accessibility")
+@access(PUBLIC)
+def accessibility():
+    return render_template(
+        "public/accessibility.html", contact_email=current_app.config["MARKS_CONTACT_EMAIL"]
+    )
 
 
 @bp.get("/healthz")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -138,9 +139,15 @@ def _seed(app: Flask) -> None:
         db.session.commit()
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    database = separate_database(tmp_path_factory, "browser")
+@contextmanager
+def serving(
+    tmp_path_factory: pytest.TempPathFactory,
+    suffix: str = "browser",
+    seed: Callable[[Flask], None] = _seed,
+) -> Iterator[LiveServer]:
+    """The app served on a free local port with a database of its own, seeded by `seed`
+    (which may also add to the app: it runs before the first request)."""
+    database = separate_database(tmp_path_factory, suffix)
     try:
         app = create_app(
             app_config(
@@ -157,7 +164,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         )
         url = f"http://127.0.0.1:{server.server_port}"
         app.config["MARKS_BASE_URL"] = url  # links in emails point at the live server
-        _seed(app)
+        seed(app)
         thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
         thread.start()
         try:
@@ -171,6 +178,12 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
                 db.engine.dispose()
     finally:
         database.drop()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    with serving(tmp_path_factory) as server:
+        yield server
 
 
 # ---------------------------------------------------------------------------

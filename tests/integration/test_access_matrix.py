@@ -57,6 +57,7 @@ POST_ONLY = dict.fromkeys(ROLES, NOT_ALLOWED)
 MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "public.index": ("/", {}),
     "public.information": ("/about-the-data", {}),
+    "public.accessibility": ("/accessibility", {}),
     "public.healthz": ("/healthz", {}),
     "public.verify": ("/verify", {}),
     "public.verify_certificate": ("/verify/{number}", {}),

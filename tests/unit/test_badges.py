@@ -57,6 +57,9 @@ def test_svg_is_safe_standalone_xml_that_tells_the_truth(size, variant, status, 
     for element in root.iter():
         assert not any(name.lower().startswith("on") for name in element.attrib)
     title = root.find(f"{SVG_NS}title").text
+    description = root.find(f"{SVG_NS}desc").text  # the accessible name and description
+    assert level in description and "2026" in description
+    assert ("no longer valid" in description) == (status != "current")
     shown = " ".join(visible_text(root).split())  # a long level name takes two lines
     for words in (level, "2026"):
         assert words in title
