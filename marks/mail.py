@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import smtplib
+import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
@@ -59,7 +60,9 @@ def render(template: str, **context: Any) -> tuple[str, str, str | None]:
     env = current_app.jinja_env
     text = env.get_template(f"emails/{template}.txt")
     ctx = text.new_context(context)
+    # One line, without control characters: a header carries nothing else.
     subject = " ".join("".join(text.blocks["subject"](ctx)).split())
+    subject = "".join(c for c in subject if unicodedata.category(c) != "Cc")
     body = "".join(text.blocks["body"](ctx)).strip() + "\n"
     try:
         html = env.get_template(f"emails/{template}.html").render(context, subject=subject)

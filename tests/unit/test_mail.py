@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import socket
 from datetime import timedelta
+from email.message import EmailMessage
+from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
@@ -109,3 +111,15 @@ def test_an_email_queued_in_a_transaction_that_fails_is_never_sent(make):
         raise RuntimeError("the change failed half-way")
     count = db.session.scalar(sa.select(sa.func.count(Email.id)))
     assert count == 0
+
+
+def test_a_subject_is_one_line_without_control_characters(app):
+    council = SimpleNamespace(name="Evil\r\nBcc: x@evil.example\x01\x7f Council\u202e")
+    with app.test_request_context():
+        subject, _, _ = mail.render(
+            "application_resubmitted", council=council, recipient=SimpleNamespace(full_name="A")
+        )
+    assert subject == "Evil Bcc: x@evil.example Council\u202e has sent the information asked for"
+    message = EmailMessage()
+    message["Subject"] = subject  # a header Python's email accepts as it is
+    assert "\n" not in message["Subject"]
