@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -115,29 +116,29 @@ def level_item(level: tuple[str, str], selected: str) -> dict:
     return {"value": code, "text": name, "selected": code == selected}
 
 
-def pagination_items(current: int, pages: int, filters) -> list[dict]:
-    """Numbered links: the first, the last, and two either side of the current page."""
+def pagination(current: int, pages: int, href: Callable[[int], str]) -> dict | None:
+    """govukPagination's parameters for page `current` of `pages` (None when there is only
+    one): previous, next, and numbered links to the first, the last and two either side."""
+    if pages < 2:
+        return None
     shown = sorted({1, pages, *range(max(1, current - 2), min(pages, current + 2) + 1)})
     items: list[dict] = []
     previous = 0
     for number in shown:
         if number - previous > 1:
             items.append({"ellipsis": True})
-        items.append(
-            {
-                "number": number,
-                "href": url_for("register.register", **filters.query_string(page=number)),
-                "current": number == current,
-            }
-        )
+        items.append({"number": number, "href": href(number), "current": number == current})
         previous = number
-    return items
+    return {
+        "previous": {"href": href(current - 1)} if current > 1 else None,
+        "next": {"href": href(current + 1)} if current < pages else None,
+        "items": items,
+    }
 
 
 def register(app: Flask) -> None:
     app.add_template_filter(select_item)
     app.add_template_filter(level_item)
-    app.add_template_global(pagination_items)
     app.add_template_global(link)  # absolute links, for the Atom feed
     app.add_template_global(badge_snippet)
     app.add_template_global(score_items)

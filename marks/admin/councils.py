@@ -20,7 +20,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import Field, HiddenField, RadioField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
-from marks import councils, memberships
+from marks import councils, memberships, presentation
 from marks.admin import bp
 from marks.admin.records import MAX_PAGE
 from marks.councils import CouncilFileError, CouncilRefused
@@ -203,37 +203,20 @@ def councils_list():
         "admin/councils/list.html",
         found=found,
         filters=filters,
-        pagination=_pagination(found, {k: v for k, v in filters.items() if v}),
+        pagination=presentation.pagination(
+            found.page,
+            found.pages,
+            lambda n: url_for(
+                "admin.councils_list",
+                **{k: v for k, v in filters.items() if v},
+                **({"page": n} if n > 1 else {}),
+            ),
+        ),
         merged_into=councils.by_id(c.merged_into_id for c in found.items),
         nations=list(Nation),
         kinds=list(CouncilKind),
         waiting=len(memberships.pending_requests()),
     )
-
-
-def _pagination(found, query: dict) -> dict | None:
-    """govukPagination's parameters: the first and last pages and two either side."""
-    if found.pages < 2:
-        return None
-
-    def href(number: int) -> str:
-        return url_for("admin.councils_list", **query, **({"page": number} if number > 1 else {}))
-
-    shown = sorted(
-        {1, found.pages, *range(max(1, found.page - 2), found.page + 3)}
-        & set(range(1, found.pages + 1))
-    )
-    items, previous = [], 0
-    for number in shown:
-        if number - previous > 1:
-            items.append({"ellipsis": True})
-        items.append({"number": number, "href": href(number), "current": number == found.page})
-        previous = number
-    return {
-        "previous": {"href": href(found.page - 1)} if found.has_prev else None,
-        "next": {"href": href(found.page + 1)} if found.has_next else None,
-        "items": items,
-    }
 
 
 @bp.get("/councils/<gss_code>")

@@ -10,7 +10,7 @@ from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSubmitInput, Go
 from wtforms import EmailField, RadioField, SubmitField
 from wtforms.validators import InputRequired
 
-from marks import staff
+from marks import presentation, staff
 from marks.admin import bp
 from marks.admin.records import MAX_PAGE
 from marks.council.forms import ConfirmForm
@@ -76,25 +76,6 @@ def _query(filters: dict[str, str], page: int = 1) -> dict[str, object]:
     return values
 
 
-def _pagination(filters: dict[str, str], found: staff.UserPage) -> dict:
-    def href(number: int) -> str:
-        return url_for("admin.people", **_query(filters, number))
-
-    shown = sorted({1, found.pages, *range(max(1, found.page - 2), found.page + 3)})
-    items: list[dict] = []
-    previous = 0
-    for number in (n for n in shown if n <= found.pages):
-        if number - previous > 1:
-            items.append({"ellipsis": True})
-        items.append({"number": number, "href": href(number), "current": number == found.page})
-        previous = number
-    return {
-        "previous": {"href": href(found.page - 1)} if found.page > 1 else None,
-        "next": {"href": href(found.page + 1)} if found.page < found.pages else None,
-        "items": items,
-    }
-
-
 @bp.get("/people")
 @access(ADMINISTRATOR)
 def people():
@@ -110,7 +91,9 @@ def people():
         "admin/people/list.html",
         found=found,
         filters=filters,
-        pagination=_pagination(filters, found) if found.pages > 1 else None,
+        pagination=presentation.pagination(
+            found.page, found.pages, lambda n: url_for("admin.people", **_query(filters, n))
+        ),
         role_labels=staff.ROLE_LABELS,
         status_labels=STATUS_LABELS,
     )

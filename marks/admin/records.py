@@ -25,7 +25,7 @@ from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovTextInput
 from wtforms import Form, SelectField, StringField, ValidationError
 from wtforms.validators import Length
 
-from marks import mail
+from marks import mail, presentation
 from marks.admin import bp
 from marks.council.forms import ConfirmForm
 from marks.councils import search_name
@@ -261,28 +261,6 @@ def _page_number() -> int:
     return int(text)
 
 
-def _pagination(filters: AuditFilters, current: int, pages: int) -> dict:
-    """govukPagination's params: previous, next, and numbered links (the first, the last, and
-    two either side of this page)."""
-
-    def href(number: int) -> str:
-        return url_for("admin.audit", **filters.query_string(page=number if number > 1 else None))
-
-    shown = sorted({1, pages, *range(max(1, current - 2), min(pages, current + 2) + 1)})
-    items: list[dict] = []
-    previous = 0
-    for number in shown:
-        if number - previous > 1:
-            items.append({"ellipsis": True})
-        items.append({"number": number, "href": href(number), "current": number == current})
-        previous = number
-    return {
-        "previous": {"href": href(current - 1)} if current > 1 else None,
-        "next": {"href": href(current + 1)} if current < pages else None,
-        "items": items,
-    }
-
-
 def _filter_form() -> AuditFilterForm:
     form = AuditFilterForm(request.args)
     form.action.choices = choices([("", "Any action"), *((a, a) for a in actions())])
@@ -308,7 +286,11 @@ def audit():
         total=total,
         number=number,
         pages=pages,
-        pagination=_pagination(filters, number, pages) if pages > 1 else None,
+        pagination=presentation.pagination(
+            number,
+            pages,
+            lambda n: url_for("admin.audit", **filters.query_string(page=n if n > 1 else None)),
+        ),
         csv_query=filters.query_string(),
     )
 

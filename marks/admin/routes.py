@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from marks import memberships
+from marks import memberships, presentation
 from marks.admin import bp
 from marks.admin.records import MAX_PAGE
 from marks.council.forms import ConfirmForm
@@ -41,7 +41,12 @@ def outbox():
     emails = db.paginate(
         sa.select(Email).order_by(Email.id.desc()), page=page, per_page=PAGE_SIZE, error_out=True
     )
-    return render_template("admin/outbox.html", emails=emails)
+    pagination = presentation.pagination(
+        emails.page,
+        emails.pages,
+        lambda n: url_for("admin.outbox", **({"page": n} if n > 1 else {})),
+    )
+    return render_template("admin/outbox.html", emails=emails, pagination=pagination)
 
 
 @bp.get("/outbox/<int:email_id>")

@@ -20,10 +20,11 @@ from flask import (
     render_template,
     request,
     stream_with_context,
+    url_for,
 )
 from flask_login import current_user
 
-from marks import awards
+from marks import awards, presentation
 from marks.badges import NOT_XML
 from marks.exports import FORMULA_STARTS, csv_line
 from marks.extensions import cache, db
@@ -123,6 +124,11 @@ def register():
             nations=list(Nation),
             kinds=list(CouncilKind),
             statuses=search.STATUS_FILTERS,
+            pagination=presentation.pagination(
+                filters.page,
+                found.pages,
+                lambda n: url_for("register.register", **filters.query_string(page=n)),
+            ),
         )
         return html, "text/html"
 
