@@ -282,6 +282,11 @@ def audit_csv(client: PageClient) -> list[dict[str, str]]:
     return csv_records(client.get("/admin/audit.csv"))
 
 
+def header_text(text: str) -> str:
+    """The text as an email's subject carries it: one line, without control characters."""
+    return "".join(c for c in " ".join(text.split()) if unicodedata.category(c) != "Cc")
+
+
 def xml_text(text: str) -> str:
     """The text as XML can carry it: without the control characters XML 1.0 forbids."""
     return NOT_XML.sub("", text)
