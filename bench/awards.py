@@ -2,19 +2,29 @@
 the same path), and the certificate and badge downloads against a trivial JSON route, all
 medians in one warm process, the runs interleaved.
 
+Each run renders another certificate (its own number, so its own QR code), as production
+renders each award's once. Beside them, for reference, what issue 5 requires a certificate to
+print (scheme, council, level, two dates, number, address, signatory's name and title, and the
+QR code) as nine plain paragraphs and an image, unstyled, without artwork: the least any
+certificate costs.
+
     .venv/bin/python bench/awards.py [--runs 100] [--database-url URL]
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import itertools
 import statistics
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+from flask import current_app
 from flask_migrate import upgrade
+from markupsafe import escape
 
 from marks import awards, certificates, create_app, demo
 from marks.extensions import db
@@ -45,6 +55,50 @@ def get(client, url: str) -> Callable[[], object]:
     return fetch
 
 
+def another_certificate(printed: awards.certificates.Printed) -> Callable[[], object]:
+    """Renders a certificate numbered one more each time: nothing of one is reused by the next."""
+    numbers = itertools.count(90001)
+
+    def render() -> object:
+        number = f"SMFM-{printed.awarded_on.year}-{next(numbers):05d}"
+        url = printed.verification_url.rsplit("/", 1)[0] + "/" + number
+        return certificates.render_pdf(
+            dataclasses.replace(printed, certificate_number=number, verification_url=url)
+        )
+
+    return render
+
+
+def required_content_alone(printed: awards.certificates.Printed) -> Callable[[], object]:
+    """The nine facts and the QR code every certificate must carry, as plain paragraphs and
+    an image through the blank page's path: no stylesheet, no artwork. Another number each
+    time, as for the certificates."""
+    facts = (
+        printed.scheme_name,
+        printed.council_name,
+        printed.level_name,
+        f"{printed.awarded_on:%-d %B %Y}",
+        f"{printed.expires_on:%-d %B %Y}",
+        printed.certificate_number,
+        printed.verification_url,
+        printed.signatory_name,
+        printed.signatory_title,
+    )
+    paragraphs = "".join(f"<p>{escape(fact)}</p>" for fact in facts)
+    fetcher = certificates.StaticFileFetcher(current_app.static_folder or "static")
+    numbers = itertools.count(90001)
+
+    def render() -> object:
+        url = f"{printed.verification_url}-{next(numbers)}"
+        qr_code = f'<img src="{certificates.qr_code(url)}" alt="QR code">'
+        html = certificates.BLANK_PAGE.replace(
+            "<body></body>", f"<body>{paragraphs}{qr_code}</body>"
+        )
+        return certificates._write_pdf(html, fetcher)
+
+    return render
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=100)
@@ -70,12 +124,13 @@ def main() -> None:
             printed = awards.printed(awards.facts(number))
             pdfs = interleaved_medians(
                 {
-                    "render": lambda: certificates.render_pdf(printed),
+                    "render": another_certificate(printed),
                     "blank": certificates.blank_pdf,
+                    "required": required_content_alone(printed),
                 },
                 args.runs,
             )
-            render, blank = pdfs["render"], pdfs["blank"]
+            render, blank, required = pdfs["render"], pdfs["blank"], pdfs["required"]
             awards.certificate(award)  # rendered and stored once
             db.session.commit()
         client = app.test_client()
@@ -94,6 +149,10 @@ def main() -> None:
         print(
             f"certificate render      {render:7.1f}   blank page (floor) {blank:6.1f}   "
             f"ratio {render / blank:.1f}x"
+        )
+        print(
+            f"  what it must print, unstyled {required:7.1f}   (nine facts and the QR code)   "
+            f"ratio {required / blank:.1f}x"
         )
         print(
             f"certificate download    {download:7.1f}   /healthz {trivial:6.1f}   "

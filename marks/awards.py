@@ -119,6 +119,13 @@ def facts(certificate_number: str) -> Facts | None:
         # Nothing of the caller's is pending: a connection of its own, no session to begin
         # and end (the downloads' fast path).
         with bind.connect() as connection:
+            if connection.dialect.name == "postgresql":
+                # One statement sees one snapshot: it needs no transaction. Without one to
+                # roll back, psycopg keeps the statement prepared (a rollback makes it forget
+                # them all), and PostgreSQL plans the six tables' join once per connection,
+                # not on every download. (On SQLite, the statement cache survives rollbacks
+                # and leaving a transaction out costs more than it saves.)
+                connection.execution_options(isolation_level="AUTOCOMMIT")
             row = connection.execute(_facts_query(), number).one_or_none()
     else:  # what the caller has flushed counts
         row = db.session.connection().execute(_facts_query(), number).one_or_none()

@@ -21,14 +21,18 @@ from tests.unit.test_assessment import complete_application, score_all
 from tests.unit.test_certificates import text_of as pdf_text
 
 
-@pytest.fixture
-def award(make):
+def approved_award(make, **administrator):
     make.demo_edition()
     application = complete_application(make)
-    admin = make.administrator(email="admin@scheme.org")
+    admin = make.administrator(**administrator)
     for value in (3, 3):
         score_all(assessment.assign(application, make.assessor(), actor=admin), value)
     return decisions.approve(application, actor=admin, level=application.edition.levels[0])
+
+
+@pytest.fixture
+def award(make):
+    return approved_award(make, email="admin@scheme.org")
 
 
 def test_the_verification_page_says_it_plainly(client, award):
@@ -307,14 +311,8 @@ def test_a_certificate_renders_in_the_transaction_that_issued_its_award(tmp_path
     reset_database(app)
     try:
         with app.app_context():
-            make = factories
-            make.demo_edition()
-            application = complete_application(make)
-            admin = make.administrator()
-            for value in (3, 3):
-                score_all(assessment.assign(application, make.assessor(), actor=admin), value)
-            award = decisions.approve(application, actor=admin, level=application.edition.levels[0])
-            application.council.name = "Flushed Not Committed Council"
+            award = approved_award(factories)
+            award.council.name = "Flushed Not Committed Council"
             stored, rendered = awards.certificate(award)  # not yet committed
             assert rendered
             assert "Flushed Not Committed Council" in pdf_text(stored.pdf)
@@ -323,6 +321,61 @@ def test_a_certificate_renders_in_the_transaction_that_issued_its_award(tmp_path
         response = app.test_client().get(f"/certificates/{number}.pdf")
         assert response.status_code == 200
         assert response.headers["ETag"] == f'"{sha256}"'  # served, not rendered again
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+        database.drop()
+
+
+@pytest.mark.slow
+@pytest.mark.real_database
+def test_downloads_keep_the_awards_statement_prepared_on_postgresql(tmp_path_factory):
+    """Every certificate and badge download reads the award's facts: on PostgreSQL the
+    statement (six tables joined) is prepared once per connection and planned no more, which
+    psycopg forgets at every rollback; so the read runs outside any transaction."""
+    database = separate_database(tmp_path_factory, "prepared")
+    if not database.url.startswith("postgresql"):
+        pytest.skip("prepared statements are PostgreSQL's; the PostgreSQL pass runs this test")
+    app = create_app(app_config(database.url))
+    reset_database(app)
+    try:
+        with app.app_context():
+            award = approved_award(factories)
+            number = award.certificate_number
+            awards.certificate(award)  # stored: each download below takes the fast path
+            db.session.commit()
+            db.session.remove()
+            db.engine.dispose()  # one connection from here on, used by each request in turn
+        client = app.test_client()
+        urls = [f"/certificates/{number}.pdf", f"/badges/{number}.svg"]
+
+        def download(times: int) -> None:
+            for url in urls * times:
+                assert client.get(url).status_code == 200
+
+        def runs_of_the_prepared_statement() -> list[int]:
+            # Outside a transaction: the rollback that ends one would clear the statements.
+            with app.app_context(), db.engine.connect() as connection:
+                connection.execution_options(isolation_level="AUTOCOMMIT")
+                return (
+                    connection.execute(
+                        sa.text(
+                            "SELECT generic_plans + custom_plans FROM pg_prepared_statements "
+                            "WHERE statement LIKE '%FROM awards JOIN councils%'"
+                        )
+                    )
+                    .scalars()
+                    .all()
+                )
+
+        download(4)  # psycopg prepares a statement on its fifth run (prepare_threshold)
+        before = runs_of_the_prepared_statement()
+        download(5)
+        # Ten more downloads, ten more runs of the one prepared statement (with a transaction
+        # rolled back after each, nothing stayed prepared).
+        assert len(before) == 1
+        assert runs_of_the_prepared_statement() == [before[0] + 10]
     finally:
         with app.app_context():
             db.session.remove()
