@@ -135,7 +135,7 @@ def send_queued(limit: int = 100) -> tuple[int, int]:
             deliver(email)
         except (OSError, smtplib.SMTPException) as error:
             result = {"last_error": f"{type(error).__name__}: {error}"}
-            if email.attempts >= MAX_ATTEMPTS:
+            if email.attempts >= MAX_ATTEMPTS or refused_for_good(error):
                 result["state"] = EmailState.FAILED
             else:
                 result["next_attempt_at"] = utcnow() + timedelta(minutes=2**email.attempts)
@@ -146,6 +146,17 @@ def send_queued(limit: int = 100) -> tuple[int, int]:
         db.session.execute(sa.update(Email).where(Email.id == email_id).values(**result))
         db.session.commit()
     return sent, failed
+
+
+def refused_for_good(error: Exception) -> bool:
+    """Whether the mail server refused this email permanently (a 5xx reply to its recipient
+    or its content: no such mailbox, message rejected): sending it again would be refused
+    again, so it fails now, for an administrator to see in the outbox. A refused sign-in or
+    sender is the service's own set-up, which affects every email and can be put right: those
+    are tried again, as is any 4xx reply (try later)."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _ in error.recipients.values())
+    return isinstance(error, smtplib.SMTPDataError) and error.smtp_code >= 500
 
 
 @dataclass(frozen=True)

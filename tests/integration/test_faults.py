@@ -365,9 +365,19 @@ def test_without_the_pre_ping_a_killed_connection_would_fail_a_request(world):
 
 
 class Scripted:
-    """An SMTP server's handler that answers each delivery as scripted: "451" refuses the
-    message (try later), "550" the recipient (no such mailbox), "421 at QUIT" accepts the
-    message and then answers QUIT with an error; anything else, or nothing left, accepts it."""
+    """An SMTP server's handler that answers each delivery as scripted, by the reply it makes:
+    at MAIL, "553" refuses the sender; at RCPT, "452" the recipient for now (mailbox full),
+    "550" for good (no such mailbox); at DATA, "451" the message for now (try later), "554"
+    for good (rejected); "421 at QUIT" accepts the message and then answers QUIT with an
+    error; anything else, or nothing left, accepts it."""
+
+    REPLIES = {
+        "553": "553 5.7.1 Sender address not allowed",
+        "452": "452 4.2.2 Mailbox full: try again later",
+        "550": "550 5.1.1 No such mailbox here",
+        "451": "451 4.3.0 Mailbox busy: try again later",
+        "554": "554 5.6.0 Message rejected",
+    }
 
     def __init__(self, *answers: str) -> None:
         self.answers = list(answers)
@@ -375,18 +385,20 @@ class Scripted:
 
     async def handle_MAIL(self, server, session, envelope, address, options):
         session.answer = self.answers.pop(0) if self.answers else "accept"
+        if session.answer == "553":
+            return self.REPLIES["553"]
         envelope.mail_from = address
         return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, options):
-        if session.answer == "550":
-            return "550 5.1.1 No such mailbox here"
+        if session.answer in ("452", "550"):
+            return self.REPLIES[session.answer]
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
-        if session.answer == "451":
-            return "451 4.3.0 Mailbox busy: try again later"
+        if session.answer in ("451", "554"):
+            return self.REPLIES[session.answer]
         self.delivered.append(envelope)
         return "250 OK"
 
@@ -450,7 +462,7 @@ def test_a_refusing_mail_server_delays_the_email_which_is_then_delivered_once(
     make, runner, smtp_server
 ):
     email = queue_one(make)
-    server = smtp_server("451", "550")
+    server = smtp_server("451", "452", "553")
 
     assert send_mail(runner) == "0 sent, 1 failed"
     assert "451" in email.last_error and "try again later" in email.last_error
@@ -464,12 +476,17 @@ def test_a_refusing_mail_server_delays_the_email_which_is_then_delivered_once(
 
     server.start()
     assert send_mail(runner) == "0 sent, 1 failed"
-    assert "550" in email.last_error and "No such mailbox" in email.last_error
+    assert "452" in email.last_error and "Mailbox full" in email.last_error
     backed_off(email, minutes=8)
+
+    # The sender refused, even for good: the service's own set-up, which can be put right.
+    assert send_mail(runner) == "0 sent, 1 failed"
+    assert "553" in email.last_error and "Sender address not allowed" in email.last_error
+    backed_off(email, minutes=16)
 
     assert send_mail(runner) == "1 sent, 0 failed"
     db.session.refresh(email)
-    assert (email.state, email.attempts, email.last_error) == (EmailState.SENT, 4, None)
+    assert (email.state, email.attempts, email.last_error) == (EmailState.SENT, 5, None)
     [delivered] = server.handler.delivered
     assert delivered.rcpt_tos == [email.to_address]
     assert b"Subject: Your password has been changed" in delivered.content
@@ -491,11 +508,24 @@ def test_an_email_the_server_accepted_is_not_sent_again_whatever_it_answers_to_q
     assert len(server.handler.delivered) == 1
 
 
-def test_an_email_the_server_always_refuses_is_marked_failed_shown_and_never_lost(
+def resend_from_the_outbox(client, make, email: Email, shown: str) -> None:
+    """An administrator finds the failed email in the outbox, with why, and sends it again."""
+    client.sign_in(make.administrator().email)
+    row = next(
+        tr for tr in client.get("/admin/outbox").soup.select("tbody tr") if email.subject in tr.text
+    )
+    assert "Failed" in row.text and shown in row.text
+    page = client.get(f"/admin/outbox/{email.id}")
+    form = page.soup.find("form", action=f"/admin/outbox/{email.id}/resend")
+    token = form.find("input", attrs={"name": "csrf_token"})["value"]
+    assert client.post(form["action"], data={"csrf_token": token}).status_code == 302
+
+
+def test_an_email_the_server_always_puts_off_is_marked_failed_shown_and_never_lost(
     make, runner, client, smtp_server
 ):
     email = queue_one(make)
-    server = smtp_server(*["550"] * mail.MAX_ATTEMPTS)
+    server = smtp_server(*["451"] * mail.MAX_ATTEMPTS)
     for attempt in range(1, mail.MAX_ATTEMPTS + 1):
         assert send_mail(runner) == "0 sent, 1 failed"
         db.session.refresh(email)
@@ -503,22 +533,40 @@ def test_an_email_the_server_always_refuses_is_marked_failed_shown_and_never_los
         email.next_attempt_at = utcnow() - timedelta(seconds=1)
         db.session.commit()
     assert email.state == EmailState.FAILED
-    assert "550" in email.last_error and "No such mailbox here" in email.last_error
+    assert "451" in email.last_error and "try again later" in email.last_error
     assert send_mail(runner) == "0 sent, 0 failed"  # given up on: never tried again by itself
     assert server.handler.delivered == []
 
-    client.sign_in(make.administrator().email)
-    row = next(
-        tr for tr in client.get("/admin/outbox").soup.select("tbody tr") if email.subject in tr.text
-    )
-    assert "Failed" in row.text and "No such mailbox here" in row.text
-    # An administrator sends it again (the mailbox fixed): it goes, once.
-    page = client.get(f"/admin/outbox/{email.id}")
-    form = page.soup.find("form", action=f"/admin/outbox/{email.id}/resend")
-    token = form.find("input", attrs={"name": "csrf_token"})["value"]
-    assert client.post(form["action"], data={"csrf_token": token}).status_code == 302
+    resend_from_the_outbox(client, make, email, "Mailbox busy")
     assert send_mail(runner) == "1 sent, 0 failed"
     assert len(server.handler.delivered) == 1
+
+
+@pytest.mark.parametrize(
+    ("answer", "shown"), [("550", "No such mailbox here"), ("554", "Message rejected")]
+)
+def test_an_email_refused_for_good_fails_at_once_and_can_be_sent_again(
+    make, runner, client, smtp_server, answer, shown
+):
+    """A 5xx reply to the recipient or the message will come again: the email is not tried
+    five more times over an hour, it fails now and shows in the outbox."""
+    email = queue_one(make)
+    server = smtp_server(answer)
+    assert send_mail(runner) == "0 sent, 1 failed"
+    db.session.refresh(email)
+    assert (email.state, email.attempts) == (EmailState.FAILED, 1)
+    assert answer in email.last_error and shown in email.last_error
+    email.next_attempt_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    assert send_mail(runner) == "0 sent, 0 failed"
+    assert server.handler.delivered == []
+
+    # The address put right (here, the server now takes it): sent again, it goes, once.
+    resend_from_the_outbox(client, make, email, shown)
+    assert send_mail(runner) == "1 sent, 0 failed"
+    assert len(server.handler.delivered) == 1
+    db.session.refresh(email)
+    assert email.state == EmailState.SENT
 
 
 # --- 3. A worker killed while it makes a certificate ----------------------------------------------
