@@ -101,13 +101,21 @@ def window_problem(edition: Edition, now: datetime | None = None) -> str | None:
     return None
 
 
+def start_problem(edition: Edition | None) -> str | None:
+    """Why no application can be started under the current edition now, or None."""
+    if edition is None:
+        return (
+            "There is no edition of the criteria open for applications yet. You can start "
+            "your application here when one opens."
+        )
+    return window_problem(edition)
+
+
 def start(council: Council, *, actor: User) -> Application:
     """Start the council's application under the current edition; a renewal (pre-filled from
     the last application) if the council holds or has held the Mark."""
     edition = editions.current()
-    if edition is None:
-        raise ApplicationRefused("There is no edition of the criteria open for applications yet.")
-    problem = window_problem(edition)
+    problem = start_problem(edition)
     if problem:
         raise ApplicationRefused(problem)
     if open_application(council) is not None:

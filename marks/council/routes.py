@@ -17,7 +17,7 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
-from marks import applications, awards, decisions, evidence, memberships, notifications
+from marks import applications, awards, decisions, editions, evidence, memberships, notifications
 from marks.applications import AnswerConflict, ApplicationRefused
 from marks.council.forms import (
     AboutForm,
@@ -58,16 +58,19 @@ def home():
     if membership.state == MembershipState.REQUESTED:
         return render_template("council/waiting.html", membership=membership)
     council = membership.council
+    application = applications.open_application(council)
     return render_template(
         "council/home.html",
         council=council,
-        application=applications.open_application(council),
+        application=application,
         past=[
             a
             for a in applications.applications_of(council)
             if a.state not in applications.OPEN_APPLICATION_STATES
         ],
         award=applications.renewable_award(council),
+        # Why no application can be started now, said instead of a button that would refuse.
+        cannot_start=None if application else applications.start_problem(editions.current()),
         is_lead=memberships.is_lead_of(current_user, council),
         form=ConfirmForm(),
     )

@@ -787,7 +787,7 @@ EMPTY_PAGES = {
         ("/open-data", "The register is open data."),
     ],
     "council_member": [
-        ("/apply/", "Start your application"),
+        ("/apply/", "There is no edition of the criteria open for applications yet."),
         ("/apply/members", "Lead"),
     ],
     "assessor": [("/assess/", "You have no applications to assess.")],

@@ -204,10 +204,29 @@ def test_the_submission_window_is_enforced(signed_in, lead, edition):
     edition.opens_at = utcnow() - timedelta(days=60)
     edition.closes_at = utcnow() - timedelta(days=1)
     db.session.flush()
-    signed_in.submit("/apply/", {})
     page = signed_in.get("/apply/")
     assert f"Applications for the {edition.title} closed on" in page.text
+    assert "Start your application" not in page.text  # said, not offered and then refused
+    # A form sent from a page shown before it closed is refused, and says why.
+    signed_in.post("/apply/start", data={"csrf_token": signed_in.csrf_token()})
+    page = signed_in.get("/apply/")
+    assert page.soup.select_one(".govuk-notification-banner") is not None
+    assert (
+        f"Applications for the {edition.title} closed on"
+        in page.soup.select_one(".govuk-notification-banner").text
+    )
     assert db.session.scalar(sa.select(sa.func.count(Application.id))) == 0
+
+
+def test_with_no_edition_open_the_council_is_told_instead_of_offered_a_start(
+    signed_in, lead, edition
+):
+    edition.opens_at = utcnow() + timedelta(days=30)  # the only one published, not yet open
+    db.session.flush()
+    page = signed_in.get("/apply/")
+    assert page.status == 200
+    assert "There is no edition of the criteria open for applications yet" in page.text
+    assert page.soup.find("form", action="/apply/start") is None
 
 
 # --- Answers ----------------------------------------------------------------------------------
