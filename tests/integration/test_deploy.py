@@ -353,6 +353,7 @@ def wait_for(check, what: str, seconds: float = 60) -> None:
 @dataclass
 class Served:
     site: Site
+    app_port: int
     http_port: int
     https_port: int
     cafile: Path
@@ -492,7 +493,13 @@ def served(site) -> Served:
         )
     )
     served = Served(
-        site, http_port, https_port, tmp / "fullchain.pem", gunicorn_log, tmp / "access.log"
+        site,
+        app_port,
+        http_port,
+        https_port,
+        tmp / "fullchain.pem",
+        gunicorn_log,
+        tmp / "access.log",
     )
     wait_for(lambda: served.request("GET", "/healthz").status == 200, "nginx and gunicorn")
     return served
@@ -527,24 +534,65 @@ def worker_lines(served: Served, marker: str) -> list[tuple[int, int]]:
     return found
 
 
+class Held:
+    """One gunicorn worker kept busy: a connection straight to gunicorn with a request half
+    sent, which the (sync) worker that takes it waits on, so that every other request goes to
+    the other worker. Which of the two workers takes it is the kernel's choice."""
+
+    def __init__(self, served: Served) -> None:
+        self.connection = socket.create_connection(("127.0.0.1", served.app_port), timeout=30)
+        self.connection.sendall(
+            b"GET /healthz HTTP/1.1\r\nHost: mark.example.org\r\n"
+            b"X-Forwarded-Proto: https\r\n"  # as from nginx: not redirected to HTTPS
+        )
+        time.sleep(0.5)  # taken by an idle worker (gunicorn accepts at once)
+
+    def release(self) -> None:
+        """The request's end: the worker answers it and is free again."""
+        answer = b""
+        with self.connection:
+            self.connection.sendall(b"\r\n")
+            while chunk := self.connection.recv(65536):
+                answer += chunk
+        assert answer.startswith(b"HTTP/1.1 200"), answer[:100]
+
+
 @needs_postgresql
 def test_two_workers_share_one_rate_limit(served):
-    """Failed sign-ins from one address, each on a new connection, spread over both workers:
-    the 11th is refused whichever worker takes it, because the count is in Redis."""
+    """Failed sign-ins from one address, the first half to one worker and the rest to the
+    other: the 11th is refused by a worker that has seen only five, because the count is in
+    Redis. (Each worker is kept busy in turn, so that the other must take the requests.)"""
     cookie, token = cookie_and_token(served)
     statuses = []
-    for attempt in range(SIGN_IN_LIMIT + 5):
-        fields = {"email": f"nobody{attempt}@x.gov.uk", "password": "wrong-password"}
-        response = post_form(served, "/sign-in", {**fields, "csrf_token": token}, cookie)
-        statuses.append(response.status)
-        if response.status == 200:
-            assert b"Enter a correct email address and password" in response.body
+
+    def sign_in_wrongly(attempts: range) -> None:
+        for attempt in attempts:
+            fields = {"email": f"nobody{attempt}@x.gov.uk", "password": "wrong-password"}
+            response = post_form(served, "/sign-in", {**fields, "csrf_token": token}, cookie)
+            statuses.append(response.status)
+            if response.status == 200:
+                assert b"Enter a correct email address and password" in response.body
+
+    half = SIGN_IN_LIMIT // 2
+    first = Held(served)  # worker A
+    try:
+        sign_in_wrongly(range(half))  # worker B
+        second = Held(served)  # worker B, the only idle one
+    finally:
+        first.release()  # worker A, free again: it takes all the rest
+    try:
+        sign_in_wrongly(range(half, SIGN_IN_LIMIT + 5))
+    finally:
+        second.release()
+
     assert statuses == [200] * SIGN_IN_LIMIT + [429] * 5
-    served_by = worker_lines(served, '"POST /sign-in HTTP/1.0" 200')
+    served_by = [pid for _, pid in worker_lines(served, '"POST /sign-in HTTP/1.0" 200')]
     assert len(served_by) == SIGN_IN_LIMIT
-    assert len({pid for _, pid in served_by}) == 2, "both workers counted toward the limit"
-    refused_by = {pid for status, pid in worker_lines(served, '"POST /sign-in HTTP/1.0" 429')}
-    assert len(refused_by) >= 1
+    worker_b, worker_a = served_by[0], served_by[-1]
+    assert worker_a != worker_b
+    assert served_by == [worker_b] * half + [worker_a] * (SIGN_IN_LIMIT - half)
+    refused_by = {pid for _, pid in worker_lines(served, '"POST /sign-in HTTP/1.0" 429')}
+    assert refused_by == {worker_a}  # which had counted only its own five, not ten
 
     # A client cannot escape by claiming another address: nginx appends the real one, and the
     # app (TRUSTED_PROXIES=1) takes the last.
