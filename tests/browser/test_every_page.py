@@ -523,8 +523,6 @@ class Crawl:
     seen: list[str] = field(default_factory=list)
 
     def check_here(self, where: str) -> None:
-        # The icon a page was still fetching when the crawl moved on: not the page's fault.
-        self.page.problems[:] = [p for p in self.page.problems if not re.match(ABORTED_ICON, p)]
         try:
             self.page.check()
         except AssertionError as error:
@@ -580,7 +578,6 @@ class Crawl:
         )
 
 
-ABORTED_ICON = r"request failed: \S+/favicon\.svg \(net::ERR_ABORTED\)$"
 # Pages answered with an error status, for what they show.
 STATUS = {"/admin/audit?date_from=31%2F02%2F2026": 400}  # the filters' error summary
 
