@@ -22,7 +22,7 @@ from pathlib import Path
 from flask_migrate import upgrade
 
 from marks import applications, assessment, create_app, editions, people
-from marks.extensions import db
+from marks.extensions import close_connections, db
 from marks.states import MembershipRole, Recommendation, UserRole
 
 PASSWORD = "bench-password"  # noqa: S105 (a throwaway database)
@@ -165,7 +165,7 @@ def main() -> None:
             timed(admin, f"/admin/applications/{application_id}/decision", args.runs),
         )
         with app.app_context():
-            db.engine.dispose()
+            close_connections()
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ from flask_migrate import upgrade
 from markupsafe import escape
 
 from marks import awards, certificates, create_app, demo
-from marks.extensions import db
+from marks.extensions import close_connections, db
 from marks.models import Award
 from marks.states import AwardState
 
@@ -164,7 +164,7 @@ def main() -> None:
         )
         print(f"badge PNG               {badge_png:7.1f}")
         with app.app_context():
-            db.engine.dispose()
+            close_connections()
 
 
 if __name__ == "__main__":

@@ -41,7 +41,7 @@ from flask_migrate import upgrade
 
 from marks import applications, assessment, create_app, demo, editions, people, scale
 from marks.config import database_url as driver_url
-from marks.extensions import db
+from marks.extensions import close_connections, db
 from marks.models import Answer, Application, Assessment, Award, Council, Criterion, Membership
 from marks.register import search
 from marks.states import AwardState, CouncilKind, MembershipRole, Nation, UserRole
@@ -111,7 +111,7 @@ def prepare(app: Flask, councils: int, rng: random.Random) -> dict:
         db.session.commit()
         world["initial"] = stored_writes(world)
         db.session.remove()
-        db.engine.dispose()
+        close_connections()
     return world
 
 
@@ -500,7 +500,7 @@ def measure(url: str, args: argparse.Namespace, run_id: str) -> dict:
     with app.app_context():
         final = stored_writes(world)
         db.session.remove()
-        db.engine.dispose()
+        close_connections()
     lost, problems = check_writes(world["initial"], final, writes)
     tracebacks = server_log.count("Traceback (most recent call last)")
     saved = defaultdict(int)

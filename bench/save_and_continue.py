@@ -18,7 +18,7 @@ from pathlib import Path
 from flask_migrate import upgrade
 
 from marks import create_app, demo
-from marks.extensions import db
+from marks.extensions import close_connections, db
 
 
 def main() -> None:
@@ -83,7 +83,7 @@ def main() -> None:
         print(f"  p99    {timings[int(len(timings) * 0.99)]:.1f}")
         print(f"  max    {timings[-1]:.1f}")
         with app.app_context():
-            db.engine.dispose()
+            close_connections()
 
 
 def _token(html: str) -> str:

@@ -81,6 +81,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(config or {})
     marks_config.check(app.config)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = marks_config.engine_options(app.config)
+    app.config["SQLALCHEMY_BINDS"] = marks_config.binds(app.config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"

@@ -15,7 +15,7 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from marks import audit, certificates, mail
+from marks import audit, certificates, config, mail
 from marks.extensions import db
 from marks.models import (
     Application,
@@ -117,15 +117,13 @@ def facts(certificate_number: str) -> Facts | None:
     bind = db.session.get_bind()
     if isinstance(bind, sa.Engine) and not db.session().in_transaction():
         # Nothing of the caller's is pending: a connection of its own, no session to begin
-        # and end (the downloads' fast path).
-        with bind.connect() as connection:
-            if connection.dialect.name == "postgresql":
-                # One statement sees one snapshot: it needs no transaction. Without one to
-                # roll back, psycopg keeps the statement prepared (a rollback makes it forget
-                # them all), and PostgreSQL plans the six tables' join once per connection,
-                # not on every download. (On SQLite, the statement cache survives rollbacks
-                # and leaving a transaction out costs more than it saves.)
-                connection.execution_options(isolation_level="AUTOCOMMIT")
+        # and end (the downloads' fast path). On PostgreSQL, from the engine whose
+        # connections never roll back a transaction (config.binds), so psycopg keeps the
+        # statement prepared and PostgreSQL plans the six tables' join once per connection,
+        # not on every download. One statement sees one snapshot: it needs no transaction.
+        # (On SQLite the statement cache survives rollbacks: the one engine serves.)
+        engine = db.engines.get(config.DOWNLOADS, bind)
+        with engine.connect() as connection:
             row = connection.execute(_facts_query(), number).one_or_none()
     else:  # what the caller has flushed counts
         row = db.session.connection().execute(_facts_query(), number).one_or_none()
@@ -270,7 +268,7 @@ def issue(application: Application, level: Level, *, actor: User, on: date) -> A
 
 def printed(facts: Facts) -> certificates.Printed:
     """Everything the award's certificate prints, as plain values."""
-    config = current_app.config
+    settings = current_app.config
     return certificates.Printed(
         scheme_name="Social Media Friendly Mark",
         council_name=facts.council_name,
@@ -280,8 +278,8 @@ def printed(facts: Facts) -> certificates.Printed:
         expires_on=facts.expires_on,
         certificate_number=facts.certificate_number,
         verification_url=mail.link("public.verify_certificate", number=facts.certificate_number),
-        signatory_name=config["CERTIFICATE_SIGNATORY_NAME"],
-        signatory_title=config["CERTIFICATE_SIGNATORY_TITLE"],
+        signatory_name=settings["CERTIFICATE_SIGNATORY_NAME"],
+        signatory_title=settings["CERTIFICATE_SIGNATORY_TITLE"],
     )
 
 

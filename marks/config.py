@@ -119,3 +119,27 @@ def engine_options(config: dict[str, Any]) -> dict[str, Any]:
             **options.get("connect_args", {}),
         }
     return options
+
+
+# The engine the certificate and badge downloads read an award's facts through, on
+# PostgreSQL: see awards.facts().
+DOWNLOADS = "downloads"
+
+
+def binds(config: dict[str, Any]) -> dict[str, Any]:
+    """The engines besides the main one. On PostgreSQL, one for the downloads' lookups whose
+    connections never begin a transaction: psycopg forgets every prepared statement when a
+    transaction rolls back, as every request that only reads ends, so on the main engine's
+    connections the downloads' six tables' join was planned again on every download (a
+    millisecond, most of the download's time). Its connections never roll back. It reads,
+    one statement at a time; it never writes."""
+    binds = dict(config.get("SQLALCHEMY_BINDS") or {})
+    url = config["SQLALCHEMY_DATABASE_URI"]
+    if str(url).startswith("postgresql") and DOWNLOADS not in binds:
+        binds[DOWNLOADS] = {
+            **config["SQLALCHEMY_ENGINE_OPTIONS"],
+            "url": url,
+            "isolation_level": "AUTOCOMMIT",
+            "pool_size": 2,  # a worker serves a request at a time (more overflow, then close)
+        }
+    return binds

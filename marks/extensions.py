@@ -30,3 +30,10 @@ csrf = CSRFProtect()
 login_manager = LoginManager()
 limiter = Limiter(key_func=get_remote_address)
 cache = Cache()
+
+
+def close_connections() -> None:
+    """Close the pooled connections of every engine of the current app (the main one and
+    those of config.binds): before a database is dropped, or a process forks or ends."""
+    for engine in db.engines.values():
+        engine.dispose()

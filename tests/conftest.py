@@ -18,7 +18,7 @@ from sqlalchemy.orm import scoped_session, sessionmaker
 
 from marks import create_app
 from marks.config import database_url as driver_url
-from marks.extensions import cache, db, limiter
+from marks.extensions import cache, close_connections, db, limiter
 from tests import factories
 from tests.pages import PageClient
 
@@ -110,7 +110,7 @@ def app(database_url: str) -> Iterator[Flask]:
     with app.app_context():
         # Closed now: left to the garbage collector, an open psycopg connection warns
         # (an error) whenever a collection happens to run before pytest ends.
-        db.engine.dispose()
+        close_connections()
 
 
 @pytest.fixture(autouse=True)

@@ -37,7 +37,7 @@ from playwright.sync_api import Page as PlaywrightPage
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from marks import create_app, people
-from marks.extensions import db, limiter
+from marks.extensions import close_connections, db, limiter
 from marks.models import Email
 from marks.states import UserRole
 from tests.conftest import app_config, reset_database, separate_database
@@ -175,7 +175,7 @@ def serving(
             server.server_close()
             with app.app_context():
                 db.session.remove()
-                db.engine.dispose()
+                close_connections()
     finally:
         database.drop()
 

@@ -10,8 +10,8 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from marks import assessment, awards, badges, create_app, decisions
-from marks.extensions import db
+from marks import assessment, awards, badges, config, create_app, decisions
+from marks.extensions import close_connections, db
 from marks.models import Certificate, Email, utcnow
 from marks.states import AwardState
 from tests import factories
@@ -324,7 +324,7 @@ def test_a_certificate_renders_in_the_transaction_that_issued_its_award(tmp_path
     finally:
         with app.app_context():
             db.session.remove()
-            db.engine.dispose()
+            close_connections()
         database.drop()
 
 
@@ -332,8 +332,10 @@ def test_a_certificate_renders_in_the_transaction_that_issued_its_award(tmp_path
 @pytest.mark.real_database
 def test_downloads_keep_the_awards_statement_prepared_on_postgresql(tmp_path_factory):
     """Every certificate and badge download reads the award's facts: on PostgreSQL the
-    statement (six tables joined) is prepared once per connection and planned no more, which
-    psycopg forgets at every rollback; so the read runs outside any transaction."""
+    statement (six tables joined) is prepared once per connection and planned no more. psycopg
+    forgets every prepared statement when a transaction rolls back, as each request that
+    only reads ends (the verification page here, between downloads): so the downloads read
+    through connections that never begin one."""
     database = separate_database(tmp_path_factory, "prepared")
     if not database.url.startswith("postgresql"):
         pytest.skip("prepared statements are PostgreSQL's; the PostgreSQL pass runs this test")
@@ -346,18 +348,18 @@ def test_downloads_keep_the_awards_statement_prepared_on_postgresql(tmp_path_fac
             awards.certificate(award)  # stored: each download below takes the fast path
             db.session.commit()
             db.session.remove()
-            db.engine.dispose()  # one connection from here on, used by each request in turn
+            close_connections()  # one connection of each engine from here on
+            downloads = db.engines.get(config.DOWNLOADS, db.engine)
         client = app.test_client()
-        urls = [f"/certificates/{number}.pdf", f"/badges/{number}.svg"]
+        urls = [f"/certificates/{number}.pdf", f"/verify/{number}", f"/badges/{number}.svg"]
 
         def download(times: int) -> None:
             for url in urls * times:
                 assert client.get(url).status_code == 200
 
         def runs_of_the_prepared_statement() -> list[int]:
-            # Outside a transaction: the rollback that ends one would clear the statements.
-            with app.app_context(), db.engine.connect() as connection:
-                connection.execution_options(isolation_level="AUTOCOMMIT")
+            # Through the downloads' connection: prepared statements are a connection's own.
+            with downloads.connect() as connection:
                 return (
                     connection.execute(
                         sa.text(
@@ -379,5 +381,5 @@ def test_downloads_keep_the_awards_statement_prepared_on_postgresql(tmp_path_fac
     finally:
         with app.app_context():
             db.session.remove()
-            db.engine.dispose()
+            close_connections()
         database.drop()

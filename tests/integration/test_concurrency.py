@@ -15,7 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from marks import applications, assessment, create_app, decisions, mail
 from marks.applications import AnswerConflict
-from marks.extensions import db
+from marks.extensions import close_connections, db
 from marks.models import (
     Answer,
     Application,
@@ -45,7 +45,7 @@ def real_app(tmp_path_factory):
     yield app
     with app.app_context():
         db.session.remove()
-        db.engine.dispose()
+        close_connections()
     database.drop()
 
 

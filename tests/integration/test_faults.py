@@ -30,7 +30,7 @@ from sqlalchemy.exc import OperationalError
 from marks import applications, assessment, create_app, decisions, mail
 from marks.config import DEFAULTS
 from marks.errors import is_disk_full
-from marks.extensions import db
+from marks.extensions import close_connections, db
 from marks.models import (
     Answer,
     Application,
@@ -86,7 +86,7 @@ def world(tmp_path_factory) -> Iterator[World]:
     yield found
     with app.app_context():
         db.session.remove()
-        db.engine.dispose()
+        close_connections()
     database.drop()
 
 
@@ -182,7 +182,7 @@ class Outage:
             self.proxy.cut()
             return
         with self.app.app_context():
-            db.engine.dispose()
+            close_connections()
         self.path.rename(self.path.with_suffix(".away"))
         self.path.mkdir()
 
@@ -196,7 +196,7 @@ class Outage:
     def close(self) -> None:
         with self.app.app_context():
             db.session.remove()
-            db.engine.dispose()
+            close_connections()
         if self.proxy is not None:
             self.proxy.close()
 
@@ -340,7 +340,7 @@ def test_connections_killed_between_two_requests_are_replaced_by_the_pre_ping(wo
         assert terminate(world, "marks-faults-killed") >= 1
         page = client.get(f"/verify/{world.number}")
         assert page.status == 200 and world.number in page.text
-        db.engine.dispose()
+        close_connections()
 
 
 @postgresql_only
@@ -356,7 +356,7 @@ def test_without_the_pre_ping_a_killed_connection_would_fail_a_request(world):
         unavailable(client.get(f"/verify/{world.number}"))
         # The dead connection was thrown away with the pool: the next request connects again.
         assert client.get(f"/verify/{world.number}").status == 200
-        db.engine.dispose()
+        close_connections()
 
 
 # --- 2. The mail server refusing ------------------------------------------------------------------
@@ -716,7 +716,7 @@ def full_disk(tmp_path_factory) -> Iterator[tuple[World, Callable[[bool], None]]
     yield world, fill
     with app.app_context():
         db.session.remove()
-        db.engine.dispose()
+        close_connections()
 
 
 PDF_PAGE = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"

@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from marks import create_app, people
 from marks.config import ConfigurationError
 from marks.config import database_url as driver_url
-from marks.extensions import db
+from marks.extensions import close_connections, db
 from marks.logs import REDACTED, token_prefixes
 from marks.models import Email, User
 from marks.states import EmailState, MembershipRole
@@ -78,7 +78,7 @@ def deployed(tmp_path_factory, monkeypatch, caplog, smtp) -> Iterator[Flask]:
     migrated = create_app(app_config(database.url))
     reset_database(migrated)  # as `flask db upgrade` would, in a process of its own
     with migrated.app_context():
-        db.engine.dispose()
+        close_connections()
     url = sa.make_url(driver_url(database.url))
     if url.get_backend_name() == "postgresql":
         url = url.set(username=url.username or "postgres", password=DB_PASSWORD)  # trust auth
@@ -103,7 +103,7 @@ def deployed(tmp_path_factory, monkeypatch, caplog, smtp) -> Iterator[Flask]:
     with app.app_context():
         yield app
         db.session.remove()
-        db.engine.dispose()
+        close_connections()
     database.drop()
 
 

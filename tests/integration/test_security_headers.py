@@ -13,7 +13,7 @@ from flask_login import login_user
 from werkzeug.http import parse_dict_header
 
 from marks import assessment, create_app, decisions
-from marks.extensions import db
+from marks.extensions import close_connections, db
 from marks.models import User
 from tests.conftest import app_config
 from tests.pages import PageClient
@@ -50,7 +50,7 @@ def production(app, database_url, monkeypatch) -> Iterator[Flask]:
     production = create_app(overrides)
     yield production
     with production.app_context():
-        db.engine.dispose()
+        close_connections()
 
 
 def behind_the_proxy(app: Flask) -> PageClient:
@@ -138,7 +138,7 @@ def test_hsts_follows_the_preferred_url_scheme(database_url):
     assert "Strict-Transport-Security" not in response.headers
     for each in (https, http):
         with each.app_context():
-            db.engine.dispose()
+            close_connections()
 
 
 def test_the_nonce_is_the_only_way_a_script_runs(client):

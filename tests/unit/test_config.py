@@ -6,7 +6,7 @@ import pytest
 
 from marks import create_app
 from marks.config import ConfigurationError, database_url
-from marks.extensions import db
+from marks.extensions import close_connections, db
 
 
 def test_production_refuses_to_start_without_a_secret_key(monkeypatch):
@@ -70,7 +70,7 @@ def test_a_postgresql_connection_attempt_gives_up_in_seconds():
         parameters = connection.connection.dbapi_connection.info.get_parameters()
         assert parameters["connect_timeout"] == "5"
     with app.app_context():
-        db.engine.dispose()
+        close_connections()
     sqlite = create_app(
         {"SQLALCHEMY_DATABASE_URI": "sqlite://", "RATELIMIT_STORAGE_URI": "memory://"}
     )
