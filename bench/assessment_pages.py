@@ -41,12 +41,12 @@ def fifteen_criteria() -> dict:
 
 
 def build(app) -> tuple[int, int]:
-    from marks import councils, workflow
+    from marks import council_imports, workflow
     from marks.models import utcnow
 
     with app.app_context():
         upgrade()
-        councils.import_file(councils.ENGLAND_AND_WALES)
+        council_imports.import_file(council_imports.ENGLAND_AND_WALES)
         edition = editions.build(fifteen_criteria())
         edition.state, edition.published_at = "published", utcnow()
         db.session.add(edition)

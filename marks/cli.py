@@ -10,7 +10,7 @@ import click
 import sqlalchemy as sa
 from flask import Flask
 
-from marks import councils, demo, people
+from marks import council_imports, demo, people
 from marks.extensions import db
 from marks.models import Council
 from marks.states import MembershipRole, UserRole
@@ -76,9 +76,9 @@ def import_councils(path: Path) -> None:
     """Add or update councils from a CSV with the columns of the ONS file."""
     try:
         with path.open(newline="", encoding="utf-8-sig") as stream:
-            rows = councils.read_csv(stream)
+            rows = council_imports.read_csv(stream)
         result = _import_with_progress(rows)
-    except councils.CouncilFileError as error:
+    except council_imports.CouncilFileError as error:
         db.session.rollback()
         for problem in error.problems:
             click.echo(problem, err=True)
@@ -89,22 +89,22 @@ def import_councils(path: Path) -> None:
     )
 
 
-def _import_with_progress(rows: list[dict[str, str]]) -> councils.ImportResult:
-    """councils.import_rows in chunks, with a progress bar, in the caller's transaction.
+def _import_with_progress(rows: list[dict[str, str]]) -> council_imports.ImportResult:
+    """council_imports.import_rows in chunks, with a progress bar, in the caller's transaction.
 
-    The whole file is checked first (councils.preview writes nothing), so every problem is
+    The whole file is checked first (council_imports.preview writes nothing), so every problem is
     listed at once. Parents go before their children (the ONS file lists districts before
     their counties), so each chunk's parents are already held. Each chunk reads every
     council: at most 20 chunks keeps a big file from being read hundreds of times.
     """
-    councils.preview(rows)
+    council_imports.preview(rows)
     ordered = _parents_first(rows)
     size = max(100, -(-len(rows) // 20))
-    total = councils.ImportResult()
+    total = council_imports.ImportResult()
     with click.progressbar(length=len(rows), label="Councils") as bar:
         for start in range(0, len(ordered), size):
             chunk = ordered[start : start + size]
-            part = councils.import_rows(chunk)
+            part = council_imports.import_rows(chunk)
             total.added += part.added
             total.updated += part.updated
             total.unchanged += part.unchanged

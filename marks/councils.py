@@ -1,15 +1,11 @@
-"""Councils: finding, adding, editing and merging them, importing them from a CSV of the ONS
-columns (with a preview of what would change), and how their names are searched."""
+"""Councils: finding them (and how their names are searched), what points at them, adding,
+editing and merging them. Importing them from a CSV is in council_imports."""
 
 from __future__ import annotations
 
-import csv
-import hashlib
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TextIO
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 
@@ -18,17 +14,7 @@ from marks.extensions import db
 from marks.models import Application, Award, Council, Invitation, Membership, User, utcnow
 from marks.states import OPEN_APPLICATION_STATES, CouncilKind, MembershipState, Nation
 
-COLUMNS = ("gss_code", "name", "kind", "nation", "parent_gss_code", "parent_name")
-ENGLAND_AND_WALES = Path(__file__).parent / "data" / "councils-england-wales-2021.csv"
 CURRENT_MEMBERSHIP = (MembershipState.REQUESTED, MembershipState.ACTIVE)
-
-
-class CouncilFileError(ValueError):
-    """A CSV that cannot be imported, with every problem found in it."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("; ".join(problems))
-        self.problems = problems
 
 
 class CouncilRefused(Exception):
@@ -38,13 +24,6 @@ class CouncilRefused(Exception):
     def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
-
-
-@dataclass
-class ImportResult:
-    added: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    unchanged: int = 0
 
 
 def search_name(name: str) -> str:
@@ -240,7 +219,7 @@ def edit(
     for key, value in wanted.items():
         old = getattr(council, key)
         if old != value:
-            changes[key] = [_text(old), _text(value)]
+            changes[key] = [as_text(old), as_text(value)]
             setattr(council, key, value)
     if (parent.id if parent else None) != council.parent_id:
         changes["parent"] = [
@@ -253,16 +232,17 @@ def edit(
         return changes
     db.session.flush()
     if {"name", "kind", "nation"} & changes.keys():
-        _touch_awards([council.id])
+        touch_awards([council.id])
     audit.record("council.edited", council, actor=actor, council_id=council.id, changes=changes)
     return changes
 
 
-def _text(value: object) -> str | None:
+def as_text(value: object) -> str | None:
+    """A value as the audit log and the import's preview show it (None stays None)."""
     return None if value is None else str(value)
 
 
-def _touch_awards(council_ids: list[int]) -> None:
+def touch_awards(council_ids: list[int]) -> None:
     """The register shows councils' names, kinds and nations, and its caches follow the awards'
     updated_at: mark the awards of changed councils as changed too."""
     if council_ids:
@@ -383,189 +363,3 @@ def _move_awards(duplicate: Council, into: Council) -> None:
         award.council_id = into.id
     max(awards, key=lambda a: (a.awarded_on, a.id)).is_latest = True
     db.session.flush()
-
-
-# --- Importing from a CSV -----------------------------------------------------------------------
-
-MAX_FILE_BYTES = 2 * 1024 * 1024
-
-
-def read_upload(data: bytes) -> str:
-    """An uploaded file's text: at most MAX_FILE_BYTES (pass one byte more to know), UTF-8
-    (a byte-order mark, as Excel writes, is dropped)."""
-    if len(data) > MAX_FILE_BYTES:
-        raise CouncilFileError(["The file must be smaller than 2MB"])
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise CouncilFileError(
-            ["The file must be saved as UTF-8: in Excel, choose “CSV UTF-8” when you save it"]
-        ) from None
-
-
-def read_csv(stream: TextIO) -> list[dict[str, str]]:
-    """Read and check every row; raise CouncilFileError listing all problems, or return the rows."""
-    reader = csv.DictReader(stream)
-    try:
-        return _check_rows(reader)
-    except csv.Error as error:  # a field over 128kB, a stray NUL...: not a file of councils
-        raise CouncilFileError(
-            [f"Line {reader.line_num + 1}: this is not CSV we can read ({error})"]
-        ) from None
-
-
-def _check_rows(reader: csv.DictReader) -> list[dict[str, str]]:
-    missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
-    if missing:
-        raise CouncilFileError([f"The file has no column named {c}" for c in missing])
-    rows, problems, seen = [], [], set()
-    kinds, nations = {k.value for k in CouncilKind}, {n.value for n in Nation}
-    for line, row in enumerate(reader, start=2):
-        row = {k: (row.get(k) or "").strip() for k in COLUMNS}
-        code = row["gss_code"]
-        if not is_gss_code(code):
-            problems.append(f"Line {line}: {code!r} is not a GSS code (a letter and 8 digits)")
-        elif code in seen:
-            problems.append(f"Line {line}: {code} appears more than once")
-        seen.add(code)
-        if not row["name"]:
-            problems.append(f"Line {line}: the council has no name")
-        if row["kind"] not in kinds:
-            problems.append(f"Line {line}: {row['kind']!r} is not a kind of council we know")
-        if row["nation"] not in nations:
-            problems.append(f"Line {line}: {row['nation']!r} is not a UK nation")
-        rows.append(row)
-    if problems:
-        raise CouncilFileError(problems)
-    return rows
-
-
-@dataclass(frozen=True)
-class FieldChange:
-    label: str
-    old: str | None
-    new: str | None
-
-
-@dataclass
-class CouncilUpdate:
-    council: Council
-    changes: list[FieldChange]
-
-
-@dataclass
-class ImportPreview:
-    """What importing the rows would do, worked out without writing anything."""
-
-    rows: list[dict[str, str]]
-    added: list[dict[str, str]] = field(default_factory=list)
-    updated: list[CouncilUpdate] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-
-    @property
-    def fingerprint(self) -> str:
-        """Changes when what the import would do does: a preview shown is a preview applied."""
-        text = repr(
-            (
-                [r["gss_code"] for r in self.added],
-                [(u.council.gss_code, u.changes) for u in self.updated],
-            )
-        )
-        return hashlib.sha256(text.encode()).hexdigest()
-
-
-def preview(rows: Iterable[dict[str, str]]) -> ImportPreview:
-    """Compare checked rows (from read_csv) with the councils held, by GSS code: which would be
-    added, which updated (old and new values), which are unchanged. Writes nothing; raises
-    CouncilFileError if a row names a parent that is neither held nor in the rows."""
-    rows = list(rows)
-    existing = {c.gss_code: c for c in db.session.scalars(sa.select(Council))}
-    codes_by_id = {c.id: code for code, c in existing.items()}
-    in_file = {r["gss_code"] for r in rows}
-    problems = [
-        f"{r['gss_code']}: parent {r['parent_gss_code']} is not a known council"
-        for r in rows
-        if r["parent_gss_code"]
-        and r["parent_gss_code"] not in existing
-        and r["parent_gss_code"] not in in_file
-    ]
-    if problems:
-        raise CouncilFileError(problems)
-    result = ImportPreview(rows=rows)
-    for row in rows:
-        council = existing.get(row["gss_code"])
-        if council is None:
-            result.added.append(row)
-            continue
-        changes = [
-            FieldChange(label, _text(getattr(council, key)), new)
-            for label, key, new in (
-                ("Name", "name", row["name"]),
-                ("Kind", "kind", row["kind"]),
-                ("Nation", "nation", row["nation"]),
-            )
-            if _text(getattr(council, key)) != new
-        ]
-        folded = search_name(row["name"])
-        if not changes and council.search_name != folded:
-            changes.append(FieldChange("Search name", council.search_name, folded))
-        parent = row["parent_gss_code"]
-        if parent and codes_by_id.get(council.parent_id) != parent:  # a blank parent keeps it
-            changes.append(FieldChange("Parent", codes_by_id.get(council.parent_id), parent))
-        if changes:
-            result.updated.append(CouncilUpdate(council, changes))
-        else:
-            result.unchanged.append(council.gss_code)
-    return result
-
-
-def apply_import(plan: ImportPreview, actor: User | None = None) -> ImportResult:
-    """Make the changes a preview found, in the caller's transaction. Flushes."""
-    result = ImportResult(unchanged=len(plan.unchanged))
-    for row in plan.added:
-        db.session.add(Council(gss_code=row["gss_code"], **_values(row)))
-        result.added.append(row["gss_code"])
-    rows = {r["gss_code"]: r for r in plan.rows}
-    for update in plan.updated:
-        for key, value in _values(rows[update.council.gss_code]).items():
-            setattr(update.council, key, value)
-        result.updated.append(update.council.gss_code)
-    db.session.flush()
-    existing = {c.gss_code: c for c in db.session.scalars(sa.select(Council))}
-    for row in plan.rows:
-        if row["parent_gss_code"]:
-            existing[row["gss_code"]].parent_id = existing[row["parent_gss_code"]].id
-    db.session.flush()
-    _touch_awards([u.council.id for u in plan.updated])
-    for code in result.added:
-        council = existing[code]
-        audit.record("council.added", council, actor=actor, council_id=council.id, via="import")
-    for update in plan.updated:
-        audit.record(
-            "council.edited",
-            update.council,
-            actor=actor,
-            council_id=update.council.id,
-            via="import",
-            changes={c.label.lower(): [c.old, c.new] for c in update.changes},
-        )
-    return result
-
-
-def _values(row: dict[str, str]) -> dict[str, object]:
-    return {
-        "name": row["name"],
-        "search_name": search_name(row["name"]),
-        "kind": CouncilKind(row["kind"]),
-        "nation": Nation(row["nation"]),
-    }
-
-
-def import_rows(rows: Iterable[dict[str, str]], actor: User | None = None) -> ImportResult:
-    """Add new councils and update changed ones, by GSS code. Flushes; the caller commits."""
-    return apply_import(preview(rows), actor)
-
-
-def import_file(path: Path) -> ImportResult:
-    with path.open(newline="", encoding="utf-8-sig") as stream:
-        return import_rows(read_csv(stream))

@@ -11,7 +11,7 @@ from marks import (
     applications,
     assessment,
     awards,
-    councils,
+    council_imports,
     decisions,
     editions,
     people,
@@ -79,7 +79,7 @@ def council(gss_code: str) -> Council:
 def seed() -> list[str]:
     """Load everything; return what was done, a line each. Commits."""
     report = []
-    result = councils.import_file(councils.ENGLAND_AND_WALES)
+    result = council_imports.import_file(council_imports.ENGLAND_AND_WALES)
     report.append(
         f"Councils: {len(result.added)} added, {len(result.updated)} updated, "
         f"{result.unchanged} unchanged"

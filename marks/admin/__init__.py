@@ -9,6 +9,7 @@ from marks.admin import (  # noqa: E402, F401  (they add their routes to bp)
     applications,
     councils,
     dashboard,
+    edition_drafts,
     editions,
     people,
     records,

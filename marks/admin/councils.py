@@ -20,10 +20,11 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import Field, HiddenField, RadioField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
-from marks import councils, memberships, presentation
+from marks import council_imports, councils, memberships, presentation
 from marks.admin import bp
 from marks.admin.records import MAX_PAGE
-from marks.councils import CouncilFileError, CouncilRefused
+from marks.council_imports import CouncilFileError
+from marks.councils import CouncilRefused
 from marks.extensions import db
 from marks.forms import choices, is_web_address, strip
 from marks.models import Council
@@ -332,8 +333,8 @@ def import_councils():
     if upload.validate_on_submit():
         try:
             stream = upload.csv_file.data.stream
-            text = councils.read_upload(stream.read(councils.MAX_FILE_BYTES + 1))
-            plan = councils.preview(councils.read_csv(io.StringIO(text, newline="")))
+            text = council_imports.read_upload(stream.read(council_imports.MAX_FILE_BYTES + 1))
+            plan = council_imports.preview(council_imports.read_csv(io.StringIO(text, newline="")))
         except CouncilFileError as error:
             return _problems(upload, error.problems)
         confirm.csv_text.data, confirm.fingerprint.data = text, plan.fingerprint
@@ -361,8 +362,8 @@ def _apply(upload: ImportForm, confirm: ApplyImportForm):
     """Check the file again, as the councils are now, and make the changes if they are still
     the ones previewed."""
     try:
-        text = councils.read_upload(confirm.csv_text.data.encode())
-        plan = councils.preview(councils.read_csv(io.StringIO(text, newline="")))
+        text = council_imports.read_upload(confirm.csv_text.data.encode())
+        plan = council_imports.preview(council_imports.read_csv(io.StringIO(text, newline="")))
     except CouncilFileError as error:
         return _problems(upload, error.problems)
     if plan.fingerprint != confirm.fingerprint.data:
@@ -370,7 +371,7 @@ def _apply(upload: ImportForm, confirm: ApplyImportForm):
         return render_template(
             "admin/councils/import_preview.html", plan=plan, form=confirm, changed=True
         )
-    result = councils.apply_import(plan, actor=current_user)
+    result = council_imports.apply_import(plan, actor=current_user)
     db.session.commit()
     flash(
         f"Councils imported: {len(result.added)} added, {len(result.updated)} updated, "

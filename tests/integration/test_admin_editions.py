@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from marks import editions
+from marks import edition_diff, edition_drafts, editions
 from marks.extensions import db
 from marks.models import AuditEvent, Edition
 from marks.states import EditionState
@@ -161,7 +161,7 @@ def test_editing_a_criterion_and_the_settings_shows_in_the_diff(signed_in, demo,
     assert draft.pass_mark == 55
     assert draft.opens_at.isoformat() == "2027-03-31T23:00:00+00:00"  # midnight, BST
 
-    changes = [(c.what, c.field or c.change, c.old, c.new) for c in editions.diff(draft)]
+    changes = [(c.what, c.field or c.change, c.old, c.new) for c in edition_diff.diff(draft)]
     assert changes == [
         ("Settings", "Year", "2026", "2027"),
         ("Settings", "Title", "Social Media Friendly Mark 2026", "Social Media Friendly Mark 2027"),
@@ -233,11 +233,11 @@ def test_publishing_makes_the_edition_immutable(signed_in, demo, draft):
     assert "A published edition cannot change" in page.text
     assert not page.soup.find("a", string="Change")
     with pytest.raises(editions.EditionRefused, match="published edition cannot change"):
-        editions.update_theme(draft.themes[0], actor=None, title="x", summary="")
+        edition_drafts.update_theme(draft.themes[0], actor=None, title="x", summary="")
 
 
 def test_an_incomplete_draft_cannot_be_published(signed_in, demo, draft, admin):
-    editions.add_theme(draft, actor=admin, code="new", title="A new theme")
+    edition_drafts.add_theme(draft, actor=admin, code="new", title="A new theme")
     db.session.commit()
     page = signed_in.get(f"/admin/editions/{draft.id}/publish")
     assert "Add a criterion to the theme A new theme" in page.text

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from marks import applications, assessment, audit, awards, councils, decisions, mail, people
+from marks import applications, assessment, audit, awards, council_imports, decisions, mail, people
 from marks.extensions import db
 from marks.models import AuditEvent, Certificate, Council, Email, utcnow
 from marks.states import EmailState, MembershipRole
@@ -442,9 +442,9 @@ def test_regenerate_certificates_renders_only_what_changed(runner, award):
 
 
 def test_import_councils_shows_progress_and_links_parents_listed_after_children(runner):
-    with councils.ENGLAND_AND_WALES.open(newline="", encoding="utf-8-sig") as stream:
+    with council_imports.ENGLAND_AND_WALES.open(newline="", encoding="utf-8-sig") as stream:
         ons_rows = list(csv.DictReader(stream))
-    result = runner.invoke(args=["import-councils", str(councils.ENGLAND_AND_WALES)])
+    result = runner.invoke(args=["import-councils", str(council_imports.ENGLAND_AND_WALES)])
     assert result.exit_code == 0, result.output
     assert "Councils" in result.output
     assert "355 added, 0 updated, 0 unchanged" in result.output
@@ -458,7 +458,7 @@ def test_import_councils_shows_progress_and_links_parents_listed_after_children(
     # Linking a parent in its own chunk is not an edit of the council.
     assert "council.edited" not in db.session.scalars(sa.select(AuditEvent.action)).all()
 
-    again = runner.invoke(args=["import-councils", str(councils.ENGLAND_AND_WALES)])
+    again = runner.invoke(args=["import-councils", str(council_imports.ENGLAND_AND_WALES)])
     assert "0 added, 0 updated, 355 unchanged" in again.output
 
 

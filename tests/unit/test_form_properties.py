@@ -19,6 +19,7 @@ from werkzeug.datastructures import MultiDict
 
 from marks.accounts import forms as accounts
 from marks.admin import councils as admin_councils
+from marks.admin import edition_drafts as admin_edition_drafts
 from marks.admin import editions as admin_editions
 from marks.admin import forms as admin
 from marks.admin import people as admin_people
@@ -86,10 +87,10 @@ FORMS: dict[str, Callable] = {
     "import councils": _plain(admin_councils.ImportForm),
     "apply import": _plain(admin_councils.ApplyImportForm),
     "clone edition": _plain(admin_editions.CloneForm),
-    "edition settings": _plain(admin_editions.SettingsForm),
-    "criterion": _plain(admin_editions.CriterionForm.for_edition(FAKE_EDITION)),
-    "theme": _plain(admin_editions.ThemeForm),
-    "levels": _plain(admin_editions._levels_form(FAKE_EDITION)),
+    "edition settings": _plain(admin_edition_drafts.SettingsForm),
+    "criterion": _plain(admin_edition_drafts.CriterionForm.for_edition(FAKE_EDITION)),
+    "theme": _plain(admin_edition_drafts.ThemeForm),
+    "levels": _plain(admin_edition_drafts._levels_form(FAKE_EDITION)),
     "import edition": _plain(admin_editions.ImportForm),
     "role": _plain(admin_people.RoleForm),
     "invite staff": _plain(admin_people.InviteForm),

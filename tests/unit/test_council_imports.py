@@ -7,7 +7,7 @@ import io
 import pytest
 import sqlalchemy as sa
 
-from marks import councils
+from marks import council_imports, councils
 from marks.extensions import db
 from marks.models import Council
 from marks.states import CouncilKind, Nation
@@ -25,7 +25,7 @@ def by_code(code: str) -> Council:
 
 
 def test_the_ons_file_loads_the_355_councils_of_england_and_wales(app):
-    result = councils.import_file(councils.ENGLAND_AND_WALES)
+    result = council_imports.import_file(council_imports.ENGLAND_AND_WALES)
     assert len(result.added) == 355
     assert count() == 355
     assert count(nation=Nation.WALES) == 22
@@ -37,17 +37,17 @@ def test_the_ons_file_loads_the_355_councils_of_england_and_wales(app):
     # Districts point at their county council.
     assert count(kind=CouncilKind.DISTRICT, parent_id=None) == 0
 
-    again = councils.import_file(councils.ENGLAND_AND_WALES)
+    again = council_imports.import_file(council_imports.ENGLAND_AND_WALES)
     assert (len(again.added), len(again.updated), again.unchanged) == (0, 0, 355)
 
 
 def test_an_import_adds_new_councils_and_updates_changed_ones(app):
-    councils.import_file(councils.ENGLAND_AND_WALES)
+    council_imports.import_file(council_imports.ENGLAND_AND_WALES)
     csv = (
         HEADER + "S12000033,Aberdeen City,Scottish council,Scotland,,\n"
         "E06000001,Hartlepool Borough,Unitary authority,England,,\n"
     )
-    result = councils.import_rows(councils.read_csv(io.StringIO(csv)))
+    result = council_imports.import_rows(council_imports.read_csv(io.StringIO(csv)))
     assert result.added == ["S12000033"]
     assert result.updated == ["E06000001"]
     assert by_code("E06000001").name == "Hartlepool Borough"
@@ -60,8 +60,8 @@ def test_a_bad_csv_is_refused_whole_with_every_problem(app):
         "E06000002,,Moon base,Atlantis,,\n"
         "E06000002,Twice,Unitary authority,England,,\n"
     )
-    with pytest.raises(councils.CouncilFileError) as error:
-        councils.read_csv(io.StringIO(csv))
+    with pytest.raises(council_imports.CouncilFileError) as error:
+        council_imports.read_csv(io.StringIO(csv))
     assert error.value.problems == [
         "Line 2: 'E0600000X' is not a GSS code (a letter and 8 digits)",
         "Line 3: the council has no name",
@@ -72,14 +72,14 @@ def test_a_bad_csv_is_refused_whole_with_every_problem(app):
 
 
 def test_a_csv_without_the_columns_is_refused():
-    with pytest.raises(councils.CouncilFileError, match="no column named nation"):
-        councils.read_csv(io.StringIO("gss_code,name,kind\n"))
+    with pytest.raises(council_imports.CouncilFileError, match="no column named nation"):
+        council_imports.read_csv(io.StringIO("gss_code,name,kind\n"))
 
 
 def test_an_unknown_parent_is_refused(app):
     csv = HEADER + "E07000999,Somewhere,District council,England,E10000999,Nowhere County\n"
-    with pytest.raises(councils.CouncilFileError, match="parent E10000999 is not a known"):
-        councils.import_rows(councils.read_csv(io.StringIO(csv)))
+    with pytest.raises(council_imports.CouncilFileError, match="parent E10000999 is not a known"):
+        council_imports.import_rows(council_imports.read_csv(io.StringIO(csv)))
 
 
 @pytest.mark.parametrize(
