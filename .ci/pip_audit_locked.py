@@ -6,7 +6,9 @@ whose "vulnerabilities" are those of the latest release; pip-audit alone then sk
 package and still says "No known vulnerabilities found". So this runs pip-audit's own
 auditor with one change: where the release's record is missing and the pin *is* the latest
 release, the project's record answers. Anything that cannot be audited fails the run, unless
-it is held back below the latest release for a reason written in HELD_BACK; a network
+it is held back below the latest release for a reason written in HELD_BACK, or a newer
+release came out less than GRACE_DAYS ago (the pin is told to move, and the run goes on: CI
+should not fail on the day a dependency publishes; a pin a month behind fails it). A network
 failure fails it too. Nothing is cached: every run asks PyPI.
 
     .venv/bin/python .ci/pip_audit_locked.py constraints.txt
@@ -15,6 +17,7 @@ failure fails it too. Nothing is cached: every run asks PyPI.
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import requests
@@ -27,6 +30,8 @@ from pip_audit._service.interface import ServiceError
 
 PYPI = "https://pypi.org/pypi"
 TIMEOUT = 30
+# How long a pin may stay behind a newer release before the run fails for it.
+GRACE_DAYS = 30
 # Pins older than the latest release, which this index cannot audit, and why they stay.
 HELD_BACK = {
     "redis": "limits[redis] (Flask-Limiter's Redis storage) requires redis<8",
@@ -43,6 +48,8 @@ class ProjectRecordFallback:
         self.http.headers["User-Agent"] = "marks-pip-audit"
         self.how: dict[str, str] = {}  # canonical name -> how it was audited
         self.latest: dict[str, str] = {}
+        # canonical name -> when the first release after the pin came out (None: unknown)
+        self.newer_since: dict[str, datetime | None] = {}
 
     def get(self, url: str, timeout: float | None = None) -> requests.Response:
         response = self.http.get(url, timeout=timeout or TIMEOUT)
@@ -53,9 +60,11 @@ class ProjectRecordFallback:
         project = self.http.get(f"{PYPI}/{name}/json", timeout=timeout or TIMEOUT)
         if project.status_code != 200:
             return response  # unknown to PyPI: skipped, and so a failure below
-        latest = project.json()["info"]["version"]
+        record = project.json()
+        latest = record["info"]["version"]
         self.latest[name] = latest
         if Version(latest) != Version(version):
+            self.newer_since[name] = _first_release_after(record, Version(version))
             return response
         self.how[name] = "project record (the pin is the latest release)"
         return project
@@ -73,7 +82,9 @@ def main(constraints: Path) -> int:
     vulnerable: list[str] = []
     unaudited: list[str] = []
     held: list[str] = []
+    recent: list[str] = []  # behind a release younger than GRACE_DAYS
     audited = 0
+    now = datetime.now(UTC)
     try:
         results = list(Auditor(service, options=AuditOptions()).audit(source))
     except (requests.RequestException, ServiceError) as error:
@@ -85,7 +96,13 @@ def main(constraints: Path) -> int:
             pinned = _pinned_version(constraints, name)
             latest = service.session.latest.get(name, "?")
             line = f"{name} {pinned} (latest {latest})"
-            (held if name in HELD_BACK else unaudited).append(line)
+            since = service.session.newer_since.get(name)
+            if name in HELD_BACK:
+                held.append(line)
+            elif since is not None and now - since < timedelta(days=GRACE_DAYS):
+                recent.append(f"{line}: a newer release since {since:%-d %B %Y}")
+            else:
+                unaudited.append(line)
             continue
         audited += 1
         for vuln in vulns:
@@ -98,6 +115,8 @@ def main(constraints: Path) -> int:
         print(f"  {count} through the {way}")
     for line in held:
         print(f"  not audited here: {line}: held back, {HELD_BACK[line.split()[0]]}")
+    for line in recent:
+        print(f"  not audited yet: {line}; pin the latest release within {GRACE_DAYS} days")
     for line in unaudited:
         print(f"  NOT AUDITED: {line}: pin the latest release, or audit where PyPI serves it")
     for line in vulnerable:
@@ -106,6 +125,25 @@ def main(constraints: Path) -> int:
         return 1
     print("No known vulnerabilities found")
     return 0
+
+
+def _first_release_after(record: dict, pinned: Version) -> datetime | None:
+    """When the first final release newer than the pin was uploaded, from the project's record
+    (None if the record does not say)."""
+    times = [
+        datetime.fromisoformat(files[0]["upload_time_iso_8601"].replace("Z", "+00:00"))
+        for version, files in record.get("releases", {}).items()
+        if files and _is_final_after(version, pinned) and not files[0].get("yanked")
+    ]
+    return min(times, default=None)
+
+
+def _is_final_after(version: str, pinned: Version) -> bool:
+    try:
+        parsed = Version(version)
+    except ValueError:  # not a PEP 440 version: not one pip would pick
+        return False
+    return parsed > pinned and not parsed.is_prerelease and not parsed.is_devrelease
 
 
 def _pinned_version(constraints: Path, name: str) -> str:
