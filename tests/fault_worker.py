@@ -1,4 +1,5 @@
-"""A worker process for tests/integration/test_faults.py, killed with SIGKILL at a chosen point:
+"""A worker process for tests/integration/test_faults_killed_worker.py, killed with SIGKILL at
+a chosen point:
 
     python -m tests.fault_worker <database url> <point> <argument>
 

@@ -8,73 +8,36 @@ every state, links with working tokens), every form sent empty (the error summar
 states (on a database with nothing in it), the error pages, and the HTML emails.
 
 The crawl runs on a server and database of its own: it adds people and objects that the journey
-tests do not expect.
+tests do not expect. That world is in crawl_world.py; the Crawl, which checks each page, is in
+crawl.py; what is crawled, and the tests, are here.
 """
 
 from __future__ import annotations
 
-import re
-import sqlite3
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 
 import pytest
-import sqlalchemy as sa
-from flask import Flask, abort
+from flask import Flask
 from playwright.sync_api import Browser, expect
 from werkzeug.exceptions import HTTPException
 
-from marks import applications, councils, editions, memberships, people, staff
+from marks import councils, people
 from marks.demo import PASSWORD
-from marks.evidence import CheckedFile
-from marks.extensions import db, limiter
-from marks.models import (
-    Application,
-    Assignment,
-    Award,
-    Council,
-    Edition,
-    Email,
-    Membership,
-    User,
-    utcnow,
+from marks.extensions import db
+from marks.models import Council, Membership, User, utcnow
+from marks.states import CouncilKind, MembershipRole, MembershipState, Nation, UserRole
+from tests.browser.conftest import CheckedPage, LiveServer, serving
+from tests.browser.crawl import Crawl, sign_in, sign_out
+from tests.browser.crawl_world import (
+    ERROR_ENDPOINTS,
+    ERROR_ROUTES,
+    PERSONAS,
+    World,
+    build_world,
+    seed_world,
 )
-from marks.permissions import PUBLIC, access
-from marks.states import (
-    CouncilKind,
-    EmailState,
-    InvitationKind,
-    MembershipRole,
-    MembershipState,
-    Nation,
-    UserRole,
-)
-from tests.browser.conftest import USER_EMAIL, CheckedPage, LiveServer, _seed, serving
-from tests.browser.seen import error_summary, heading, navigation
+from tests.browser.seen import heading
 from tests.integration.test_access_matrix import MATRIX, OK
-
-# The kinds of person, as the access matrix names them, and who plays them (demo accounts).
-PERSONAS = {
-    "anonymous": None,
-    "council_member": "lead@darlington.gov.uk",  # Darlington's application is a draft
-    "assigned_assessor": "assessor2@example.org",  # scoring Halton's, not yet submitted
-    "administrator": "admin@example.org",
-}
-
-# The demo's councils (marks/demo.py), by the state their application is left in.
-DEMO = {
-    "none": "E06000001",
-    "draft": "E06000005",
-    "submitted": "E06000004",
-    "info_requested": "E06000003",
-    "under_review": "E06000006",
-    "ready_for_decision": "E06000007",
-    "approved": "E06000008",
-    "rejected": "E06000009",
-    "distinction": "E06000011",
-    "expired": "E06000012",
-    "revoked": "E06000013",
-}
 
 # GET routes whose answer is not an HTML page of the service: axe and reflow do not apply.
 NOT_PAGES = {
@@ -138,472 +101,20 @@ WRONG_VALUES = {"council.about": ("Contact email address", "not an email address
 # Forms found with a query (the council search that shows the form to join).
 FORM_PAGES = {"council.join": "/apply/join?q=darl"}
 
-# Test-only routes on this server, for error pages that no real route shows on demand: a view
-# with no access rule (403), a request too large (413), a rate limit (429), a fault (500), the
-# database away (503) or full (507).
-ERROR_ROUTES = {code: f"/_crawl/{code}" for code in (403, 413, 429, 500, 503, 507)}
-ERROR_ENDPOINTS = {f"crawl_{code}" for code in ERROR_ROUTES}
-
-
-# ---------------------------------------------------------------------------
-# The world: the demo data, and a little more
-# ---------------------------------------------------------------------------
-
-
-@dataclass
-class World:
-    ids: dict[str, object]  # the access matrix's placeholders, for real objects here
-    token_paths: dict[str, str]  # persona -> a link with a working token, from the outbox
-    extra: dict[str, list[str]]  # persona -> pages in other states
-    council_states: dict[str, tuple[str, list[str]]]  # state -> (its lead, the pages to see)
-    errors: dict[str, list[tuple[str, int, str]]]  # persona -> (path, status, heading)
-    html_emails: list[int] = field(default_factory=list)  # one email with HTML per template
-
-
-def _one(statement):
-    found = db.session.scalar(statement)
-    assert found is not None, str(statement)
-    return found
-
-
-def _application_of(gss_code: str) -> Application:
-    return _one(sa.select(Application).join(Council).where(Council.gss_code == gss_code))
-
-
-def _assignment(assessor: User, application_id: int) -> int:
-    return _one(
-        sa.select(Assignment.id).where(
-            Assignment.assessor_id == assessor.id, Assignment.application_id == application_id
-        )
-    )
-
-
-def _add_error_routes(app: Flask) -> None:
-    """Routes that fail on purpose, for the app's own error handlers to answer."""
-
-    def forbidden():
-        return "never served: no access rule"
-
-    @access(PUBLIC)
-    def fail(code: int):
-        if code == 500:
-            raise RuntimeError("a fault, on purpose")
-        if code in (503, 507):
-            cause = sqlite3.OperationalError("database or disk is full" if code == 507 else "gone")
-            cause.sqlite_errorcode = sqlite3.SQLITE_FULL if code == 507 else sqlite3.SQLITE_IOERR
-            raise sa.exc.OperationalError("SELECT 1", {}, cause)
-        abort(code)
-
-    @access(PUBLIC)
-    @limiter.limit("1 per day")
-    def limited():
-        return "", 204
-
-    app.add_url_rule(ERROR_ROUTES[403], "crawl_403", forbidden)
-    app.add_url_rule(ERROR_ROUTES[429], "crawl_429", limited)
-    for code in (413, 500, 503, 507):
-        app.add_url_rule(
-            ERROR_ROUTES[code],
-            f"crawl_{code}",
-            fail,
-            defaults={"code": code},
-            methods=["GET", "POST"],
-        )
-    # Show the 500 page rather than hand the exception to the server (TESTING propagates it).
-    app.config["PROPAGATE_EXCEPTIONS"] = False
-
-
-def _seed_world(app: Flask) -> None:
-    _seed(app)
-    _add_error_routes(app)
-    with app.app_context():
-        admin = people.find_user(PERSONAS["administrator"])
-        lead = people.find_user(PERSONAS["council_member"])
-        # An evidence file on the draft; a draft edition.
-        draft = _application_of(DEMO["draft"])
-        answer = applications.answer_for(draft, "MD1")
-        applications.save_answer(
-            answer,
-            version=answer.version,
-            actor=lead,
-            self_score=answer.self_score,
-            narrative=answer.narrative,
-            links=[link.url for link in answer.links],
-            new_file=CheckedFile("policy.pdf", "application/pdf", 9, "0" * 64, b"%PDF-1.4 "),
-        )
-        editions.clone(editions.find("2026"), "2027", 2027, actor=None)
-        # Someone asking to join the draft's council; invitations; a reset link.
-        memberships.ask_to_join(people.find_user(USER_EMAIL), draft.council)
-        memberships.invite(draft.council, PERSONAS["assigned_assessor"], actor=lead)
-        staff.invite(PERSONAS["council_member"], InvitationKind.ASSESSOR, actor=admin)
-        people.send_password_reset(USER_EMAIL)
-        # Emails sent and failed, as well as queued.
-        for state, extra in [
-            (EmailState.FAILED, {"attempts": 5, "last_error": "550 mailbox unavailable"}),
-            (EmailState.SENT, {"attempts": 1, "sent_at": utcnow()}),
-        ]:
-            db.session.add(
-                Email(
-                    to_address=lead.email,
-                    subject=f"A message {state}",
-                    body_text=f"This one was {state}.\n",
-                    template="seeded",
-                    state=state,
-                    **extra,
-                )
-            )
-        db.session.commit()
-
-
-def _build(app: Flask) -> World:
-    """The ids and paths of the seeded world."""
-    with app.app_context():
-        base = re.escape(app.config["MARKS_BASE_URL"])
-
-        def emailed(address: str, template: str) -> str:
-            email = _one(
-                sa.select(Email)
-                .where(Email.to_address == address, Email.template == template)
-                .order_by(Email.id.desc())
-            )
-            return re.search(base + r"(/\S+)", email.body_text).group(1)
-
-        apps = {state: _application_of(gss).id for state, gss in DEMO.items() if state != "none"}
-        numbers = {
-            state: _one(
-                sa.select(Award.certificate_number).where(Award.application_id == apps[state])
-            )
-            for state in ("approved", "expired", "revoked")
-        }
-        lead = people.find_user(PERSONAS["council_member"])
-        assessor = people.find_user(PERSONAS["assigned_assessor"])
-        admin = people.find_user(PERSONAS["administrator"])
-        answer = applications.answer_for(db.session.get(Application, apps["draft"]), "MD1")
-        draft_edition = _one(sa.select(Edition).where(Edition.code == "2027"))
-        emails = {
-            state: _one(sa.select(Email.id).where(Email.state == state).order_by(Email.id))
-            for state in (EmailState.FAILED, EmailState.SENT)
-        }
-        ids = {
-            "application_id": apps["draft"],
-            "submitted_id": apps["under_review"],  # submitted, with an assessor assigned
-            "assignment_id": _assignment(assessor, apps["under_review"]),
-            "edition_id": editions.find("2026").id,
-            "number": numbers["approved"],
-            "user_id": lead.id,
-            "draft_edition_id": draft_edition.id,
-            "draft_criterion_id": draft_edition.criteria[0].id,
-            "draft_theme_id": draft_edition.themes[0].id,
-            "html_email_id": _one(sa.select(Email.id).where(Email.body_html.is_not(None))),
-            "gss_code": DEMO["approved"],
-            "file_id": answer.files[0].id,
-            "membership_id": lead.membership.id,
-            "email_id": emails[EmailState.FAILED],
-        }
-        reopened = db.session.get(Application, apps["info_requested"])
-        reopened_code = applications.ordered_answers(reopened)[1].criterion.code
-
-        def lead_of(state: str) -> str:
-            return _one(
-                sa.select(User.email)
-                .join(Membership, Membership.user_id == User.id)
-                .join(Council)
-                .where(Council.gss_code == DEMO[state], Membership.role == MembershipRole.LEAD)
-            )
-
-        def status(state: str) -> str:
-            return f"/apply/applications/{apps[state]}/status"
-
-        council_states = {
-            "none": (lead_of("none"), ["/apply/"]),
-            "submitted": (
-                lead_of("submitted"),
-                [
-                    "/apply/",
-                    status("submitted"),
-                    f"/apply/applications/{apps['submitted']}/submitted",
-                ],
-            ),
-            "info_requested": (
-                lead_of("info_requested"),
-                [
-                    "/apply/",
-                    status("info_requested"),
-                    f"/apply/applications/{apps['info_requested']}",
-                    f"/apply/applications/{apps['info_requested']}/criteria/{reopened_code}",
-                    f"/apply/applications/{apps['info_requested']}/check",
-                ],
-            ),
-            **{
-                state: (lead_of(state), ["/apply/", status(state)])
-                for state in ("approved", "distinction", "rejected", "expired", "revoked")
-            },
-        }
-        extra = {
-            "anonymous": [
-                "/privacy",
-                "/cookies",
-                "/register?status=revoked",
-                "/register?q=hull",
-                "/register?q=no-such-council",  # empty: nothing found
-                "/verify?number=",
-                f"/verify/{numbers['expired']}",
-                f"/verify/{numbers['revoked']}",
-                f"/councils/{DEMO['revoked']}",
-                f"/councils/{DEMO['none']}",
-            ],
-            "council_member": [],
-            "assigned_assessor": [
-                "/apply/join?q=darl",
-                "/apply/join?q=no-such-council",  # empty: nothing found
-                *(
-                    f"/assess/{_assignment(assessor, apps[state])}"
-                    for state in ("ready_for_decision", "approved")  # submitted, decided
-                ),
-            ],
-            "administrator": [
-                *(f"/admin/applications/{i}" for state, i in apps.items() if state != "draft"),
-                *(
-                    f"/admin/applications?state={state}"
-                    for state in (
-                        "under_review",
-                        "info_requested",
-                        "ready_for_decision",
-                        "approved",
-                        "rejected",
-                        "withdrawn",  # empty: none withdrawn
-                    )
-                ),
-                f"/admin/applications/{apps['ready_for_decision']}/decision",
-                f"/admin/applications/{apps['under_review']}/decision",
-                f"/admin/people/{assessor.id}",
-                f"/admin/people/{admin.id}",
-                "/admin/people?role=assessor",
-                "/admin/people?q=no-such-person",  # empty
-                f"/admin/councils/{DEMO['revoked']}",
-                f"/admin/councils/{DEMO['none']}",
-                "/admin/councils?q=mid",
-                f"/admin/outbox/{emails[EmailState.SENT]}",
-                f"/admin/outbox/{ids['html_email_id']}",
-                f"/admin/editions/{draft_edition.id}",
-                "/admin/audit?user=nobody%40example.org",  # empty: no event matches
-                "/admin/audit?date_from=31%2F02%2F2026",  # error: no such date
-            ],
-        }
-        errors = {
-            "anonymous": [
-                ("/no-such-page", 404, "Page not found"),
-                ("/verify/SMFM-2026-99999", 404, "This is not a valid certificate number"),
-                (
-                    f"/certificates/{numbers['revoked']}.pdf",
-                    410,
-                    "This certificate has been revoked",
-                ),
-                ("/confirm-email/not-a-token", 400, "This link does not work"),
-                ("/reset-password/not-a-token", 400, "This link does not work"),
-                ("/apply/start", 405, "Sorry, there is a problem with your request"),
-                (ERROR_ROUTES[403], 403, "You do not have permission to see this page"),
-                (ERROR_ROUTES[413], 413, "The file or form you sent is too large"),
-                (ERROR_ROUTES[429], 429, "Too many attempts"),  # its second request
-                (ERROR_ROUTES[500], 500, "Sorry, there is a problem with the service"),
-                (ERROR_ROUTES[503], 503, "Sorry, the service is unavailable"),
-                (ERROR_ROUTES[507], 507, "Sorry, we could not save your changes"),
-            ],
-            "council_member": [
-                ("/admin/", 404, "Page not found"),
-                (status("submitted"), 404, "Page not found"),  # another council's
-                ("/apply/invitations/not-a-token", 400, "You cannot use this invitation"),
-                ("/account/invitations/not-a-token", 400, "You cannot use this invitation"),
-            ],
-        }
-        html_emails = list(
-            db.session.scalars(
-                sa.select(sa.func.min(Email.id))
-                .where(Email.body_html.is_not(None))
-                .group_by(Email.template)
-            )
-        )
-        world = World(
-            ids=ids,
-            token_paths={
-                "anonymous": emailed(USER_EMAIL, "reset_password"),
-                "council_member": emailed(lead.email, "staff_invitation"),
-                "assigned_assessor": emailed(assessor.email, "council_invitation"),
-            },
-            extra=extra,
-            council_states=council_states,
-            errors=errors,
-            html_emails=html_emails,
-        )
-        db.session.remove()
-    return world
+# Pages answered with an error status, for what they show.
+STATUS = {"/admin/audit?date_from=31%2F02%2F2026": 400}  # the filters' error summary
 
 
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """This module's own server (the `page` fixture uses it)."""
-    with serving(tmp_path_factory, "every-page", seed=_seed_world) as server:
+    with serving(tmp_path_factory, "every-page", seed=seed_world) as server:
         yield server
 
 
 @pytest.fixture(scope="module")
 def world(live_server: LiveServer) -> World:
-    return _build(live_server.app)
-
-
-# ---------------------------------------------------------------------------
-# The checks: axe on arrival (conftest.py), then reflow at 320 pixels
-# ---------------------------------------------------------------------------
-
-DESKTOP = {"width": 1280, "height": 720}
-NARROW = {"width": 320, "height": 640}
-
-# What sticks out past the viewport at 320 pixels, outside any container that scrolls; and the
-# containers that do scroll sideways (a wide table), which must take focus and have a name so
-# that keyboard users can scroll them too.
-REFLOW = """() => {
-  const width = document.documentElement.clientWidth;
-  const name = el => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
-    (typeof el.className === 'string' && el.className.trim()
-      ? '.' + el.className.trim().split(/\\s+/).join('.') : '');
-  const scrolls = el => ['auto', 'scroll'].includes(getComputedStyle(el).overflowX);
-  const insideScroller = el => {
-    for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
-      if (scrolls(p)) return true;
-    }
-    return false;
-  };
-  const sticksOut = el => {
-    const box = el.getBoundingClientRect();
-    return box.width > 0 && box.right > width + 1 && !insideScroller(el);
-  };
-  const all = [...document.body.querySelectorAll('*')];
-  const out = all.filter(el => sticksOut(el) && ![...el.children].some(sticksOut));
-  const overflowing = all.filter(el => el.clientWidth > 0 && el.scrollWidth > el.clientWidth + 1
-    && !scrolls(el) && !insideScroller(el));
-  const scrollers = all.filter(el => scrolls(el) && el.scrollWidth > el.clientWidth + 1);
-  return {
-    width,
-    scrollWidth: document.documentElement.scrollWidth,
-    out: out.slice(0, 5).map(
-      el => name(el) + ' to ' + Math.round(el.getBoundingClientRect().right)),
-    overflowing: overflowing.slice(-5).map(name),
-    unreachable: scrollers.filter(el => el.tabIndex < 0
-      || !(el.getAttribute('aria-label') || el.getAttribute('aria-labelledby'))).map(name),
-  };
-}"""
-
-
-def reflow_problems(page: CheckedPage) -> list[str]:
-    """Why the page shown does not reflow at 320 pixels (nothing, if it does)."""
-    page.set_viewport_size(NARROW)
-    try:
-        found = page.evaluate(REFLOW)
-    finally:
-        page.set_viewport_size(DESKTOP)
-    problems = []
-    if found["scrollWidth"] > found["width"] + 1:
-        problems.append(
-            f"scrolls sideways at {found['width']}px: {found['scrollWidth']}px wide; "
-            f"sticking out: {found['out'] or found['overflowing']}"
-        )
-    if found["unreachable"]:
-        problems.append(f"scrolling regions without focus or a name: {found['unreachable']}")
-    return problems
-
-
-@dataclass
-class Crawl:
-    """Visits pages and checks each (axe, browser errors, reflow), gathering every failure so
-    that one run lists them all."""
-
-    page: CheckedPage
-    service_pages: bool = True  # pages of the service, with its footer (not emails)
-    failures: list[str] = field(default_factory=list)
-    seen: list[str] = field(default_factory=list)
-
-    def check_here(self, where: str) -> None:
-        try:
-            self.page.check()
-        except AssertionError as error:
-            self.failures.append(f"{where}: {error}")
-            self.page.problems.clear()
-        self.failures.extend(f"{where}: {problem}" for problem in reflow_problems(self.page))
-        statement = self.page.locator("footer a[href='/accessibility']")
-        if self.service_pages and statement.count() != 1:
-            self.failures.append(f"{where}: no link to the accessibility statement in its footer")
-        self.seen.append(where)
-
-    def visit(self, path: str, status: int = 200) -> None:
-        url = self.page.base_url + path
-        if status >= 400:
-            self.page.expected_errors.add(url)
-        response = self.page.goto(url)
-        if response is None or response.status != status:
-            got = response.status if response else None
-            self.failures.append(f"{path}: status {got}, expected {status}")
-            self.page.problems.clear()
-            self.page.loads[-1].checked = True
-            return
-        self.check_here(path)
-
-    def submit(self, where: str, action: Callable[[], object]) -> None:
-        with self.page.expect_event("load"):
-            action()
-        self.check_here(where)
-
-    def send_empty(self, path: str, button: str, wrong: tuple[str, str] | None = None) -> None:
-        """Send the form with this button with every field emptied (but the `wrong` one): the
-        error summary."""
-        self.visit(path)
-        page = self.page
-        pressed = page.get_by_role("button", name=button, exact=True)
-        form = page.locator("main form[method=post]").filter(has=pressed)
-        form.evaluate(EMPTY_THE_FORM)
-        if wrong:
-            form.get_by_label(wrong[0], exact=True).fill(wrong[1])
-        submit = form.get_by_role("button", name=button, exact=True)
-        # Some forms answer their errors with 400 (a bad request): it is the page to check.
-        page.expected_errors.add(form.evaluate("form => form.action"))
-        self.submit(f"{path} sent empty", submit.click)
-        if not error_summary(page).is_visible():
-            self.failures.append(f"{path} sent empty: no error summary ({page.title()})")
-            return
-        expect(page.page).to_have_title(re.compile(r"^Error: "))
-        expect(error_summary(page).get_by_role("link").first).to_be_visible()
-
-    def assert_clean(self) -> None:
-        assert not self.failures, f"{len(self.failures)} problem(s), {len(self.seen)} pages:\n" + (
-            "\n".join(self.failures)
-        )
-
-
-# Pages answered with an error status, for what they show.
-STATUS = {"/admin/audit?date_from=31%2F02%2F2026": 400}  # the filters' error summary
-
-EMPTY_THE_FORM = """form => {
-  for (const field of form.elements) {
-    if (['hidden', 'submit', 'button', 'file'].includes(field.type)) continue;
-    if (field.type === 'checkbox' || field.type === 'radio') field.checked = false;
-    else if (field.tagName === 'SELECT') {
-      if ([...field.options].some(o => o.value === '')) field.value = '';
-    } else field.value = '';
-  }
-}"""
-
-
-def sign_in(crawl: Crawl, email: str) -> None:
-    page = crawl.page
-    crawl.visit("/sign-in")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    crawl.submit(f"signed in as {email}", page.get_by_role("button", name="Sign in").click)
-    expect(navigation(page).get_by_role("link", name="Sign out")).to_be_visible()
-
-
-def sign_out(crawl: Crawl) -> None:
-    crawl.submit("signed out", navigation(crawl.page).get_by_role("link", name="Sign out").click)
-    expect(heading(crawl.page)).to_have_text("Sign in")
+    return build_world(live_server.app)
 
 
 def methods_of(app: Flask) -> dict[str, set[str]]:

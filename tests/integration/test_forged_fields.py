@@ -4,8 +4,9 @@ application's. Each is refused (a 4xx or a form error) and nothing changes in th
 
 Covered elsewhere, not repeated here: an assessor of the applicant's own council chosen in the
 assign form (test_assessment_pages), a council or staff invitation opened by someone else
-(test_council_journey, test_admin_people), another council's member removed or its answer posted
-(test_council_journey), merge and import forms (test_admin_councils).
+(test_council_members, test_admin_staff_invitations), another council's member removed
+(test_council_members) or its answer posted (test_council_answers), merge and import forms
+(test_admin_council_merges, test_admin_council_imports).
 """
 
 from __future__ import annotations

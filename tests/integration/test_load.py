@@ -23,7 +23,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def bench_load(monkeypatch: pytest.MonkeyPatch):
-    """bench/load.py as a module (it imports its neighbour, bench/traffic.py)."""
+    """bench/load.py as a module (it imports its neighbours: bench/load_data.py,
+    bench/traffic.py, bench/browser.py)."""
     monkeypatch.syspath_prepend(str(ROOT / "bench"))
     return importlib.import_module("load")
 

@@ -3,7 +3,7 @@ validates or says which fields are wrong, and never raises; it renders what was 
 escaped; a page that shows a refused or saved form again shows what was typed. And the
 helpers the forms share: trimming, splitting lines, web addresses, counting words.
 
-(Scoring has its own properties in test_scoring.py.)"""
+(Scoring has its own properties in test_scoring_properties.py.)"""
 
 from __future__ import annotations
 

@@ -1,0 +1,97 @@
+"""Fixtures that more than one file here uses, each built once per test module: the fault
+tests' `world` (a database of its own, fault_world.py) and the deployment tests' `site`
+(installed from nothing as the guide says, deploy_site.py)."""
+
+from __future__ import annotations
+
+import secrets
+import signal
+from collections.abc import Iterator
+
+import pytest
+import redis
+from aiosmtpd.controller import Controller
+
+from marks import applications, create_app
+from marks.extensions import close_connections, db
+from marks.states import MembershipRole
+from tests import factories
+from tests.conftest import app_config, reset_database, separate_database
+from tests.integration.deploy_site import (
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    CACHE_DB,
+    LIMITS_DB,
+    ON_POSTGRESQL,
+    ROOT,
+    Site,
+    libpq_url,
+    make_home,
+)
+from tests.integration.fault_world import World, fresh_award
+from tests.unit.test_mail import Inbox, free_port
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory) -> Iterator[World]:
+    database = separate_database(tmp_path_factory, "faults")
+    app = create_app(app_config(database.url))
+    reset_database(app)
+    with app.app_context():
+        factories.demo_edition()
+        lead = factories.member(role=MembershipRole.LEAD)
+        draft = applications.start(lead.membership.council, actor=lead)
+        db.session.commit()
+        found = World(database.url, app, fresh_award(app), lead.email, draft.id)
+    yield found
+    with app.app_context():
+        db.session.remove()
+        close_connections()
+    database.drop()
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Iterator[Site]:
+    """Installed as the guide says, from nothing: the env file, `db upgrade`, the councils,
+    the first administrator."""
+    if not ON_POSTGRESQL:
+        pytest.skip("a deployment runs on PostgreSQL: set TEST_DATABASE_URL")
+    database = separate_database(tmp_path_factory, "deploy")
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    for db_number in (LIMITS_DB, CACHE_DB):
+        redis.Redis(db=db_number).flushdb()
+    tmp = tmp_path_factory.mktemp("deploy")
+    url = libpq_url(database.url)
+    home = make_home(
+        tmp,
+        SECRET_KEY=secrets.token_hex(32),
+        DATABASE_URL=url,
+        RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:6379/{LIMITS_DB}",
+        CACHE_REDIS_URL=f"redis://127.0.0.1:6379/{CACHE_DB}",
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT=str(controller.port),
+        MAIL_USE_TLS="0",  # aiosmtpd here speaks plain SMTP, with no login
+        MAIL_USERNAME="",
+    )
+    site = Site(home, url, inbox, tmp)
+    site.marks_flask("db", "upgrade")
+    councils = ROOT / "marks" / "data" / "councils-england-wales-2021.csv"
+    site.marks_flask("import-councils", str(councils))
+    site.marks_flask(
+        "create-user",
+        "--role=administrator",
+        f"--email={ADMIN_EMAIL}",
+        "--name=Ada Admin",
+        f"--password={ADMIN_PASSWORD}",
+    )
+    try:
+        yield site
+    finally:
+        for process in site.processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                process.wait(timeout=30)
+        controller.stop()
+        database.drop()

@@ -1,0 +1,128 @@
+"""The deployment guide's files (docs/deploy/) put in place here, shared by test_deploy_files.py,
+test_deploy_served.py and test_deploy_database.py: where they are, the env file as systemd
+reads it, a home of their own (/srv/marks and /etc/marks/marks.env in a temporary directory),
+and a site: a deployment's database, its settings and `marks-flask`. The `site` fixture,
+installed from nothing once per test module, is in conftest.py."""
+
+from __future__ import annotations
+
+import configparser
+import os
+import shlex
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from marks.config import database_url as driver_url
+from tests.unit.test_mail import Inbox
+
+ROOT = Path(__file__).resolve().parents[2]
+DEPLOY = ROOT / "docs" / "deploy"
+VENV = ROOT / ".venv"
+SBIN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+# Redis databases of this test's own (the suite's limits use 15, the benchmarks 13 and 14).
+LIMITS_DB, CACHE_DB = 11, 10
+ADMIN_EMAIL = "ada.admin@association.example"
+ADMIN_PASSWORD = "first-administrator-password"
+ON_POSTGRESQL = os.environ.get("TEST_DATABASE_URL", "").startswith("postgres")
+needs_postgresql = pytest.mark.skipif(
+    not ON_POSTGRESQL, reason="a deployment runs on PostgreSQL: set TEST_DATABASE_URL"
+)
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """NAME=value lines as systemd's EnvironmentFile= reads them (quotes removed)."""
+    values = {}
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            name, _, value = line.partition("=")
+            values[name] = value[1:-1] if value[:1] == value[-1:] == '"' else value
+    return values
+
+
+@dataclass
+class Home:
+    """/srv/marks (app/ and venv/ beside each other) and /etc/marks/marks.env, here."""
+
+    root: Path
+    env_file: Path
+
+    def substitute(self, text: str) -> str:
+        return text.replace("/etc/marks/marks.env", str(self.env_file)).replace(
+            "/srv/marks", str(self.root)
+        )
+
+    def unit(self, name: str) -> configparser.ConfigParser:
+        unit = configparser.ConfigParser(interpolation=None, strict=False)
+        unit.optionxform = str
+        unit.read_string(self.substitute((DEPLOY / name).read_text()))
+        return unit
+
+    def exec_start(self, name: str) -> list[str]:
+        return shlex.split(self.unit(name)["Service"]["ExecStart"])
+
+
+def make_home(base: Path, **overrides: str) -> Home:
+    root = base / "srv-marks"
+    root.mkdir()
+    (root / "app").symlink_to(ROOT)
+    (root / "venv").symlink_to(VENV)
+    lines = []
+    for line in (DEPLOY / "marks.env").read_text().splitlines():
+        name = line.partition("=")[0]
+        if name in overrides:
+            line = f'{name}="{overrides.pop(name)}"'
+        lines.append(line)
+    lines += [f'{name}="{value}"' for name, value in overrides.items()]
+    env_file = base / "marks.env"
+    env_file.write_text("\n".join(lines) + "\n")
+    return Home(root, env_file)
+
+
+@dataclass
+class Site:
+    home: Home
+    url: str  # the database, as the env file names it
+    smtp: Inbox
+    tmp: Path
+    processes: list[subprocess.Popen] = field(default_factory=list)
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {
+            "PATH": SBIN_PATH,
+            "HOME": str(self.tmp),
+            "MARKS_HOME": str(self.home.root),
+            "MARKS_ENV_FILE": str(self.home.env_file),
+        }
+
+    def marks_flask(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        """The guide's `sudo -u marks marks-flask ...`."""
+        result = subprocess.run(  # noqa: S603 (the guide's own marks-flask)
+            [str(DEPLOY / "marks-flask"), *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert not check or result.returncode == 0, result.stderr[-3000:]
+        return result
+
+    def engine(self) -> sa.Engine:
+        return sa.create_engine(driver_url(self.url))
+
+    def scalar(self, sql: str, **params) -> object:
+        engine = self.engine()
+        try:
+            with engine.connect() as connection:
+                return connection.execute(sa.text(sql), params).scalar()
+        finally:
+            engine.dispose()
+
+
+def libpq_url(url: str) -> str:
+    return sa.make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)

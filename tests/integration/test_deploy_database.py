@@ -1,0 +1,149 @@
+"""The deployment guide (docs/deploy.md), its database: an install from nothing (migrations,
+councils, the first administrator) with the guide's own `marks-flask`; a backup restored into
+a fresh database, row for row; an upgrade of a database with data from an older revision.
+
+Everything runs on PostgreSQL (TEST_DATABASE_URL), as deployed: `.ci/run` does."""
+
+# ruff: noqa: S603 (the commands are the guide's own files)
+
+from __future__ import annotations
+
+import secrets
+import subprocess
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic.script import ScriptDirectory
+
+from marks.config import database_url as driver_url
+from tests.conftest import separate_database
+from tests.integration.deploy_site import (
+    ADMIN_EMAIL,
+    DEPLOY,
+    ROOT,
+    Site,
+    libpq_url,
+    make_home,
+    needs_postgresql,
+)
+from tests.unit.test_mail import Inbox
+
+pytestmark = [pytest.mark.slow, pytest.mark.real_database]
+
+HEAD = ScriptDirectory(str(ROOT / "marks" / "migrations")).get_current_head()
+
+
+@needs_postgresql
+def test_an_install_from_nothing(site):
+    rows = len((ROOT / "marks/data/councils-england-wales-2021.csv").read_text().splitlines()) - 1
+    assert site.scalar("SELECT count(*) FROM councils") == rows
+    assert site.scalar("SELECT role FROM users WHERE email = :e", e=ADMIN_EMAIL) == "administrator"
+    assert site.scalar("SELECT version_num FROM alembic_version") == HEAD
+    assert "No new upgrade operations detected" in site.marks_flask("db", "check").stdout
+
+
+def table_rows(url: str) -> dict[str, list[tuple]]:
+    """Every row of every table, in primary-key order, and every sequence's position."""
+    engine = sa.create_engine(driver_url(url))
+    try:
+        with engine.connect() as connection:
+            inspector = sa.inspect(connection)
+            rows = {}
+            for table in inspector.get_table_names():
+                keys = inspector.get_pk_constraint(table)["constrained_columns"] or ["1"]
+                order = ", ".join(f'"{k}"' if k != "1" else k for k in keys)
+                rows[table] = connection.execute(
+                    sa.text(f'SELECT * FROM "{table}" ORDER BY {order}')  # noqa: S608
+                ).all()
+            for sequence in inspector.get_sequence_names():
+                rows[f"sequence {sequence}"] = connection.execute(
+                    sa.text(f'SELECT last_value, is_called FROM "{sequence}"')  # noqa: S608
+                ).all()
+            return rows
+    finally:
+        engine.dispose()
+
+
+@needs_postgresql
+def test_a_backup_restores_into_a_fresh_database_row_for_row(site, tmp_path_factory):
+    site.marks_flask("seed-demo")  # applications, evidence files, assessments, audit events
+    site.marks_flask("seed-scale", "--councils", "450")  # awards and certificate numbers
+    before = table_rows(site.url)
+    assert before["awards"] and before["answers"] and before["audit_events"] and before["emails"]
+
+    backups = site.tmp / "backups"
+    result = subprocess.run(
+        [str(DEPLOY / "backup.sh"), str(backups)],
+        env={**site.env, "KEEP_DAYS": "30"},
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    archive = Path(result.stdout.strip())
+    assert archive.parent == backups and archive.suffix == ".dump"
+    assert [p.name for p in backups.iterdir()] == [archive.name]  # no .partial left
+
+    fresh = separate_database(tmp_path_factory, "restored")
+    try:
+        result = subprocess.run(
+            [str(DEPLOY / "restore.sh"), str(archive), libpq_url(fresh.url)],
+            env=site.env,
+            capture_output=True,
+            text=True,
+        )
+        assert result.returncode == 0, result.stderr
+        after = table_rows(fresh.url)
+        assert set(after) == set(before)
+        for table, rows in before.items():
+            assert after[table] == rows, table
+    finally:
+        fresh.drop()
+
+
+@needs_postgresql
+def test_an_upgrade_with_migrations_keeps_the_data(tmp_path_factory):
+    """A database at an older release, with data, brought to this release by the guide's
+    upgrade step (`marks-flask db upgrade`): every row kept, the new columns filled in."""
+    database = separate_database(tmp_path_factory, "upgrade")
+    tmp = tmp_path_factory.mktemp("upgrade")
+    home = make_home(
+        tmp,
+        SECRET_KEY=secrets.token_hex(32),
+        DATABASE_URL=libpq_url(database.url),
+        RATELIMIT_STORAGE_URI="memory://",
+        CACHE_TYPE="NullCache",
+    )
+    site = Site(home, libpq_url(database.url), Inbox(), tmp)
+    try:
+        site.marks_flask("db", "upgrade")
+        site.marks_flask("seed-demo")
+        site.marks_flask("seed-scale", "--councils", "450")
+        # The release before the register's indexes (awards.updated_at) and latest-award flag.
+        older = "1b7f410e63b1"
+        site.marks_flask("db", "downgrade", older)
+        assert site.scalar("SELECT version_num FROM alembic_version") == older
+        before = table_rows(site.url)
+        assert len(before["awards"]) > 100
+
+        site.marks_flask("db", "upgrade")
+        assert site.scalar("SELECT version_num FROM alembic_version") == HEAD
+        after = table_rows(site.url)
+        for table, rows in before.items():
+            if table == "alembic_version":
+                continue
+            columns = len(rows[0]) if rows else 0
+            # Old columns come first (new ones are added at the end): each row kept as it was.
+            assert [row[:columns] for row in after[table]] == rows, table
+        assert site.scalar("SELECT count(*) FROM awards WHERE updated_at <> created_at") == 0
+        latest = site.scalar(
+            "SELECT count(*) FROM awards a WHERE a.is_latest <> (a.id = (SELECT b.id FROM awards b"
+            " WHERE b.council_id = a.council_id ORDER BY b.awarded_on DESC, b.id DESC LIMIT 1))"
+        )
+        assert latest == 0
+        assert site.scalar("SELECT count(DISTINCT council_id) FROM awards") == site.scalar(
+            "SELECT count(*) FROM awards WHERE is_latest"
+        )
+        assert "No new upgrade operations detected" in site.marks_flask("db", "check").stdout
+    finally:
+        database.drop()

@@ -1,0 +1,391 @@
+"""The deployment guide (docs/deploy.md), served: gunicorn started by the unit's own command
+line, with two workers, behind nginx with the site file (TLS, proxy headers, body size)
+sharing one rate limit in Redis; tokens in links kept out of both request logs; the email
+worker and the reminders run by their units.
+
+Everything runs on PostgreSQL and Redis (TEST_DATABASE_URL), as deployed: `.ci/run` does."""
+
+# ruff: noqa: S603, S607 (the commands are the guide's own files and Debian's tools, by name)
+
+from __future__ import annotations
+
+import http.client
+import re
+import shlex
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+
+from marks.config import DEFAULTS
+from tests.integration.deploy_site import (
+    ADMIN_EMAIL,
+    DEPLOY,
+    SBIN_PATH,
+    Site,
+    needs_postgresql,
+    read_env_file,
+)
+from tests.unit.test_mail import free_port
+
+pytestmark = [pytest.mark.slow, pytest.mark.real_database]
+
+SIGN_IN_LIMIT = int(DEFAULTS["SIGN_IN_LIMIT"].split()[0])  # "10 per minute"
+
+
+# --- A deployment of its own: PostgreSQL, Redis, gunicorn, nginx --------------------------
+
+
+def wait_for(check, what: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if check():
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"{what} did not come up in {seconds} s")
+
+
+@dataclass
+class Served:
+    site: Site
+    app_port: int
+    http_port: int
+    https_port: int
+    cafile: Path
+    gunicorn_log: Path
+    nginx_log: Path
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        source: str = "127.0.0.1",
+        tls: bool = True,
+    ) -> http.client.HTTPResponse:
+        """One request through nginx, on a connection of its own (so any worker may take it)."""
+        if tls:
+            context = ssl.create_default_context(cafile=str(self.cafile))
+            connection = http.client.HTTPSConnection(
+                "127.0.0.1",
+                self.https_port,
+                context=context,
+                source_address=(source, 0),
+                timeout=60,
+            )
+        else:
+            connection = http.client.HTTPConnection(
+                "127.0.0.1", self.http_port, source_address=(source, 0), timeout=60
+            )
+        connection.request(
+            method, path, body=body, headers={"Host": "mark.example.org", **(headers or {})}
+        )
+        response = connection.getresponse()
+        response.body = response.read()
+        connection.close()
+        return response
+
+
+def nginx_config(site: Site, app_port: int, http_port: int, https_port: int) -> Path:
+    """The guide's site file, with this machine's ports, certificate and log paths."""
+    tmp = site.tmp / "nginx"
+    (tmp / "temp").mkdir(parents=True)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=mark.example.org",
+            "-addext",
+            "subjectAltName=DNS:mark.example.org,IP:127.0.0.1",
+            "-keyout",
+            str(tmp / "privkey.pem"),
+            "-out",
+            str(tmp / "fullchain.pem"),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    text = (DEPLOY / "nginx-marks.conf").read_text()
+    for old, new in (
+        ("/etc/ssl/marks/", f"{tmp}/"),
+        ("/var/log/nginx/marks.access.log", f"{tmp}/access.log"),
+        ("listen 80;", f"listen 127.0.0.1:{http_port};"),
+        ("listen [::]:80;", ""),
+        ("listen 443 ssl http2;", f"listen 127.0.0.1:{https_port} ssl http2;"),
+        ("listen [::]:443 ssl http2;", ""),
+        ("proxy_pass http://127.0.0.1:8000;", f"proxy_pass http://127.0.0.1:{app_port};"),
+    ):
+        assert old in text, old
+        text = text.replace(old, new)
+    (tmp / "site.conf").write_text(text)
+    temp = tmp / "temp"
+    main = f"""
+daemon off;
+master_process on;
+worker_processes 1;
+user root root;
+pid {tmp}/nginx.pid;
+error_log {tmp}/error.log;
+events {{}}
+http {{
+    client_body_temp_path {temp}/body;
+    proxy_temp_path {temp}/proxy;
+    fastcgi_temp_path {temp}/fastcgi;
+    uwsgi_temp_path {temp}/uwsgi;
+    scgi_temp_path {temp}/scgi;
+    include {tmp}/site.conf;
+}}
+"""
+    (tmp / "nginx.conf").write_text(main)
+    return tmp
+
+
+@pytest.fixture(scope="module")
+def served(site) -> Served:
+    """gunicorn as marks-web.service starts it (its ExecStart, WorkingDirectory and env file),
+    with two workers, behind nginx with the guide's site file."""
+    nginx = shutil.which("nginx", path=SBIN_PATH)
+    if nginx is None:
+        pytest.skip("nginx is not installed (make system-packages installs it)")
+    app_port, http_port, https_port = free_port(), free_port(), free_port()
+    unit = site.home.unit("marks-web.service")["Service"]
+    env = {
+        **site.env,
+        **read_env_file(site.home.env_file),
+        "GUNICORN_CMD_ARGS": f"--bind 127.0.0.1:{app_port} --workers 2",
+    }
+    gunicorn_log = site.tmp / "gunicorn.log"
+    with gunicorn_log.open("w") as output:
+        site.processes.append(
+            subprocess.Popen(
+                shlex.split(unit["ExecStart"]),
+                cwd=unit["WorkingDirectory"],
+                env=env,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
+        )
+    wait_for(lambda: socket.create_connection(("127.0.0.1", app_port)).close() is None, "app")
+    tmp = nginx_config(site, app_port, http_port, https_port)
+    check = subprocess.run(
+        [nginx, "-t", "-c", str(tmp / "nginx.conf")], capture_output=True, text=True
+    )
+    assert check.returncode == 0, check.stderr
+    site.processes.append(
+        subprocess.Popen(
+            [nginx, "-c", str(tmp / "nginx.conf")],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    )
+    served = Served(
+        site,
+        app_port,
+        http_port,
+        https_port,
+        tmp / "fullchain.pem",
+        gunicorn_log,
+        tmp / "access.log",
+    )
+    wait_for(lambda: served.request("GET", "/healthz").status == 200, "nginx and gunicorn")
+    return served
+
+
+def cookie_and_token(served: Served, source: str = "127.0.0.1") -> tuple[str, str]:
+    """A session cookie and its CSRF token, from the sign-in page, as a browser has them."""
+    page = served.request("GET", "/sign-in", source=source)
+    cookie = page.getheader("Set-Cookie").split(";")[0]
+    token = re.search(rb'name="csrf_token" type="hidden" value="([^"]+)"', page.body).group(1)
+    return cookie, token.decode()
+
+
+def post_form(served: Served, path: str, fields: dict, cookie: str, **kwargs):
+    headers = {
+        "Cookie": cookie,
+        "Content-Type": "application/x-www-form-urlencoded",
+        "Referer": f"https://mark.example.org{path}",  # Flask-WTF checks it over HTTPS
+        **kwargs.pop("headers", {}),
+    }
+    return served.request("POST", path, body=urlencode(fields).encode(), headers=headers, **kwargs)
+
+
+def worker_lines(served: Served, marker: str) -> list[tuple[int, int]]:
+    """(status, worker pid) of each request in gunicorn's access log whose line has marker."""
+    lines = served.gunicorn_log.read_text().splitlines()
+    found = []
+    for line in lines:
+        if marker in line:
+            match = re.search(r'" (\d{3}) .* pid=<?(\d+)', line)
+            found.append((int(match.group(1)), int(match.group(2))))
+    return found
+
+
+class Held:
+    """One gunicorn worker kept busy: a connection straight to gunicorn with a request half
+    sent, which the (sync) worker that takes it waits on, so that every other request goes to
+    the other worker. Which of the two workers takes it is the kernel's choice."""
+
+    def __init__(self, served: Served) -> None:
+        self.connection = socket.create_connection(("127.0.0.1", served.app_port), timeout=30)
+        self.connection.sendall(
+            b"GET /healthz HTTP/1.1\r\nHost: mark.example.org\r\n"
+            b"X-Forwarded-Proto: https\r\n"  # as from nginx: not redirected to HTTPS
+        )
+        time.sleep(0.5)  # taken by an idle worker (gunicorn accepts at once)
+
+    def release(self) -> None:
+        """The request's end: the worker answers it and is free again."""
+        answer = b""
+        with self.connection:
+            self.connection.sendall(b"\r\n")
+            while chunk := self.connection.recv(65536):
+                answer += chunk
+        assert answer.startswith(b"HTTP/1.1 200"), answer[:100]
+
+
+@needs_postgresql
+def test_two_workers_share_one_rate_limit(served):
+    """Failed sign-ins from one address, the first half to one worker and the rest to the
+    other: the 11th is refused by a worker that has seen only five, because the count is in
+    Redis. (Each worker is kept busy in turn, so that the other must take the requests.)"""
+    cookie, token = cookie_and_token(served)
+    statuses = []
+
+    def sign_in_wrongly(attempts: range) -> None:
+        for attempt in attempts:
+            fields = {"email": f"nobody{attempt}@x.gov.uk", "password": "wrong-password"}
+            response = post_form(served, "/sign-in", {**fields, "csrf_token": token}, cookie)
+            statuses.append(response.status)
+            if response.status == 200:
+                assert b"Enter a correct email address and password" in response.body
+
+    half = SIGN_IN_LIMIT // 2
+    first = Held(served)  # worker A
+    try:
+        sign_in_wrongly(range(half))  # worker B
+        second = Held(served)  # worker B, the only idle one
+    finally:
+        first.release()  # worker A, free again: it takes all the rest
+    try:
+        sign_in_wrongly(range(half, SIGN_IN_LIMIT + 5))
+    finally:
+        second.release()
+
+    assert statuses == [200] * SIGN_IN_LIMIT + [429] * 5
+    served_by = [pid for _, pid in worker_lines(served, '"POST /sign-in HTTP/1.0" 200')]
+    assert len(served_by) == SIGN_IN_LIMIT
+    worker_b, worker_a = served_by[0], served_by[-1]
+    assert worker_a != worker_b
+    assert served_by == [worker_b] * half + [worker_a] * (SIGN_IN_LIMIT - half)
+    refused_by = {pid for _, pid in worker_lines(served, '"POST /sign-in HTTP/1.0" 429')}
+    assert refused_by == {worker_a}  # which had counted only its own five, not ten
+
+    # A client cannot escape by claiming another address: nginx appends the real one, and the
+    # app (TRUSTED_PROXIES=1) takes the last.
+    spoofed = {"X-Forwarded-For": "198.51.100.23"}
+    fields = {"email": "nobody@x.gov.uk", "password": "wrong", "csrf_token": token}
+    assert post_form(served, "/sign-in", fields, cookie, headers=spoofed).status == 429
+    # Another address has a count of its own.
+    cookie, token = cookie_and_token(served, source="127.0.0.2")
+    fields["csrf_token"] = token
+    assert post_form(served, "/sign-in", fields, cookie, source="127.0.0.2").status == 200
+
+
+@needs_postgresql
+def test_nginx_and_the_app_agree_on_https_cookies_and_sizes(served):
+    redirect = served.request("GET", "/register?page=1", tls=False)
+    assert redirect.status == 301
+    assert redirect.getheader("Location") == "https://mark.example.org/register?page=1"
+
+    page = served.request("GET", "/sign-in")
+    assert page.status == 200
+    assert page.getheader("Strict-Transport-Security").startswith("max-age=")
+    cookie = page.getheader("Set-Cookie")
+    assert {"secure", "httponly", "samesite=lax"} <= {f.strip().lower() for f in cookie.split(";")}
+
+    too_big = served.request("POST", "/sign-in", body=b"x" * (DEFAULTS["MAX_CONTENT_LENGTH"] + 1))
+    assert too_big.status == 413  # nginx refuses it before gunicorn reads a byte
+    assert b"nginx" in too_big.body
+
+
+@needs_postgresql
+def test_tokens_in_links_are_kept_out_of_both_request_logs(served):
+    cookie, token = cookie_and_token(served, source="127.0.0.3")
+    fields = {"email": ADMIN_EMAIL, "csrf_token": token}
+    response = post_form(served, "/forgotten-password", fields, cookie, source="127.0.0.3")
+    assert response.status == 302
+    body = served.site.scalar(
+        "SELECT body_text FROM emails WHERE to_address = :a ORDER BY id DESC LIMIT 1",
+        a=ADMIN_EMAIL,
+    )
+    path = re.search(r"https://mark\.example\.org(/reset-password/\S+)", body).group(1)
+    secret = path.rsplit("/", 1)[1]
+    link = served.request("GET", path, headers={"Referer": f"https://mark.example.org{path}"})
+    assert link.status == 200
+    assert b"Create a new password" in link.body or b"password" in link.body
+    # Each server writes its line once the response has gone.
+    for log in (served.gunicorn_log, served.nginx_log):
+        wait_for(lambda log=log: "GET /reset-password/" in log.read_text(), f"{log.name}", 10)
+    gunicorn_log = served.gunicorn_log.read_text()
+    nginx_log = served.nginx_log.read_text()
+    assert '"GET /reset-password/[redacted] HTTP/1.0" 200' in gunicorn_log
+    assert '"GET /reset-password/[redacted] HTTP/1.1" 200' in nginx_log
+    assert secret not in gunicorn_log
+    assert secret not in nginx_log
+
+
+@needs_postgresql
+def test_the_email_worker_and_the_reminders_run_from_their_units(site):
+    queued = site.scalar("SELECT count(*) FROM emails WHERE state = 'queued'")
+    assert queued >= 1  # the password reset, at least
+    unit = site.home.unit("marks-mail.service")["Service"]
+    env = {**site.env, **read_env_file(site.home.env_file)}
+    worker = subprocess.Popen(
+        shlex.split(unit["ExecStart"]),
+        cwd=unit["WorkingDirectory"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    site.processes.append(worker)
+    wait_for(
+        lambda: site.scalar("SELECT count(*) FROM emails WHERE state = 'queued'") == 0,
+        "the email worker",
+    )
+    assert worker.poll() is None  # a loop: it goes on until stopped
+    worker.send_signal(signal.SIGTERM)
+    output, _ = worker.communicate(timeout=30)
+    assert re.search(r"^\d+ sent, 0 failed$", output, re.MULTILINE), output
+    assert len(site.smtp.messages) >= queued
+    assert b"Subject: Reset your password" in site.smtp.messages[-1].content
+
+    unit = site.home.unit("marks-reminders.service")["Service"]
+    result = subprocess.run(
+        shlex.split(unit["ExecStart"]),
+        cwd=unit["WorkingDirectory"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith("reminders queued")
