@@ -127,12 +127,12 @@ DOWNLOADS = "downloads"
 
 
 def binds(config: dict[str, Any]) -> dict[str, Any]:
-    """The engines besides the main one. On PostgreSQL, one for the downloads' lookups whose
-    connections never begin a transaction: psycopg forgets every prepared statement when a
-    transaction rolls back, as every request that only reads ends, so on the main engine's
-    connections the downloads' six tables' join was planned again on every download (a
-    millisecond, most of the download's time). Its connections never roll back. It reads,
-    one statement at a time; it never writes."""
+    """The engines besides the main one. On PostgreSQL, one for the downloads' lookups, whose
+    connections never begin a transaction. psycopg forgets every prepared statement when a
+    transaction rolls back, and every request that only reads ends with a rollback: on the
+    main engine's connections the downloads' join of six tables was planned again on every
+    download (a millisecond, most of the download's time). This engine only reads, one
+    statement at a time, and never writes."""
     binds = dict(config.get("SQLALCHEMY_BINDS") or {})
     url = config["SQLALCHEMY_DATABASE_URI"]
     if str(url).startswith("postgresql") and DOWNLOADS not in binds:
