@@ -1,10 +1,9 @@
-"""The administrators' councils pages as the tests work them: an administrator signed in, a
-page's form sent as a browser would send it, and councils read back. Shared by
+"""The administrators' councils pages as the tests work them: a page's form sent as a browser
+would send it, and councils read back (the administrator signed in is conftest.py's). Shared by
 test_admin_councils.py, test_admin_council_merges.py and test_admin_council_imports.py."""
 
 from __future__ import annotations
 
-import pytest
 import sqlalchemy as sa
 from werkzeug.datastructures import MultiDict
 from werkzeug.test import encode_multipart
@@ -12,17 +11,6 @@ from werkzeug.test import encode_multipart
 from marks.extensions import db
 from marks.models import Council
 from tests.pages import Page, PageClient
-
-
-@pytest.fixture
-def admin(make):
-    return make.administrator()
-
-
-@pytest.fixture
-def signed_in(client, admin) -> PageClient:
-    client.sign_in(admin.email)
-    return client
 
 
 def council_count() -> int:

@@ -1,6 +1,7 @@
-"""Fixtures that more than one file here uses, each built once per test module: the fault
-tests' `world` (a database of its own, fault_world.py) and the deployment tests' `site`
-(installed from nothing as the guide says, deploy_site.py)."""
+"""Fixtures that more than one file here uses: an administrator, and the test's client signed
+in as them (a file that needs another person under these names defines its own); and, each
+built once per test module, the fault tests' `world` (a database of its own, fault_world.py)
+and the deployment tests' `site` (installed from nothing as the guide says, deploy_site.py)."""
 
 from __future__ import annotations
 
@@ -29,7 +30,19 @@ from tests.integration.deploy_site import (
     make_home,
 )
 from tests.integration.fault_world import World, fresh_award
+from tests.pages import PageClient
 from tests.unit.test_mail import Inbox, free_port
+
+
+@pytest.fixture
+def admin(make):
+    return make.administrator()
+
+
+@pytest.fixture
+def signed_in(client, admin) -> PageClient:
+    client.sign_in(admin.email)
+    return client
 
 
 @pytest.fixture(scope="module")

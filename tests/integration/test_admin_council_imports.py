@@ -11,7 +11,6 @@ from werkzeug.datastructures import FileStorage
 from marks.extensions import db
 from marks.models import AuditEvent
 from marks.states import CouncilKind, Nation
-from tests.integration import admin_council_pages
 from tests.integration.admin_council_pages import (
     by_code,
     council_count,
@@ -21,10 +20,6 @@ from tests.integration.admin_council_pages import (
 from tests.pages import PageClient
 
 HEADER = "gss_code,name,kind,nation,parent_gss_code,parent_name\n"
-
-# The fixtures, defined once in admin_council_pages.py: named here so that pytest finds them.
-admin = admin_council_pages.admin
-signed_in = admin_council_pages.signed_in
 
 
 def upload(client: PageClient, text: str | bytes, filename: str = "councils.csv"):

@@ -10,14 +10,8 @@ from marks import applications, assessment, decisions, memberships
 from marks.extensions import db
 from marks.models import Application, AuditEvent, Award, Invitation
 from marks.states import MembershipRole, MembershipState
-from tests.integration import admin_council_pages
 from tests.integration.admin_council_pages import filled_in, post_form
 from tests.unit.test_assessment import complete_application, score_all
-
-# The fixtures, defined once in admin_council_pages.py: named here so that pytest finds them.
-admin = admin_council_pages.admin
-signed_in = admin_council_pages.signed_in
-
 
 # --- Merging --------------------------------------------------------------------------------------
 

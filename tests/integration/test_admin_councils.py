@@ -11,13 +11,8 @@ from marks import memberships
 from marks.extensions import db
 from marks.models import AuditEvent
 from marks.states import CouncilKind, MembershipRole, Nation
-from tests.integration import admin_council_pages
 from tests.integration.admin_council_pages import by_code, council_count, filled_in, post_form
 from tests.pages import Page
-
-# The fixtures, defined once in admin_council_pages.py: named here so that pytest finds them.
-admin = admin_council_pages.admin
-signed_in = admin_council_pages.signed_in
 
 
 def names(page: Page) -> list[str]:

@@ -19,17 +19,6 @@ from tests.pages import Page, PageClient
 
 
 @pytest.fixture
-def admin(make):
-    return make.administrator()
-
-
-@pytest.fixture
-def signed_in(client, admin) -> PageClient:
-    client.sign_in(admin.email)
-    return client
-
-
-@pytest.fixture
 def demo(make) -> Edition:
     return make.demo_edition()
 

@@ -22,11 +22,6 @@ def submitted(make):
     return complete_application(make)
 
 
-@pytest.fixture
-def admin(make):
-    return make.administrator()
-
-
 def signed_in(app, user) -> PageClient:
     client = PageClient(app)
     client.sign_in(user.email, DEMO_PASSWORD)
