@@ -122,12 +122,17 @@ def facts(certificate_number: str) -> Facts | None:
         # statement prepared and PostgreSQL plans the six tables' join once per connection,
         # not on every download. One statement sees one snapshot: it needs no transaction.
         # (On SQLite the statement cache survives rollbacks: the one engine serves.)
-        engine = db.engines.get(config.DOWNLOADS, bind)
-        with engine.connect() as connection:
+        with downloads_engine().connect() as connection:
             row = connection.execute(_facts_query(), number).one_or_none()
     else:  # what the caller has flushed counts
         row = db.session.connection().execute(_facts_query(), number).one_or_none()
     return Facts(**row._mapping) if row else None
+
+
+def downloads_engine() -> sa.Engine:
+    """The engine the downloads read an award's facts through: config.DOWNLOADS's on
+    PostgreSQL, the main one elsewhere."""
+    return db.engines.get(config.DOWNLOADS, db.engine)
 
 
 @functools.cache

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from marks import assessment, awards, badges, config, create_app, decisions
+from marks import assessment, awards, badges, create_app, decisions
 from marks.extensions import close_connections, db
 from marks.models import Certificate, Email, utcnow
 from marks.states import AwardState
@@ -349,7 +349,7 @@ def test_downloads_keep_the_awards_statement_prepared_on_postgresql(tmp_path_fac
             db.session.commit()
             db.session.remove()
             close_connections()  # one connection of each engine from here on
-            downloads = db.engines.get(config.DOWNLOADS, db.engine)
+            downloads = awards.downloads_engine()
         client = app.test_client()
         urls = [f"/certificates/{number}.pdf", f"/verify/{number}", f"/badges/{number}.svg"]
 
