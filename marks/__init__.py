@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, Response
+from flask import Flask, Response, session
 from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask_talisman import Talisman
 from govuk_frontend_wtf.main import WTFormsHelpers
@@ -140,15 +140,11 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_message = "Sign in to see that page."
     login_manager.login_message_category = "info"
 
-    from marks.models import User
+    from marks import sessions
 
     @login_manager.user_loader
-    def load_user(session_id: str) -> User | None:
-        user_id, _, fingerprint = session_id.partition(".")
-        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-        if user is None or user.password_fingerprint != fingerprint:
-            return None
-        return user
+    def load_user(user_id: str):
+        return sessions.user_for(user_id, session.get(sessions.KEY))
 
 
 def _make_sqlite_behave(engine: sa.Engine) -> None:

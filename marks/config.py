@@ -71,6 +71,8 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_SAMESITE": "Lax",
     # Signed-in sessions end after 4 hours without a request.
     "PERMANENT_SESSION_LIFETIME": timedelta(hours=4),
+    # However busy, a signed-in session ends this long after signing in (marks/sessions.py).
+    "SESSION_MAX_AGE": timedelta(hours=12),
     "REMEMBER_COOKIE_HTTPONLY": True,
     "REMEMBER_COOKIE_SAMESITE": "Lax",
     # Statement parameters (password hashes, emails with sign-in links) never reach a log or

@@ -15,7 +15,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from marks import audit, mail
+from marks import audit, mail, sessions
 from marks.extensions import db
 from marks.models import Council, Membership, User, utcnow
 from marks.states import MembershipRole, MembershipState, UserRole
@@ -170,7 +170,10 @@ def user_for_reset(token: str) -> User:
 
 
 def set_password(user: User, password: str, *, reason: str) -> None:
+    """Set a new password. Every session of the person ends, everywhere: whoever knew the old
+    password is signed out (a change signs its own browser in again)."""
     user.password_hash = hash_password(password)
+    sessions.end_all(user)
     # A reset link proves the address, so a user who never confirmed it has now.
     if reason == "reset" and user.email_confirmed_at is None:
         user.email_confirmed_at = utcnow()

@@ -49,8 +49,7 @@ def navigation() -> list[dict]:
         entries += [
             ("council.home", "Your council", "council."),
             ("accounts.account", "Your account", "accounts.account"),
-            ("accounts.sign_out", "Sign out", "accounts.sign_out"),
-        ]
+        ]  # and "Sign out", a button (base.html): signing out is a POST
     else:
         entries.append(("accounts.sign_in", "Sign in", "accounts.sign_in"))
     here = request.endpoint or ""

@@ -15,7 +15,7 @@ from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.orm import joinedload
 
-from marks import audit, mail
+from marks import audit, mail, sessions
 from marks.extensions import db
 from marks.models import Application, Assignment, Invitation, Membership, User, utcnow
 from marks.states import InvitationKind, UserRole
@@ -182,6 +182,7 @@ def deactivate(user: User, actor: User | None) -> None:
         raise StaffRefused(f"{user.full_name}'s account is already deactivated")
     _keep_an_administrator(user)
     user.deactivated_at = utcnow()
+    sessions.end_all(user)
     db.session.flush()
     audit.record("user.deactivated", user, actor=actor, from_state="active", to_state="deactivated")
 

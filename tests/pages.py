@@ -112,6 +112,12 @@ class PageClient:
         assert getattr(response, "status_code", None) == 302, "sign-in failed"
         return response
 
+    def sign_out(self) -> TestResponse:
+        """Press "Sign out" (a POST with the page's CSRF token)."""
+        response = self.submit("/sign-out", {})
+        assert getattr(response, "status_code", None) == 302, "sign-out failed"
+        return response
+
     def _wrap(self, response: TestResponse) -> Page | TestResponse:
         if response.mimetype == "text/html" and not 300 <= response.status_code < 400:
             return check_page(response)

@@ -17,9 +17,9 @@ from flask import (
     session,
     url_for,
 )
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user
 
-from marks import people
+from marks import people, sessions
 from marks.accounts.forms import (
     ChangePasswordForm,
     ForgottenPasswordForm,
@@ -27,6 +27,7 @@ from marks.accounts.forms import (
     SignInForm,
     SignUpForm,
 )
+from marks.council.forms import ConfirmForm
 from marks.extensions import db, limiter
 from marks.permissions import PUBLIC, SIGNED_IN, access
 
@@ -109,9 +110,8 @@ def sign_in():
             session["check_email"] = user.email
             return render_template("accounts/confirm_first.html", email=user.email)
         if user is not None:
-            login_user(user)
+            sessions.start(user)
             g.signed_in = True
-            session.permanent = True
             people.record_sign_in(user)
             db.session.commit()
             if replay:
@@ -146,13 +146,20 @@ def sign_in_to_save():
     )
 
 
-@bp.get("/sign-out")
+@bp.route("/sign-out", methods=["GET", "POST"])
 @access(PUBLIC)
 def sign_out():
-    logout_user()
-    session.clear()
-    flash("You have signed out.", "success")
-    return redirect(url_for("accounts.sign_in"))
+    """A POST with the CSRF token signs out: no other site can sign people out. A GET (an old
+    link or bookmark) asks first."""
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        sessions.end()
+        db.session.commit()
+        flash("You have signed out.", "success")
+        return redirect(url_for("accounts.sign_in"))
+    if not current_user.is_authenticated:
+        return redirect(url_for("accounts.sign_in"))
+    return render_template("accounts/sign_out.html", form=form)
 
 
 @bp.route("/forgotten-password", methods=["GET", "POST"])
@@ -184,8 +191,8 @@ def reset_password(token: str):
     form = ResetPasswordForm()
     if form.validate_on_submit():
         people.set_password(user, form.password.data, reason="reset")
+        sessions.end()
         db.session.commit()
-        logout_user()
         flash("Your password has been changed. Sign in with your new password.", "success")
         return redirect(url_for("accounts.sign_in"))
     return render_template("accounts/reset_password.html", form=form)
@@ -205,9 +212,10 @@ def change_password():
         if not people.check_password(current_user, form.current.data):
             form.current.errors.append("Your current password is not correct")
         else:
-            people.set_password(current_user, form.password.data, reason="changed")
+            user = current_user._get_current_object()
+            people.set_password(user, form.password.data, reason="changed")
+            sessions.start(user)  # every other session has ended; this browser stays in
             db.session.commit()
-            login_user(current_user)  # the session follows the new password
             flash("Your password has been changed.", "success")
             return redirect(url_for("accounts.account"))
     return render_template("accounts/change_password.html", form=form)

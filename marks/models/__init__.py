@@ -19,7 +19,7 @@ from marks.models.assessment import (
 from marks.models.awards import Award, Certificate, CertificateCounter
 from marks.models.base import utcnow
 from marks.models.content import Criterion, Edition, Level, RubricDescriptor, Theme
-from marks.models.people import Council, Invitation, Membership, User
+from marks.models.people import Council, Invitation, Membership, User, UserSession
 from marks.models.records import AuditEvent, Email
 
 __all__ = [
@@ -47,6 +47,7 @@ __all__ = [
     "Score",
     "Theme",
     "User",
+    "UserSession",
     "information_request_criteria",
     "utcnow",
 ]

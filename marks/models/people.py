@@ -46,12 +46,8 @@ class User(UserMixin, db.Model):
 
     @property
     def password_fingerprint(self) -> str:
-        """Changes whenever the password does: ends reset links and other sessions."""
+        """Changes whenever the password does: a reset link works once."""
         return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
-
-    def get_id(self) -> str:
-        # Flask-Login keeps this in the session: a password change signs out every other session.
-        return f"{self.id}.{self.password_fingerprint}"
 
     @property
     def is_administrator(self) -> bool:
@@ -162,3 +158,18 @@ class Invitation(db.Model):
         ),
         sa.CheckConstraint("accepted_at IS NULL OR revoked_at IS NULL", name="accepted_or_revoked"),
     )
+
+
+class UserSession(db.Model):
+    """A signed-in session, kept on the server. The browser's session cookie holds only a
+    random key to it (stored here hashed), so ending the row ends every copy of the cookie:
+    signing out, a password change and deactivation end sessions for good."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = created_column()
+
+    user: Mapped[User] = relationship()

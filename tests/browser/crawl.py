@@ -160,9 +160,9 @@ def sign_in(crawl: Crawl, email: str) -> None:
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     crawl.submit(f"signed in as {email}", page.get_by_role("button", name="Sign in").click)
-    expect(navigation(page).get_by_role("link", name="Sign out")).to_be_visible()
+    expect(navigation(page).get_by_role("button", name="Sign out")).to_be_visible()
 
 
 def sign_out(crawl: Crawl) -> None:
-    crawl.submit("signed out", navigation(crawl.page).get_by_role("link", name="Sign out").click)
+    crawl.submit("signed out", navigation(crawl.page).get_by_role("button", name="Sign out").click)
     expect(heading(crawl.page)).to_have_text("Sign in")

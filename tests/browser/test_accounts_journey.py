@@ -46,7 +46,7 @@ def test_sign_up_confirm_sign_in_and_out(page: CheckedPage, live_server: LiveSer
     page.get_by_label("Password", exact=True).fill(password)
     page.submit(page.get_by_role("button", name="Sign in").click)
 
-    expect(navigation(page).get_by_role("link", name="Sign out")).to_be_visible()
+    expect(navigation(page).get_by_role("button", name="Sign out")).to_be_visible()
     page.submit(navigation(page).get_by_role("link", name="Your account").click)
     expect(heading(page)).to_have_text("Your account")
     summary = page.locator(".govuk-summary-list")
@@ -56,10 +56,10 @@ def test_sign_up_confirm_sign_in_and_out(page: CheckedPage, live_server: LiveSer
     )
     expect(summary).to_contain_text("Not a member of a council yet")
 
-    page.submit(navigation(page).get_by_role("link", name="Sign out").click)
+    page.submit(navigation(page).get_by_role("button", name="Sign out").click)
     expect(heading(page)).to_have_text("Sign in")
     expect(banner(page)).to_contain_text("You have signed out.")
-    expect(navigation(page).get_by_role("link", name="Sign out")).to_have_count(0)
+    expect(navigation(page).get_by_role("button", name="Sign out")).to_have_count(0)
 
     # Signed out for real: the account page asks to sign in again.
     page.visit("/account")

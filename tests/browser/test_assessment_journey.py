@@ -76,11 +76,11 @@ def sign_in(page: CheckedPage, email: str) -> None:
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Password", exact=True).fill(DEMO_PASSWORD)
     page.submit(page.get_by_role("button", name="Sign in").click)
-    expect(navigation(page).get_by_role("link", name="Sign out")).to_be_visible()
+    expect(navigation(page).get_by_role("button", name="Sign out")).to_be_visible()
 
 
 def sign_out(page: CheckedPage) -> None:
-    page.submit(navigation(page).get_by_role("link", name="Sign out").click)
+    page.submit(navigation(page).get_by_role("button", name="Sign out").click)
     expect(heading(page)).to_have_text("Sign in")
     expect(banner(page)).to_contain_text("You have signed out.")
 

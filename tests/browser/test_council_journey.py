@@ -65,7 +65,7 @@ def sign_in(page: CheckedPage, email: str, password: str) -> None:
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Password", exact=True).fill(password)
     page.submit(page.get_by_role("button", name="Sign in").click)
-    expect(navigation(page).get_by_role("link", name="Sign out")).to_be_visible()
+    expect(navigation(page).get_by_role("button", name="Sign out")).to_be_visible()
 
 
 def answer(page: CheckedPage, code: str, score: int, links: str) -> None:
@@ -290,7 +290,7 @@ def test_the_same_journey_by_keyboard_only(
     type_into(page, page.get_by_label("Email address"), keyboard_lead)
     type_into(page, page.get_by_label("Password", exact=True), live_server.password)
     press_enter_on(page, page.get_by_role("button", name="Sign in"))
-    expect(navigation(page).get_by_role("link", name="Sign out")).to_be_visible()
+    expect(navigation(page).get_by_role("button", name="Sign out")).to_be_visible()
 
     # Your council, and start.
     press_enter_on(page, navigation(page).get_by_role("link", name="Your council"))

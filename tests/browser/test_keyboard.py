@@ -156,10 +156,10 @@ class Keyboard:
         expect(page.get_by_label("Password", exact=True)).to_be_focused()
         page.keyboard.type(PASSWORD)
         self.activate(page.get_by_role("button", name="Sign in"))
-        expect(navigation(page).get_by_role("link", name="Sign out")).to_be_visible()
+        expect(navigation(page).get_by_role("button", name="Sign out")).to_be_visible()
 
     def sign_out(self) -> None:
-        self.activate(navigation(self.page).get_by_role("link", name="Sign out"))
+        self.activate(navigation(self.page).get_by_role("button", name="Sign out"))
         expect(heading(self.page)).to_have_text("Sign in")
 
     def assert_focus_always_seen(self) -> None:

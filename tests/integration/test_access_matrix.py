@@ -164,8 +164,8 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "admin.email": ("/admin/outbox/{email_id}", ADMIN_ONLY),
     "admin.membership_requests": ("/admin/membership-requests", ADMIN_ONLY),
     "admin.decide_membership": ("/admin/membership-requests/{membership_id}/approve", POST_ONLY),
-    # Last: it signs the person out.
-    "accounts.sign_out": ("/sign-out", dict.fromkeys(ROLES, REDIRECT)),
+    # GET asks "Sign out?" (signing out is a POST); an anonymous visitor goes to sign in.
+    "accounts.sign_out": ("/sign-out", {"anonymous": REDIRECT}),
 }
 
 

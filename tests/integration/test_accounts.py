@@ -118,14 +118,14 @@ def test_sign_in_goes_back_to_the_page_asked_for_but_never_off_site(client, make
     response = client.submit(form_action, {"email": user.email, "password": DEMO_PASSWORD})
     assert response.headers["Location"] == "/account"
 
-    client.get("/sign-out")
+    client.sign_out()
     for target in ("//evil.example", "https://evil.example/", "/\\evil.example"):
         client.get("/sign-in")
         response = client.submit(
             "/sign-in?next=" + target, {"email": user.email, "password": DEMO_PASSWORD}
         )
         assert response.headers["Location"] == "/", target
-        client.get("/sign-out")
+        client.sign_out()
 
 
 def test_sign_in_is_rate_limited_per_email(client, make):
@@ -236,7 +236,9 @@ def test_change_password_signs_out_other_sessions(app, client, make):
 def test_sign_out(client, make):
     user = make.user()
     client.sign_in(user.email)
-    assert client.get("/sign-out").status_code == 302
+    assert client.get("/sign-out").h1 == "Sign out"  # a GET asks: it signs no one out
+    assert client.get("/account").status_code == 200
+    assert client.sign_out().headers["Location"] == "/sign-in"
     assert client.get("/account").status_code == 302
 
 

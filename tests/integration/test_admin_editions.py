@@ -307,7 +307,7 @@ def test_only_administrators_see_editions(client, make, demo):
         for url in urls:
             assert client.get(url).status_code == 404, url
             assert client.post(url, data={"csrf_token": token}).status_code in (404, 405), url
-        client.get("/sign-out")
+        client.sign_out()
     assert editions.find("2027") is None
 
 

@@ -186,7 +186,7 @@ def test_an_administrator_changes_a_role(signed_in, make, admin):
 def test_an_administrator_cannot_change_their_own_role(signed_in, admin):
     page = signed_in.get(f"/admin/people/{admin.id}")
     assert "This is your own account" in page.text
-    assert page.soup.find("form", attrs={"method": "post"}) is None
+    assert page.soup.main.find("form", attrs={"method": "post"}) is None
     page = signed_in.post(
         f"/admin/people/{admin.id}/role",
         data={"csrf_token": signed_in.csrf_token(), "role": "user"},

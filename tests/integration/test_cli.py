@@ -33,7 +33,7 @@ def test_seed_demo_loads_everything_and_can_run_again(runner, client):
     for email in ("admin@example.org", "assessor1@example.org", "lead@hartlepool.gov.uk"):
         client.sign_in(email, "demo-password")
         assert client.get("/account").status == 200
-        client.get("/sign-out")
+        client.sign_out()
 
 
 def test_create_user_for_staff_and_councils(runner):

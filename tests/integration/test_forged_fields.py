@@ -196,7 +196,7 @@ def test_an_evidence_file_is_found_only_under_its_own_application(client, make, 
         mixed = client.get(ours.url(f"/files/{theirs.file.id}"))
         assert mixed.status == 404 and mixed.h1 == "Page not found"
         assert client.get(ours.url(f"/files/{ours.file.id}")).status_code == 200
-        client.get("/sign-out")
+        client.sign_out()
 
 
 def test_a_form_carried_through_sign_in_reaches_nothing_of_another_council(client, ours, theirs):
