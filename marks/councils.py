@@ -138,6 +138,27 @@ def _set_email_domains(council: Council, domains: list[str]) -> None:
     council.email_domains = [kept.get(d) or CouncilEmailDomain(domain=d) for d in domains]
 
 
+def record_email_domains(
+    council: Council, domains: Iterable[str], *, actor: User | None
+) -> list[str]:
+    """Add email domains to those recorded for the council (seeding the demo); returns the
+    ones that were not recorded yet. Flushes."""
+    old = email_domain_names(council)
+    added = [d for d in _checked_email_domains(domains) if d not in old]
+    if not added:
+        return added
+    _set_email_domains(council, [*old, *added])
+    db.session.flush()
+    audit.record(
+        "council.edited",
+        council,
+        actor=actor,
+        council_id=council.id,
+        changes={"email_domains": [", ".join(old) or None, ", ".join(sorted([*old, *added]))]},
+    )
+    return added
+
+
 def email_domain_names(council: Council) -> list[str]:
     return sorted(d.domain for d in council.email_domains)
 
