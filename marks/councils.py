@@ -3,18 +3,69 @@ editing and merging them. Importing them from a CSV is in council_imports."""
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
 
 from marks import audit
 from marks.extensions import db
-from marks.models import Application, Award, Council, Invitation, Membership, User, utcnow
+from marks.models import (
+    Application,
+    Award,
+    Council,
+    CouncilEmailDomain,
+    Invitation,
+    Membership,
+    User,
+    utcnow,
+)
 from marks.states import OPEN_APPLICATION_STATES, CouncilKind, MembershipState, Nation
 
 CURRENT_MEMBERSHIP = (MembershipState.REQUESTED, MembershipState.ACTIVE)
+
+MAX_EMAIL_DOMAINS = 20
+# Domains where anyone, or anyone in the public sector, can have an address: recorded for a
+# council, they would let anyone become its lead.
+OPEN_EMAIL_DOMAINS = frozenset(
+    {
+        "aol.com",
+        "btinternet.com",
+        "gmail.com",
+        "gmx.com",
+        "googlemail.com",
+        "hotmail.co.uk",
+        "hotmail.com",
+        "icloud.com",
+        "live.co.uk",
+        "live.com",
+        "mail.com",
+        "me.com",
+        "msn.com",
+        "outlook.com",
+        "proton.me",
+        "protonmail.com",
+        "sky.com",
+        "talktalk.net",
+        "virginmedia.com",
+        "yahoo.co.uk",
+        "yahoo.com",
+        "ac.uk",
+        "co.uk",
+        "gov.scot",
+        "gov.uk",
+        "gov.wales",
+        "llyw.cymru",
+        "nhs.net",
+        "nhs.uk",
+        "org.uk",
+        "police.uk",
+        "sch.uk",
+    }
+)
 
 
 class CouncilRefused(Exception):
@@ -35,6 +86,99 @@ def search_name(name: str) -> str:
 def is_gss_code(code: str) -> bool:
     """A GSS code is a letter and 8 digits, like E06000001."""
     return len(code) == 9 and code[0].isascii() and code[0].isalpha() and code[1:].isdigit()
+
+
+# --- Email domains ------------------------------------------------------------------------------
+
+
+def email_domains_typed(text: str | None) -> list[str]:
+    """The domains in what an administrator typed (one a line, or separated by commas or
+    spaces), in lower case, each once, in the order typed. Unchecked: see email_domain_problem."""
+    typed = [d.lower() for d in re.split(r"[\s,;]+", text or "") if d]
+    return list(dict.fromkeys(typed))
+
+
+def email_domain_problem(domain: str) -> str | None:
+    """Why a domain cannot be recorded for a council (a message for the administrator), or None.
+
+    A real domain name, in lower-case ASCII (as users' email addresses are stored), with no @,
+    and not an email service anyone can use."""
+    if "@" in domain:
+        return f"Enter “{domain}” without the @ and the name before it, like hartlepool.gov.uk"
+    try:
+        found = validate_email(f"postmaster@{domain}", check_deliverability=False)
+    except EmailNotValidError:
+        found = None
+    if found is None or found.ascii_domain != domain:
+        return (
+            f"Enter email domains in the correct format, like hartlepool.gov.uk: “{domain}” "
+            "is not one"
+        )
+    if domain in OPEN_EMAIL_DOMAINS:
+        return (
+            f"Anyone can have an email address at {domain}: enter only domains of the "
+            "council's own staff"
+        )
+    return None
+
+
+def _checked_email_domains(domains: Iterable[str]) -> list[str]:
+    wanted = list(dict.fromkeys(d.strip().lower() for d in domains))
+    for domain in wanted:
+        problem = email_domain_problem(domain)
+        if problem:
+            raise CouncilRefused(problem, "email_domains")
+    if len(wanted) > MAX_EMAIL_DOMAINS:
+        raise CouncilRefused(f"Enter {MAX_EMAIL_DOMAINS} email domains or fewer", "email_domains")
+    return wanted
+
+
+def _set_email_domains(council: Council, domains: list[str]) -> None:
+    kept = {d.domain: d for d in council.email_domains}
+    council.email_domains = [kept.get(d) or CouncilEmailDomain(domain=d) for d in domains]
+
+
+def record_email_domains(
+    council: Council, domains: Iterable[str], *, actor: User | None
+) -> list[str]:
+    """Add email domains to those recorded for the council (seeding the demo); returns the
+    ones that were not recorded yet. Flushes."""
+    old = email_domain_names(council)
+    added = [d for d in _checked_email_domains(domains) if d not in old]
+    if not added:
+        return added
+    _set_email_domains(council, [*old, *added])
+    db.session.flush()
+    audit.record(
+        "council.edited",
+        council,
+        actor=actor,
+        council_id=council.id,
+        changes={"email_domains": [", ".join(old) or None, ", ".join(sorted([*old, *added]))]},
+    )
+    return added
+
+
+def email_domain_names(council: Council) -> list[str]:
+    return sorted(d.domain for d in council.email_domains)
+
+
+def sharing_email_domains(council: Council) -> dict[str, list[Council]]:
+    """The other councils that have recorded each of this council's email domains (shared
+    services give the staff of two councils one address), by domain."""
+    rows = db.session.execute(
+        sa.select(CouncilEmailDomain.domain, Council)
+        .join(Council, Council.id == CouncilEmailDomain.council_id)
+        .where(
+            CouncilEmailDomain.domain.in_(email_domain_names(council)),
+            CouncilEmailDomain.council_id != council.id,
+        )
+        .order_by(Council.name)
+    ).all()
+    shared: dict[str, list[Council]] = {}
+    for domain, other in rows:
+        shared.setdefault(domain, []).append(other)
+    return shared
 
 
 # --- Finding councils ---------------------------------------------------------------------------
@@ -153,8 +297,10 @@ def add(
     actor: User,
     *,
     parent_gss_code: str | None = None,
+    email_domains: Iterable[str] = (),
 ) -> Council:
-    """Add a council (Scottish, Northern Irish, a town or parish council...). Flushes."""
+    """Add a council (Scottish, Northern Irish, a town or parish council...), with the email
+    domains of its staff if known. Flushes."""
     gss_code = gss_code.strip().upper()
     if not is_gss_code(gss_code):
         raise CouncilRefused(
@@ -178,6 +324,7 @@ def add(
     )
     parent = _parent(parent_gss_code)
     council.parent_id = parent.id if parent else None
+    _set_email_domains(council, _checked_email_domains(email_domains))
     db.session.add(council)
     db.session.flush()
     audit.record(
@@ -191,6 +338,7 @@ def add(
         nation=str(nation),
         parent=parent.gss_code if parent else None,
         website=council.website,
+        email_domains=email_domain_names(council),
     )
     return council
 
@@ -203,11 +351,13 @@ def edit(
     nation: Nation,
     website: str | None,
     parent_gss_code: str | None,
+    email_domains: Iterable[str] = (),
     actor: User,
 ) -> dict[str, list[str | None]]:
-    """Change a council's details (never its GSS code: public addresses use it). Returns what
-    changed, field by field, [old, new]; flushes."""
+    """Change a council's details (never its GSS code: public addresses use it) and the email
+    domains of its staff. Returns what changed, field by field, [old, new]; flushes."""
     parent = _parent(parent_gss_code, council)
+    domains = _checked_email_domains(email_domains)
     old_parent = db.session.get(Council, council.parent_id) if council.parent_id else None
     wanted = {
         "name": name.strip(),
@@ -227,6 +377,13 @@ def edit(
             parent.gss_code if parent else None,
         ]
         council.parent_id = parent.id if parent else None
+    old_domains = email_domain_names(council)
+    if sorted(domains) != old_domains:
+        changes["email_domains"] = [
+            ", ".join(old_domains) or None,
+            ", ".join(sorted(domains)) or None,
+        ]
+        _set_email_domains(council, domains)
     council.search_name = search_name(council.name)
     if not changes:
         return changes
@@ -323,6 +480,11 @@ def merge(duplicate: Council, into: Council, actor: User) -> Counts:
     ):
         invitation.council_id = into.id
 
+    # Its staff's email domains are the kept council's staff's too.
+    moved_domains = email_domain_names(duplicate)
+    _set_email_domains(into, list(dict.fromkeys([*email_domain_names(into), *moved_domains])))
+    duplicate.email_domains = []
+
     for child in db.session.scalars(
         sa.select(Council).where(Council.parent_id == duplicate.id, Council.id != into.id)
     ):
@@ -346,6 +508,7 @@ def merge(duplicate: Council, into: Council, actor: User) -> Counts:
         awards=moved.awards,
         invitations=moved.invitations,
         children=moved.children,
+        email_domains=moved_domains,
     )
     return moved
 

@@ -12,6 +12,7 @@ from marks import (
     assessment,
     awards,
     council_imports,
+    councils,
     decisions,
     editions,
     people,
@@ -51,6 +52,14 @@ ACCOUNTS = [
     ("lead@nelincs.gov.uk", "Nia Lincs", UserRole.USER, "E06000012", LEAD),
     ("lead@northlincs.gov.uk", "Noel Lincs", UserRole.USER, "E06000013", LEAD),
 ]
+
+# GSS code -> the domain of its staff's email addresses, as an administrator records it: the
+# demo accounts' councils, and Middlesbrough, which has no members yet: the first person to join
+# it from middlesbrough.gov.uk becomes its lead at once; anyone else waits for an administrator.
+EMAIL_DOMAINS = {
+    **{gss_code: email.partition("@")[2] for email, _, _, gss_code, _ in ACCOUNTS if gss_code},
+    "E06000002": "middlesbrough.gov.uk",
+}
 
 # GSS code -> the state its demo application is left in
 APPLICATIONS = {
@@ -98,6 +107,13 @@ def seed() -> list[str]:
         user = people.create_user(email, name, PASSWORD, role=role, confirmed=True)
         if gss_code is not None and council_role is not None:
             people.add_to_council(user, council(gss_code), council_role, actor=None)
+    recorded = [
+        gss_code
+        for gss_code, domain in EMAIL_DOMAINS.items()
+        if councils.record_email_domains(council(gss_code), [domain], actor=None)
+    ]
+    if recorded:
+        report.append(f"Email domains recorded for {len(recorded)} councils")
     db.session.flush()
     for gss_code, state in APPLICATIONS.items():
         if _seed_application(council(gss_code), state):

@@ -1,6 +1,8 @@
 """Belonging to a council: asking to join, leads approving, invitations, removing members.
 
-The first member of a council becomes its lead; later requests wait for the lead (or an
+The first member of a council becomes its lead: at once if their confirmed email address is at
+a domain an administrator recorded for the council, otherwise once an administrator approves
+(nothing else shows that they work there). Later requests wait for the lead (or an
 administrator). A user belongs to one council at a time (the database enforces it too).
 """
 
@@ -12,7 +14,7 @@ import sqlalchemy as sa
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from marks import audit, councils, mail
+from marks import audit, councils, mail, notifications
 from marks.extensions import db
 from marks.models import Council, Invitation, Membership, User, utcnow
 from marks.states import InvitationKind, MembershipRole, MembershipState
@@ -53,6 +55,32 @@ def pending_requests(council: Council | None = None) -> list[Membership]:
     return list(db.session.scalars(statement.order_by(Membership.created_at)))
 
 
+def first_of_their_council(requests: list[Membership]) -> set[int]:
+    """The ids of the requests to join a council that has no members yet: only an
+    administrator can answer them, and approving one makes its lead."""
+    council_ids = {m.council_id for m in requests}
+    with_members = set(
+        db.session.scalars(
+            sa.select(Membership.council_id).where(
+                Membership.council_id.in_(council_ids),
+                Membership.state == MembershipState.ACTIVE,
+            )
+        )
+    )
+    return {m.id for m in requests if m.council_id not in with_members}
+
+
+def at_recorded_domain(user: User, council: Council) -> bool:
+    """Whether the user's confirmed email address is at a domain recorded for the council.
+
+    The domain must be one recorded, exactly: a subdomain of it may belong to someone else
+    (a school, a partner organisation, a supplier), so it must be recorded on its own."""
+    if user.email_confirmed_at is None:
+        return False
+    domain = user.email.rpartition("@")[2]
+    return domain in councils.email_domain_names(council)
+
+
 def leads(council: Council) -> list[User]:
     return [m.user for m in active_members(council) if m.role == MembershipRole.LEAD]
 
@@ -68,38 +96,54 @@ def is_lead_of(user: User, council: Council) -> bool:
 
 
 def ask_to_join(user: User, council: Council) -> Membership:
-    """Join the council: as its lead if it has no members yet, otherwise as a request."""
+    """Join the council: as its lead if it has no members yet and the user's email address is
+    at one of its recorded domains; otherwise as a request, which the council's leads answer,
+    or, for a council with no members yet, an administrator."""
     if user.membership is not None:
         raise MembershipRefused("You already belong to a council, or have asked to join one")
     if council.merged_into_id is not None:
         raise MembershipRefused("That council has been merged into another: choose that one")
-    first = not active_members(council)
+    members = active_members(council)
+    first = not members
+    becomes_lead = first and at_recorded_domain(user, council)
     membership = Membership(
         user=user,
         council=council,
-        role=MembershipRole.LEAD if first else MembershipRole.MEMBER,
-        state=MembershipState.ACTIVE if first else MembershipState.REQUESTED,
-        decided_at=utcnow() if first else None,
+        role=MembershipRole.LEAD if becomes_lead else MembershipRole.MEMBER,
+        state=MembershipState.ACTIVE if becomes_lead else MembershipState.REQUESTED,
+        decided_at=utcnow() if becomes_lead else None,
     )
     db.session.add(membership)
     db.session.flush()
     audit.record(
-        "membership.joined_as_lead" if first else "membership.requested",
+        "membership.joined_as_lead" if becomes_lead else "membership.requested",
         membership,
         actor=user,
         council_id=council.id,
         to_state=str(membership.state),
+        **({"answered_by": "administrator"} if first and not becomes_lead else {}),
     )
-    if not first:
-        for lead in leads(council):
+    if becomes_lead:
+        return membership
+    if first:
+        for administrator in notifications.administrators():
             mail.queue(
-                lead.email,
-                "membership_requested",
-                lead=lead,
+                administrator.email,
+                "membership_requested_first",
+                recipient=administrator,
                 requester=user,
                 council=council,
-                members_url=mail.link("council.members"),
+                requests_url=mail.link("admin.membership_requests"),
             )
+    for lead in (m.user for m in members if m.role == MembershipRole.LEAD):
+        mail.queue(
+            lead.email,
+            "membership_requested",
+            lead=lead,
+            requester=user,
+            council=council,
+            members_url=mail.link("council.members"),
+        )
     return membership
 
 
@@ -108,11 +152,15 @@ def _may_manage(actor: User, council: Council) -> bool:
 
 
 def decide(membership: Membership, *, approve: bool, actor: User) -> None:
-    """The lead (or an administrator) approves or turns down a request to join."""
+    """The lead (or an administrator) approves or turns down a request to join. The first
+    member of a council, approved, becomes its lead (only an administrator can approve them:
+    the council has no lead yet)."""
     if not _may_manage(actor, membership.council):
         raise MembershipRefused("Only the council's lead or an administrator can do that")
     if membership.state != MembershipState.REQUESTED:
         raise MembershipRefused("That request has already been answered")
+    if approve and not active_members(membership.council):
+        membership.role = MembershipRole.LEAD
     membership.state = MembershipState.ACTIVE if approve else MembershipState.REJECTED
     membership.decided_at = utcnow()
     membership.decided_by_id = actor.id
@@ -124,12 +172,14 @@ def decide(membership: Membership, *, approve: bool, actor: User) -> None:
         council_id=membership.council_id,
         from_state=str(MembershipState.REQUESTED),
         to_state=str(membership.state),
+        role=str(membership.role),
     )
     mail.queue(
         membership.user.email,
         "membership_approved" if approve else "membership_rejected",
         user=membership.user,
         council=membership.council,
+        is_lead=membership.role == MembershipRole.LEAD,
         apply_url=mail.link("council.home"),
     )
 

@@ -15,9 +15,18 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovRadioInput,
     GovSelect,
     GovSubmitInput,
+    GovTextArea,
     GovTextInput,
 )
-from wtforms import Field, HiddenField, RadioField, SelectField, StringField, SubmitField
+from wtforms import (
+    Field,
+    HiddenField,
+    RadioField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
 from marks import council_imports, councils, memberships, presentation
@@ -88,6 +97,15 @@ class CouncilForm(FlaskForm):
         validators=[Length(max=500, message="Website must be 500 characters or fewer")],
         widget=GovTextInput(),
     )
+    email_domains = TextAreaField(
+        "Email domains of the council's staff (optional)",
+        description="One a line, like hartlepool.gov.uk. The first person to join a council "
+        "with no members becomes its lead at once only if their email address is at one of "
+        "these domains; anyone else waits for an administrator to approve them.",
+        filters=[strip],
+        validators=[Length(max=5000, message="Email domains must be 5000 characters or fewer")],
+        widget=GovTextArea(),
+    )
     submit = SubmitField("Add council", widget=GovSubmitInput())
 
     def validate_gss_code(self, field) -> None:
@@ -109,6 +127,15 @@ class CouncilForm(FlaskForm):
                 "Enter a web address in the correct format, like https://www.example.gov.uk"
             )
 
+    def validate_email_domains(self, field) -> None:
+        domains = councils.email_domains_typed(field.data)
+        for domain in domains:
+            problem = councils.email_domain_problem(domain)
+            if problem:
+                raise ValidationError(problem)
+        if len(domains) > councils.MAX_EMAIL_DOMAINS:
+            raise ValidationError(f"Enter {councils.MAX_EMAIL_DOMAINS} email domains or fewer")
+
     def details(self) -> dict:
         """What the domain functions take, once the form is valid."""
         return {
@@ -117,6 +144,7 @@ class CouncilForm(FlaskForm):
             "nation": Nation(self.nation.data),
             "website": self.website.data or None,
             "parent_gss_code": self.parent_gss_code.data or None,
+            "email_domains": councils.email_domains_typed(self.email_domains.data),
         }
 
 
@@ -231,6 +259,7 @@ def council(gss_code: str):
         parent=related.get(found.parent_id),
         merged_into=related.get(found.merged_into_id),
         counts=councils.counts(found),
+        shared_domains=councils.sharing_email_domains(found),
     )
 
 
@@ -267,6 +296,7 @@ def edit_council(gss_code: str):
                 "nation": found.nation.value,
                 "website": found.website or "",
                 "parent_gss_code": parent.gss_code if parent else "",
+                "email_domains": "\n".join(councils.email_domain_names(found)),
             }
         )
     else:

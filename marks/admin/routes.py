@@ -58,9 +58,11 @@ def email(email_id: int):
 @bp.get("/membership-requests")
 @access(ADMINISTRATOR)
 def membership_requests():
+    requests = memberships.pending_requests()
     return render_template(
         "admin/membership_requests.html",
-        requests=memberships.pending_requests(),
+        requests=requests,
+        first=memberships.first_of_their_council(requests),
         form=ConfirmForm(),
     )
 

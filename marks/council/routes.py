@@ -56,7 +56,12 @@ def home():
     if membership is None:
         return redirect(url_for("council.join"))
     if membership.state == MembershipState.REQUESTED:
-        return render_template("council/waiting.html", membership=membership)
+        return render_template(
+            "council/waiting.html",
+            membership=membership,
+            for_an_administrator=bool(memberships.first_of_their_council([membership])),
+            contact_email=current_app.config["MARKS_CONTACT_EMAIL"],
+        )
     council = membership.council
     application = applications.open_application(council)
     return render_template(

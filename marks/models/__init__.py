@@ -19,7 +19,14 @@ from marks.models.assessment import (
 from marks.models.awards import Award, Certificate, CertificateCounter
 from marks.models.base import utcnow
 from marks.models.content import Criterion, Edition, Level, RubricDescriptor, Theme
-from marks.models.people import Council, Invitation, Membership, User, UserSession
+from marks.models.people import (
+    Council,
+    CouncilEmailDomain,
+    Invitation,
+    Membership,
+    User,
+    UserSession,
+)
 from marks.models.records import AuditEvent, Email
 
 __all__ = [
@@ -33,6 +40,7 @@ __all__ = [
     "Certificate",
     "CertificateCounter",
     "Council",
+    "CouncilEmailDomain",
     "Criterion",
     "Decision",
     "Edition",

@@ -1,4 +1,4 @@
-"""People and councils: users, councils, memberships, invitations."""
+"""People and councils: users, councils and their email domains, memberships, invitations."""
 
 from __future__ import annotations
 
@@ -86,6 +86,11 @@ class Council(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     parent: Mapped[Council | None] = relationship(remote_side=[id], foreign_keys=[parent_id])
+    email_domains: Mapped[list[CouncilEmailDomain]] = relationship(
+        back_populates="council",
+        cascade="all, delete-orphan",
+        order_by="CouncilEmailDomain.domain",
+    )
 
     __table_args__ = (
         sa.CheckConstraint(
@@ -95,6 +100,27 @@ class Council(db.Model):
 
     def __repr__(self) -> str:
         return f"<Council {self.gss_code}>"
+
+
+class CouncilEmailDomain(db.Model):
+    """A domain the council's staff have email addresses at, recorded by an administrator: the
+    first person to join a council with no members becomes its lead at once only from one.
+    Two councils may share one (shared-services councils give their staff one address)."""
+
+    __tablename__ = "council_email_domains"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    council_id: Mapped[int] = mapped_column(sa.ForeignKey("councils.id"))
+    domain: Mapped[str] = mapped_column(sa.String(253))
+    created_at: Mapped[datetime] = created_column()
+
+    council: Mapped[Council] = relationship(back_populates="email_domains")
+
+    __table_args__ = (
+        sa.UniqueConstraint("council_id", "domain"),
+        sa.CheckConstraint("domain = lower(domain)", name="domain_lower_case"),
+        sa.CheckConstraint("domain NOT LIKE '%@%' AND domain LIKE '%_._%'", name="domain_only"),
+    )
 
 
 class Membership(db.Model):

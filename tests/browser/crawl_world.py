@@ -34,6 +34,7 @@ from marks.models import (
 from marks.permissions import PUBLIC, access
 from marks.states import EmailState, InvitationKind, MembershipRole
 from tests.browser.conftest import USER_EMAIL, _seed
+from tests.pages import DEMO_PASSWORD
 
 # The kinds of person, as the access matrix names them, and who plays them (demo accounts).
 PERSONAS = {
@@ -57,6 +58,10 @@ DEMO = {
     "expired": "E06000012",
     "revoked": "E06000013",
 }
+
+# A council with no members in the demo, and someone who asks to be its first (crawl_world).
+EMPTY_COUNCIL = "W06000002"
+FIRST_EMAIL = "fay.first@example.net"
 
 # Test-only routes on this server, for error pages that no real route shows on demand: a view
 # with no access rule (403), a request too large (413), a rate limit (429), a fault (500), the
@@ -152,8 +157,13 @@ def seed_world(app: Flask) -> None:
             new_file=CheckedFile("policy.pdf", "application/pdf", 9, "0" * 64, b"%PDF-1.4 "),
         )
         editions.clone(editions.find("2026"), "2027", 2027, actor=None)
-        # Someone asking to join the draft's council; invitations; a reset link.
+        # Someone asking to join the draft's council, and someone asking to be the first of a
+        # council with no members (an administrator answers); invitations; a reset link.
         memberships.ask_to_join(people.find_user(USER_EMAIL), draft.council)
+        first = people.create_user(FIRST_EMAIL, "Fay First", DEMO_PASSWORD, confirmed=True)
+        memberships.ask_to_join(
+            first, _one(sa.select(Council).where(Council.gss_code == EMPTY_COUNCIL))
+        )
         memberships.invite(draft.council, PERSONAS["assigned_assessor"], actor=lead)
         staff.invite(PERSONAS["council_member"], InvitationKind.ASSESSOR, actor=admin)
         people.send_password_reset(USER_EMAIL)

@@ -1,6 +1,7 @@
 """The administrators' areas in a real browser: how the scheme is doing (charts with tables),
-councils (search, add, edit, import a CSV with a preview), people (search, a person's
-assignments, inviting an assessor), the audit log (filters, errors, CSV) and the outbox.
+councils (search, add, edit and record email domains, import a CSV with a preview), people
+(search, a person's assignments, inviting an assessor), the audit log (filters, errors, CSV) and
+the outbox.
 
 Every page is checked with axe (WCAG 2.2 A and AA) and for browser errors: see conftest.py.
 """
@@ -31,6 +32,7 @@ HARTLEPOOL = "E06000001"
 NEW_GSS = "S12000099"
 NEW_NAME = "Glen Test Council"
 RENAMED = "Glen and Loch Test Council"
+NEW_DOMAIN = "glentest.gov.scot"
 IMPORTED_GSS = "S12000098"
 IMPORTED_NAME = "Strath Test Council"
 IMPORTED_AGAIN = "Glen, Loch and Brae Test Council"
@@ -191,16 +193,34 @@ def test_councils_search_add_edit_and_import(page: CheckedPage, live_server: Liv
         [NEW_NAME, NEW_GSS, "Scottish council", "Scotland", "In use"]
     )
 
-    # Change its name.
+    # Change its name, and record its staff's email domain: first typed as an address.
     page.submit(page.get_by_role("link", name=NEW_NAME).click)
+    expect(summary_value(page, "Email domains")).to_have_text(
+        "None recorded: the first person to join it waits for an administrator to approve them"
+    )
     page.submit(page.get_by_role("button", name="Change details").click)
     expect(heading(page)).to_have_text(f"Change {NEW_NAME}'s details")
     name = page.get_by_label("Name", exact=True)
     expect(name).to_have_value(NEW_NAME)
     name.fill(RENAMED)
+    domains = page.get_by_label("Email domains of the council's staff (optional)")
+    domains.fill(f"staff@{NEW_DOMAIN}")
+    page.submit(page.get_by_role("button", name="Save changes").click)
+    expect_errors(
+        page,
+        f"Change {NEW_NAME}'s details",
+        [
+            f"Enter “staff@{NEW_DOMAIN}” without the @ and the name before it, like "
+            "hartlepool.gov.uk"
+        ],
+    )
+    expect(name).to_have_value(RENAMED)
+    expect(domains).to_have_value(f"staff@{NEW_DOMAIN}")
+    domains.fill(NEW_DOMAIN.upper())
     page.submit(page.get_by_role("button", name="Save changes").click)
     expect(heading(page)).to_have_text(RENAMED)
     expect(banner(page)).to_contain_text(f"{RENAMED}'s details have been saved.")
+    expect(summary_value(page, "Email domains")).to_have_text(NEW_DOMAIN)
 
     # Import a CSV file: one council to add, one to change. Nothing changes until applied.
     page.submit(page.get_by_role("link", name="Back to councils").click)

@@ -1,7 +1,8 @@
 """The council's journey in a real browser: start an application, fill in "About your
 council" and every criterion (with an evidence file and a validation error on the way),
-check your answers, submit and see the status; then the same journey by keyboard alone. What
-the form shows, and the keys that move through it, are in application_form.py.
+check your answers, submit and see the status; the first person of a council with no members
+waiting for an administrator; then the same journey by keyboard alone. What the form shows,
+and the keys that move through it, are in application_form.py.
 
 Every page is checked with axe (WCAG 2.2 A and AA) and for browser errors: see conftest.py.
 """
@@ -36,7 +37,7 @@ from tests.browser.application_form import (
     type_lines,
 )
 from tests.browser.conftest import CheckedPage, LiveServer
-from tests.browser.seen import error_summary, heading, navigation, summary_value
+from tests.browser.seen import banner, error_summary, heading, navigation, summary_value
 
 # The demo accounts of `flask seed-demo` (run by the live server's seeding).
 DEMO_LEAD = "lead@hartlepool.gov.uk"
@@ -249,6 +250,66 @@ def test_the_lead_completes_and_submits_an_application(page: CheckedPage, live_s
     expect(heading(page)).to_have_text(council)
     expect(page.locator(".govuk-summary-list")).to_contain_text("Submitted")
     expect(page.get_by_role("button", name="Continue your application")).to_have_count(0)
+
+
+# ---------------------------------------------------------------------------
+# Joining a council with no members yet
+# ---------------------------------------------------------------------------
+
+FIRST_PERSON = "fay.first@example.net"  # not at a domain recorded for the council
+FIRST_PERSON_NAME = "Fay First"
+EMPTY_COUNCIL = "Isle of Anglesey"  # no members in the demo, and no email domain recorded
+
+
+def sign_out(page: CheckedPage) -> None:
+    page.submit(navigation(page).get_by_role("link", name="Sign out").click)
+    expect(heading(page)).to_have_text("Sign in")
+
+
+def test_the_first_person_of_a_council_waits_for_an_administrator(
+    page: CheckedPage, live_server: LiveServer
+):
+    with live_server.app.app_context():
+        people.create_user(FIRST_PERSON, FIRST_PERSON_NAME, live_server.password, confirmed=True)
+        db.session.commit()
+        db.session.remove()
+
+    # They find their council and ask to join: nobody vouches for them, so they wait.
+    sign_in(page, FIRST_PERSON, live_server.password)
+    page.submit(navigation(page).get_by_role("link", name="Your council").click)
+    expect(heading(page)).to_have_text("Join your council")
+    page.get_by_label("Council name").fill("anglesey")
+    page.submit(page.get_by_role("button", name="Search").click)
+    page.get_by_role("radio", name=EMPTY_COUNCIL).check()
+    page.submit(page.get_by_role("button", name="Ask to join").click)
+    expect(heading(page)).to_have_text("Waiting for approval")
+    expect(page.locator("main")).to_contain_text(
+        f"Nobody from {EMPTY_COUNCIL} has joined yet, and your email address is not at a domain "
+        "we know the council uses, so an administrator will check that you work there."
+    )
+    sign_out(page)
+
+    # An administrator sees why only they can answer, and approves.
+    sign_in(page, live_server.admin_email, live_server.password)
+    page.visit("/admin/membership-requests")
+    expect(heading(page)).to_have_text("Requests to join a council")
+    row = page.locator("tbody tr").filter(has_text=FIRST_PERSON)
+    expect(row.get_by_role("link", name=EMPTY_COUNCIL)).to_be_visible()
+    expect(row.locator(".govuk-tag")).to_have_text("No members yet")
+    page.submit(row.get_by_role("button", name=f"Approve {FIRST_PERSON_NAME}").click)
+    expect(banner(page)).to_contain_text(
+        f"{FIRST_PERSON_NAME}'s request to join {EMPTY_COUNCIL} was approved."
+    )
+    sign_out(page)
+
+    # They are the council's lead.
+    sign_in(page, FIRST_PERSON, live_server.password)
+    page.submit(navigation(page).get_by_role("link", name="Your council").click)
+    expect(heading(page)).to_have_text(EMPTY_COUNCIL)
+    expect(page.locator("main")).to_contain_text("you are the council's lead")
+    welcome = live_server.emails_to(FIRST_PERSON)[-1]
+    assert welcome.subject == f"You have joined {EMPTY_COUNCIL}"
+    assert "You are the council's lead" in welcome.body_text
 
 
 # ---------------------------------------------------------------------------

@@ -42,12 +42,14 @@ def multipart_body(values) -> dict:
 
 
 def filled_in(page: Page) -> dict[str, str]:
-    """What the page's POST form holds as it is shown: its text fields, checked radios and
-    selected options (hidden fields are sent by post_form)."""
+    """What the page's POST form holds as it is shown: its text fields and areas, checked radios
+    and selected options (hidden fields are sent by post_form)."""
     form = page.soup.find("form", method="post")
     data = {}
     for tag in form.find_all("input", attrs={"type": ["text", "url"]}):
         data[tag["name"]] = tag.get("value", "")
+    for tag in form.find_all("textarea"):
+        data[tag["name"]] = tag.get_text()
     for tag in form.find_all("input", attrs={"type": "radio", "checked": True}):
         data[tag["name"]] = tag["value"]
     for select in form.find_all("select"):

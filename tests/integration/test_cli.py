@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from marks import people
+from marks import councils, memberships, people
 from marks.extensions import db
 from marks.models import Council, Edition, Email
 from marks.states import EmailState, MembershipRole, UserRole
@@ -24,11 +24,17 @@ def test_seed_demo_loads_everything_and_can_run_again(runner, client):
     assert people.find_user("officer@hartlepool.gov.uk").membership.role == MembershipRole.MEMBER
     assert people.find_user("admin@example.org").role == UserRole.ADMINISTRATOR
     assert people.find_user("assessor2@example.org").role == UserRole.ASSESSOR
+    assert "Email domains recorded for 13 councils" in result.output
+    assert councils.email_domain_names(lead.membership.council) == ["hartlepool.gov.uk"]
+    middlesbrough = councils.find("E06000002")
+    assert councils.email_domain_names(middlesbrough) == ["middlesbrough.gov.uk"]
+    assert memberships.active_members(middlesbrough) == []
 
     again = runner.invoke(args=["seed-demo"])
     assert again.exit_code == 0, again.output
     assert "0 added, 0 updated, 355 unchanged" in again.output
     assert "Edition already loaded" in again.output
+    assert "Email domains recorded" not in again.output
 
     for email in ("admin@example.org", "assessor1@example.org", "lead@hartlepool.gov.uk"):
         client.sign_in(email, "demo-password")

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from marks import memberships
 from marks.extensions import db
-from marks.models import Email
+from marks.models import CouncilEmailDomain, Email
 from marks.states import MembershipRole, MembershipState
 from tests.integration import application_pages
 
@@ -19,9 +20,11 @@ signed_in = application_pages.signed_in
 # --- Joining a council ------------------------------------------------------------------------
 
 
-def test_the_first_member_of_a_council_becomes_its_lead(client, make, edition):
-    council = make.council(name="Ynys Môn")
-    user = make.user()
+def test_the_first_member_of_a_council_at_its_email_domain_becomes_its_lead(client, make, edition):
+    council = make.council(
+        name="Ynys Môn", email_domains=[CouncilEmailDomain(domain="ynysmon.llyw.cymru")]
+    )
+    user = make.user(email="swyddog@ynysmon.llyw.cymru")
     client.sign_in(user.email)
     assert client.get("/apply/").headers["Location"] == "/apply/join"
     page = client.get("/apply/join?q=ynys+mon")
@@ -37,6 +40,60 @@ def test_the_first_member_of_a_council_becomes_its_lead(client, make, edition):
         MembershipState.ACTIVE,
     )
     assert "You are now the lead for Ynys Môn" in client.get("/apply/").text
+    assert db.session.scalar(sa.select(Email.id)) is None  # nobody needed to approve it
+
+
+def test_the_first_person_without_the_councils_email_domain_waits_for_an_administrator(
+    client, app, make, edition, admin
+):
+    council = make.council(name="Ynys Môn")
+    stranger = make.user(email="someone@freemail.example")
+    client.sign_in(stranger.email)
+    client.submit("/apply/join?q=ynys+mon", {"council": str(council.id)}, form=1)
+    membership = stranger.membership
+    assert (membership.role, membership.state) == (MembershipRole.MEMBER, MembershipState.REQUESTED)
+    page = client.get("/apply/")
+    assert page.h1 == "Waiting for approval"
+    assert "Nobody from Ynys Môn has joined yet" in page.text
+    assert "an administrator will check that you work there" in page.text
+    assert client.get("/apply/members").headers["Location"] == "/apply/join"
+    told = db.session.scalar(sa.select(Email).where(Email.to_address == admin.email))
+    assert told.subject == f"{stranger.full_name} has asked to join Ynys Môn"
+    assert "Nobody from Ynys Môn has joined yet" in told.body_text
+
+    admin_client = type(client)(app)
+    admin_client.sign_in(admin.email)
+    page = admin_client.get("/admin/membership-requests")
+    form = page.soup.find("form", action=f"/admin/membership-requests/{membership.id}/approve")
+    assert "No members yet" in form.find_parent("tr").get_text(" ")
+    response = admin_client.post(form["action"], data={"csrf_token": form.find("input")["value"]})
+    assert response.status_code == 302
+    assert (membership.role, membership.state) == (MembershipRole.LEAD, MembershipState.ACTIVE)
+    assert client.get("/apply/").h1 == "Ynys Môn"
+
+
+def test_an_administrator_can_turn_down_a_councils_first_person(client, app, make, admin):
+    council = make.council(name="Ynys Môn")
+    stranger = make.user(email="someone@freemail.example")
+    client.sign_in(stranger.email)
+    client.submit("/apply/join?q=ynys+mon", {"council": str(council.id)}, form=1)
+    membership = stranger.membership
+    assert membership.state == MembershipState.REQUESTED
+
+    admin_client = type(client)(app)
+    admin_client.sign_in(admin.email)
+    page = admin_client.get("/admin/membership-requests")
+    form = page.soup.find("form", action=f"/admin/membership-requests/{membership.id}/reject")
+    admin_client.post(form["action"], data={"csrf_token": form.find("input")["value"]})
+    assert membership.state == MembershipState.REJECTED
+    assert stranger.membership is None
+    assert memberships.active_members(council) == []
+    told = db.session.scalar(
+        sa.select(Email).where(
+            Email.to_address == stranger.email, Email.template == "membership_rejected"
+        )
+    )
+    assert told is not None
 
 
 def test_later_members_ask_and_the_lead_approves(client, app, make, lead):

@@ -14,6 +14,7 @@ from marks.models import (
     Assessment,
     Assignment,
     Award,
+    CouncilEmailDomain,
     Decision,
     Email,
     EvidenceLink,
@@ -92,6 +93,21 @@ def test_a_lead_must_be_an_active_member(make):
             state=MembershipState.REQUESTED,
         )
     )
+
+
+def test_a_councils_email_domains_are_lower_case_domains_each_recorded_once(make):
+    council, other = make.council(), make.council()
+
+    def domain(name: str, council_id: int = council.id) -> CouncilEmailDomain:
+        return CouncilEmailDomain(council_id=council_id, domain=name)
+
+    assert refused(domain("Hartlepool.gov.uk"))
+    assert refused(domain("lena@hartlepool.gov.uk"))
+    assert refused(domain("hartlepool"))
+    assert not refused(domain("hartlepool.gov.uk"))
+    assert refused(domain("hartlepool.gov.uk"))
+    # Shared services: two councils' staff may share one domain.
+    assert not refused(domain("hartlepool.gov.uk", other.id))
 
 
 def test_one_open_application_per_council(application):
