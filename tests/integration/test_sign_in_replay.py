@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 
-from marks import applications, permissions
+from marks import applications, assessment, permissions
 from marks.states import UserRole
 from tests.integration import application_pages
 from tests.integration.application_pages import answer_data, criterion_url, start
@@ -161,6 +161,47 @@ def test_an_answer_from_this_site_is_shown_then_saved_after_sign_in(client, lead
     answer = applications.answer_for(application, "MD1")
     assert answer.narrative.splitlines() == LONG_NARRATIVE.splitlines()
     assert answer.self_score == 3
+
+
+def test_an_assessors_feedback_from_this_site_is_carried_and_saved(client, lead, admin, make):
+    lead_client = PageClient(client.app)
+    lead_client.sign_in(lead.email)
+    application = start(lead_client)
+    applications.save_about(
+        application,
+        actor=lead,
+        contact_name="Lena",
+        contact_email="lena@x.gov.uk",
+        website="https://www.x.gov.uk",
+        social_accounts="https://x.com/x",
+    )
+    for answer in application.answers:
+        applications.save_answer(
+            answer,
+            version=answer.version,
+            actor=lead,
+            self_score=3,
+            narrative="What we do.",
+            links=[],
+        )
+    applications.submit(application, actor=lead, declaration_name="Lena")
+    assessor = make.assessor()
+    assignment = assessment.assign(application, assessor, actor=admin)
+    client.sign_in(assessor.email)
+    url = f"/assess/{assignment.id}"
+    fields = hidden_fields(client.get(url).soup.find("form", attrs={"action": url}))
+    client.http.delete_cookie("session")
+
+    typed = {"score_MD1": "2", "feedback_MD1": "Say how staff are trained.", "save": "Save"}
+    page = client.post(url, data={**fields, **typed}, headers=SAME_ORIGIN)
+    assert page.h1 == "Sign in"
+    page = sign_in_on(client, page, assessor.email)
+    assert page.h1 == "Save your answers"
+    assert "Feedback MD1 Say how staff are trained." in page.text
+    form = page.soup.find("form", attrs={"action": url})
+    assert client.post(url, data=hidden_fields(form), headers=SAME_ORIGIN).status_code == 302
+    saved = assessment.scores_by_code(assignment.assessment)["MD1"]
+    assert (saved.score, saved.feedback) == (2, "Say how staff are trained.")
 
 
 def test_declining_to_save_saves_nothing(client, lead):
