@@ -32,10 +32,11 @@ def register(app: Flask) -> None:
     def csrf_error(error: CSRFError):
         rule = permissions.rule_for(request.endpoint) if request.endpoint else None
         if not current_user.is_authenticated and rule is not None and rule != permissions.PUBLIC:
-            # The session expired with the form open: sign in again, then save it.
-            from marks.accounts.routes import sign_in_to_save
+            # The session expired with the form open (or another site posted it): sign in,
+            # and the form is carried only if may_carry_through_sign_in().
+            from marks.accounts.routes import sign_in_after_post
 
-            return sign_in_to_save()
+            return sign_in_after_post()
         return render_template("errors/csrf.html"), 400
 
     @app.errorhandler(HTTPException)

@@ -2,6 +2,7 @@
 
 Every view declares its rule with @access(...). A view without one is refused (fail closed),
 and tests/integration/test_access_matrix.py fails on any route missing from the matrix.
+The few views whose forms may be carried through sign-in say so beside it, with @replayable.
 Object-level predicates (can_edit, can_assess, can_decide) join these as the journeys land.
 """
 
@@ -10,10 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import Flask, abort, current_app, request
 from flask_login import current_user
+from werkzeug.exceptions import HTTPException
 
 from marks.extensions import db, login_manager
 from marks.states import MembershipState
@@ -60,6 +63,49 @@ def access(rule: Rule) -> Callable[[F], F]:
     return decorate
 
 
+def replayable(view: F) -> F:
+    """Declare that a form of this view, posted after the session was lost (it expired, or the
+    person signed out in another tab), may be carried through sign-in and saved once the person
+    has seen it and said so. Only for forms where typing would be lost (answers, scores,
+    feedback), never an administrative action: another site's page can post those too."""
+    view.replayable = True  # type: ignore[attr-defined]
+    return view
+
+
+def is_replayable(endpoint: str | None) -> bool:
+    view = current_app.view_functions.get(endpoint) if endpoint else None
+    return bool(getattr(view, "replayable", False))
+
+
+def is_replayable_path(path: str) -> bool:
+    """Whether a path of this site, posted to, reaches a view declared @replayable."""
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    try:
+        endpoint, _ = adapter.match(urlsplit(path).path, method="POST")
+    except HTTPException:  # no such route, not for POST, or a redirect
+        return False
+    return is_replayable(endpoint)
+
+
+def from_this_site() -> bool:
+    """Whether the browser says this request came from a page of this site: `Sec-Fetch-Site:
+    same-origin` (every current browser sends it), or else an `Origin` equal to this site's
+    own (scheme and host, as ProxyFix passes them on). No such header, or any other answer
+    (another site, another port of this host, "none"), and it did not."""
+    fetch_site = request.headers.get("Sec-Fetch-Site")
+    if fetch_site is not None:
+        return fetch_site == "same-origin"
+    origin = request.headers.get("Origin", "")
+    return origin.lower() == f"{request.scheme}://{request.host}".lower()
+
+
+def may_carry_through_sign_in() -> bool:
+    """A form posted without a session is carried through sign-in only if this site's own
+    page sent it and its view is @replayable: never another site's post (CSRF), and never an
+    administrative action."""
+    return from_this_site() and is_replayable(request.endpoint)
+
+
 def rule_for(endpoint: str) -> Rule | None:
     if endpoint in BUILT_IN:
         return BUILT_IN[endpoint]
@@ -79,9 +125,9 @@ def enforce() -> Any:
         return None
     if not current_user.is_authenticated:
         if request.method == "POST":
-            from marks.accounts.routes import sign_in_to_save
+            from marks.accounts.routes import sign_in_after_post
 
-            return sign_in_to_save()  # nothing typed is lost to an expired session
+            return sign_in_after_post()  # carried only if may_carry_through_sign_in()
         return login_manager.unauthorized()
     abort(404 if rule.hidden else 403)
 

@@ -19,7 +19,7 @@ from flask import (
 )
 from flask_login import current_user
 
-from marks import people, sessions
+from marks import people, permissions, sessions
 from marks.accounts.forms import (
     ChangePasswordForm,
     ForgottenPasswordForm,
@@ -28,14 +28,20 @@ from marks.accounts.forms import (
     SignUpForm,
 )
 from marks.council.forms import ConfirmForm
+from marks.errors import BUTTONS, NOT_TYPED
 from marks.extensions import db, limiter
 from marks.permissions import PUBLIC, SIGNED_IN, access
 
 bp = Blueprint("accounts", __name__)
 
 SIGN_IN_FAILED = "Enter a correct email address and password"
-# A form the session lost on the way travels through sign-in in fields named replay-<name>.
+# A form the session lost on the way travels through sign-in in fields named replay-<name>,
+# if permissions.may_carry_through_sign_in() allows it.
 REPLAY = "replay-"
+# Not carried: the old session's token, and a file's removal (an action, not typing: and files
+# cannot travel this way either).
+NOT_CARRIED = {"csrf_token", "remove_file"}
+NOTHING_SAVED = "You were not signed in, so nothing was saved."
 
 
 def _failed_attempt(response) -> bool:
@@ -96,12 +102,8 @@ def confirm_email(token: str):
 )
 def sign_in():
     form = SignInForm()
-    replay = [
-        (name.removeprefix(REPLAY), value)
-        for name, values in request.form.lists()
-        if name.startswith(REPLAY)
-        for value in values
-    ]
+    target = _replay_target(request.args.get("next"))
+    replay = _carried_fields() if target else []
     if form.validate_on_submit():
         user = people.authenticate(form.email.data, form.password.data)
         if user is not None and user.email_confirmed_at is None:
@@ -118,7 +120,8 @@ def sign_in():
                 return render_template(
                     "accounts/replay.html",
                     fields=replay,
-                    target=_safe_next(request.args.get("next")),
+                    shown=_what_will_be_saved(replay),
+                    target=target,
                 )
             return redirect(_safe_next(request.args.get("next")))
         db.session.commit()  # keeps a rehashed password, if any
@@ -126,14 +129,51 @@ def sign_in():
     return render_template("accounts/sign_in.html", form=form, replay=replay)
 
 
-def sign_in_to_save():
-    """The sign-in page for a form posted without a session (it expired, or the person signed
-    out in another tab): it carries what was typed, to be saved once they are signed in.
+def _replay_target(next_arg: str | None) -> str | None:
+    """Where the sign-in form's carried fields may be sent once the person is signed in, if
+    anywhere. Checked again here, not only when the form was carried: the hidden fields and
+    `next` are in the browser's hands. The target must be a @replayable view, and the sign-in
+    form itself posted from this site."""
+    if request.method != "POST" or not permissions.from_this_site():
+        return None
+    target = _safe_next(next_arg)
+    return target if permissions.is_replayable_path(target) else None
+
+
+def _carried_fields() -> list[tuple[str, str]]:
+    return [
+        (name.removeprefix(REPLAY), value)
+        for name, values in request.form.lists()
+        if name.startswith(REPLAY) and name.removeprefix(REPLAY) not in NOT_CARRIED
+        for value in values
+    ]
+
+
+def _what_will_be_saved(fields: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The carried fields a person typed or chose, labelled from their names, for the page
+    that asks them to save (the buttons and versions travel too, but are not theirs to check)."""
+    shown = []
+    for name, value in fields:
+        if name in NOT_TYPED | BUTTONS:
+            continue
+        label = name.replace("_", " ")
+        shown.append((label[:1].upper() + label[1:], value))
+    return shown
+
+
+def sign_in_after_post():
+    """The answer to a form posted without a session (it expired, or the person signed out in
+    another tab; or another site's page posted it). One of this site's own forms of a
+    @replayable view is carried through the sign-in page, to be shown and saved once the person
+    is signed in; anything else gets the plain sign-in page, which carries nothing and says so.
     Files cannot travel this way: the page says so."""
+    if not permissions.may_carry_through_sign_in():
+        flash(NOTHING_SAVED, "info")
+        return redirect(url_for("accounts.sign_in", next=_page_it_was_sent_from()))
     fields = [
         (name, value)
         for name, values in request.form.lists()
-        if name != "csrf_token"
+        if name not in NOT_CARRIED
         for value in values
     ]
     return render_template(
@@ -144,6 +184,16 @@ def sign_in_to_save():
         had_files=bool(request.files),
         next_path=request.path,
     )
+
+
+def _page_it_was_sent_from() -> str | None:
+    """The page of this site the form was on, to go back to once signed in; None for a form
+    another site posted."""
+    site = request.host_url
+    referrer = request.referrer or ""
+    if permissions.from_this_site() and referrer.startswith(site):
+        return "/" + referrer.removeprefix(site)
+    return None
 
 
 @bp.route("/sign-out", methods=["GET", "POST"])

@@ -12,7 +12,7 @@ from marks import applications, assessment
 from marks.assess.forms import ConflictForm, scoring_form
 from marks.assessment import AssessmentConflict, AssessmentRefused, CriterionScore
 from marks.extensions import db
-from marks.permissions import ASSESSOR, access, load_assignment
+from marks.permissions import ASSESSOR, access, load_assignment, replayable
 from marks.states import AssessmentState, Recommendation
 
 bp = Blueprint("assess", __name__, url_prefix="/assess")
@@ -34,6 +34,7 @@ def _form_for(assignment):
 
 @bp.route("/<int:assignment_id>", methods=["GET", "POST"])
 @access(ASSESSOR)
+@replayable  # scores and feedback lost to an expired session are carried
 def score(assignment_id: int):
     assignment = load_assignment(assignment_id)
     mine = assignment.assessment

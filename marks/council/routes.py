@@ -32,7 +32,14 @@ from marks.extensions import db
 from marks.forms import choices, lines
 from marks.memberships import MembershipRefused
 from marks.models import Application, Council, EvidenceFile, Membership
-from marks.permissions import SIGNED_IN, access, council_of, load_application, may_see_evidence
+from marks.permissions import (
+    SIGNED_IN,
+    access,
+    council_of,
+    load_application,
+    may_see_evidence,
+    replayable,
+)
 from marks.states import ApplicationState, MembershipState
 
 bp = Blueprint("council", __name__, url_prefix="/apply")
@@ -220,6 +227,7 @@ def task_list(application_id: int):
 
 @bp.route("/applications/<int:application_id>/about", methods=["GET", "POST"])
 @access(SIGNED_IN)
+@replayable  # typing lost to an expired session is carried through sign-in
 def about(application_id: int):
     application = load_application(application_id)
     if application.state != ApplicationState.DRAFT:
@@ -250,6 +258,7 @@ def about(application_id: int):
 
 @bp.route("/applications/<int:application_id>/criteria/<code>", methods=["GET", "POST"])
 @access(SIGNED_IN)
+@replayable  # typing lost to an expired session is carried through sign-in
 def criterion(application_id: int, code: str):
     application = load_application(application_id)
     answer = applications.answer_for(application, code) or abort(404)

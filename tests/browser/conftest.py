@@ -6,7 +6,9 @@ rolled-back test database.
 
 Every document a test loads must be checked: `page.visit(path)` and `page.submit(action)`
 check the page they arrive at (axe, WCAG 2.2 A and AA), and a test that loads a page some
-other way calls `page.check()`. A test fails if any loaded page was not checked, on any
+other way calls `page.check()`. Only a page of another site that a test loads on purpose (an
+attacker's page) is left unchecked, and the test names it in `page.not_ours`: it is not ours
+to make accessible. A test fails if any other loaded page was not checked, on any
 console error or uncaught script error, and on any failed or erroring same-origin request
 (a 404 stylesheet, a script blocked by the Content-Security-Policy).
 """
@@ -223,6 +225,8 @@ class CheckedPage:
     problems: list[str] = field(default_factory=list)
     # Documents a test asked for with an error status (a 404 page, say): not a problem.
     expected_errors: set[str] = field(default_factory=set)
+    # Pages of another site that a test loads on purpose (an attacker's): never checked.
+    not_ours: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self.page.on("load", lambda page: self.loads.append(_Load(page.url)))
@@ -308,7 +312,9 @@ class CheckedPage:
         self.check()
 
     def unchecked(self) -> list[str]:
-        return [load.url for load in self.loads if not load.checked]
+        # A page of this site is never exempt, whatever a test says.
+        exempt = {url for url in self.not_ours if not self._same_origin(url)}
+        return [load.url for load in self.loads if not load.checked and load.url not in exempt]
 
 
 @pytest.hookimpl(wrapper=True)

@@ -10,6 +10,8 @@ from marks import applications
 from tests.integration import application_pages
 from tests.integration.application_pages import answer_data, criterion_url, start
 
+# What a browser sends with this site's own forms: only those are carried through sign-in.
+SAME_ORIGIN = {"Sec-Fetch-Site": "same-origin"}
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 # The fixtures, defined once in application_pages.py: named here so that pytest finds them.
@@ -197,10 +199,10 @@ def test_an_expired_session_does_not_lose_the_post(signed_in, lead):
     signed_in.http.delete_cookie("session")  # the session expires while the form is open
 
     typed = answer_data(narrative="Two hours of careful writing")
-    page = signed_in.post(url, data={**fields, **typed})
+    page = signed_in.post(url, data={**fields, **typed}, headers=SAME_ORIGIN)
     assert page.status == 200
     assert page.h1 == "Sign in"
-    assert "Sign in again and we will save them" in page.text
+    assert "Sign in again, then check them and save them" in page.text
     carried = {i["name"]: i["value"] for i in page.soup.select("input[name^=replay-]")}
     assert carried["replay-narrative"] == "Two hours of careful writing"
     assert "replay-csrf_token" not in carried
@@ -209,13 +211,17 @@ def test_an_expired_session_does_not_lose_the_post(signed_in, lead):
     form = page.soup.find("form")
     hidden = {i["name"]: i.get("value", "") for i in form.select("input[type=hidden]")}
     page = signed_in.post(
-        form["action"], data={**hidden, "email": lead.email, "password": "correct horse battery"}
+        form["action"],
+        data={**hidden, "email": lead.email, "password": "correct horse battery"},
+        headers=SAME_ORIGIN,
     )
     assert page.h1 == "Save your answers"
     form = page.soup.find("form")
     assert form["action"] == url
     response = signed_in.post(
-        url, data={i["name"]: i.get("value", "") for i in form.select("input[type=hidden]")}
+        url,
+        data={i["name"]: i.get("value", "") for i in form.select("input[type=hidden]")},
+        headers=SAME_ORIGIN,
     )
     assert response.status_code == 302
     answer = applications.answer_for(application, "MD1")

@@ -206,19 +206,24 @@ def test_a_form_carried_through_sign_in_reaches_nothing_of_another_council(clien
     url = ours.url("/criteria/MD1")
     fields = hidden_fields(client.get(url))
     client.http.delete_cookie("session")
-    page = client.post(url, data={**fields, "narrative": "Carried", "save_as_draft": "Save"})
+    same_origin = {"Sec-Fetch-Site": "same-origin"}  # only this site's own forms are carried
+    page = client.post(
+        url, data={**fields, "narrative": "Carried", "save_as_draft": "Save"}, headers=same_origin
+    )
     form = page.soup.find("form")
     carried = {i["name"]: i.get("value", "") for i in form.select("input[type=hidden]")}
     before = snapshot(ours.application)
     page = client.post(
         form["action"],
         data={**carried, "email": theirs.lead.email, "password": "correct horse battery"},
+        headers=same_origin,
     )
     assert page.h1 == "Save your answers"
     replay = page.soup.find("form")
     response = client.post(
         replay["action"],
         data={i["name"]: i.get("value", "") for i in replay.select("input[type=hidden]")},
+        headers=same_origin,
     )
     assert response.status_code == 404
     assert snapshot(ours.application) == before
