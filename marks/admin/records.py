@@ -388,6 +388,4 @@ def email_html(email_id: int):
     email = mail.shown(db.get_or_404(Email, email_id))
     if not email.body_html:
         abort(404)  # a plain-text email: its page shows all of it
-    response = Response(email.body_html, mimetype="text/html")
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return Response(email.body_html, mimetype="text/html")

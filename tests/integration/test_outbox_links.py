@@ -182,7 +182,7 @@ def test_the_html_preview_hides_links_in_hrefs_and_text(signed_in, emails):
     html = response.get_data(as_text=True)
     assert token not in html
     assert html.count(REDACTED) == 3
-    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["Cache-Control"] == "private, no-store"
 
 
 def test_the_audit_log_shows_no_live_link_either(signed_in, emails, admin):
