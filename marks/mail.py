@@ -7,7 +7,7 @@ import contextlib
 import smtplib
 import unicodedata
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
@@ -17,6 +17,7 @@ from jinja2 import TemplateNotFound
 
 from marks import audit
 from marks.extensions import db
+from marks.logs import redact_tokens
 from marks.models import Email, User, utcnow
 from marks.states import EmailState
 
@@ -71,6 +72,47 @@ def render(template: str, **context: Any) -> tuple[str, str, str | None]:
     return subject, body, html
 
 
+@dataclass(frozen=True)
+class Shown:
+    """An email as the outbox shows it to administrators: every link's token redacted (a link
+    that signs someone in, resets a password, confirms an address or accepts an invitation
+    lets whoever reads it act as the addressee), and whether any was. Only what the pages
+    show is here; the stored email keeps its links, and the worker sends them."""
+
+    id: int
+    to_address: str
+    subject: str
+    body_text: str
+    body_html: str | None
+    state: EmailState
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    sent_at: datetime | None
+    links_hidden: bool
+
+
+def shown(email: Email) -> Shown:
+    """The email as administrators may see it (see Shown)."""
+    readable = [email.subject, email.body_text, email.body_html, email.last_error]
+    subject, body_text, body_html, last_error = (
+        None if text is None else redact_tokens(text) for text in readable
+    )
+    return Shown(
+        id=email.id,
+        to_address=email.to_address,
+        subject=subject,
+        body_text=body_text,
+        body_html=body_html,
+        state=email.state,
+        attempts=email.attempts,
+        last_error=last_error,
+        created_at=email.created_at,
+        sent_at=email.sent_at,
+        links_hidden=body_text != email.body_text or body_html != email.body_html,
+    )
+
+
 class ResendRefused(Exception):
     """An email that cannot be sent again, with a message for people."""
 
@@ -95,7 +137,7 @@ def resend(email: Email, *, actor: User) -> None:
         to_state=str(EmailState.QUEUED),
         to_address=email.to_address,
         template=email.template,
-        last_error=error,
+        last_error=redact_tokens(error),
     )
 
 

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import Flask, abort, current_app, request
+from flask import Flask, Response, abort, current_app, request, session
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
@@ -195,5 +195,26 @@ def load_assignment(assignment_id: int) -> Any:
     return assignment
 
 
+# --- Who may keep a response: caches ------------------------------------------------------------
+
+
+def keep_private(response: Response) -> Response:
+    """Every response is kept by no cache (`no-store`), unless its view has said that it is
+    the same for everyone (`Cache-Control: public`: certificates, badges, the register's open
+    data and its page for anonymous visitors), or it is one of the service's static files.
+
+    Deciding by view rather than by who asks: a page for someone signed in is theirs alone,
+    and so is every other page the service renders, to anonymous visitors too. The form on
+    the sign-in, sign-up and reset pages carries the session's CSRF token, every page shows a
+    flash message once and carries a CSP nonce of its own, and a copy kept by the browser
+    outlives signing out. A response that sets the session's cookie is never public: a shared
+    cache would hand the cookie to the next visitor."""
+    if not session.modified and (response.cache_control.public or request.endpoint == "static"):
+        return response
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
 def register(app: Flask) -> None:
     app.before_request(enforce)
+    app.after_request(keep_private)

@@ -6,6 +6,9 @@ answer the same for known and unknown addresses.
 
 from __future__ import annotations
 
+import unicodedata
+from urllib.parse import unquote, urlsplit
+
 from flask import (
     Blueprint,
     current_app,
@@ -18,6 +21,9 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from werkzeug.exceptions import MethodNotAllowed, NotFound
+from werkzeug.routing import RequestRedirect
+from werkzeug.urls import iri_to_uri
 
 from marks import people, permissions, sessions
 from marks.accounts.forms import (
@@ -53,10 +59,30 @@ def _sign_in_email_key() -> str:
 
 
 def _safe_next(target: str | None) -> str:
-    """Only a path on this site: never an open redirect."""
-    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
-        return target
-    return url_for("public.index")
+    """Where to go after signing in: a page of this site, or else the home page. Never an open
+    redirect, whatever a browser makes of the address: it drops tabs and line breaks and takes
+    a backslash for a slash, so any of those (or any other space or control character) is
+    refused rather than cleaned; then the address must be a path with no scheme or host, that
+    one of the app's routes answers."""
+    home = url_for("public.index")
+    if not target or "\\" in target or any(_blank(c) for c in target):
+        return home
+    address = iri_to_uri(target)  # a header is ASCII: a wide slash is just %EF%BC%8F then
+    parts = urlsplit(address)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/") or "//" in parts.path:
+        return home
+    try:
+        current_app.create_url_adapter(request).match(unquote(parts.path))
+    except NotFound:
+        return home
+    except (MethodNotAllowed, RequestRedirect):
+        pass  # a page of the site all the same (a form's address; a missing final slash)
+    return address
+
+
+def _blank(character: str) -> bool:
+    """Whitespace, or a control, format or unassigned character (category C*)."""
+    return character.isspace() or unicodedata.category(character).startswith("C")
 
 
 @bp.route("/sign-up", methods=["GET", "POST"])

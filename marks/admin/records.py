@@ -32,6 +32,7 @@ from marks.councils import search_name
 from marks.exports import csv_line
 from marks.extensions import db
 from marks.forms import choices, strip
+from marks.logs import redact_tokens
 from marks.models import AuditEvent, Council, Email, User
 from marks.permissions import ADMINISTRATOR, access
 from marks.presentation import LONDON
@@ -238,11 +239,17 @@ class Row:
         return f"{event.from_state or ''} → {event.to_state or ''}".strip()
 
     @property
+    def reason(self) -> str:
+        """Why, as the person wrote it; a link's token in it redacted, as everywhere else."""
+        return redact_tokens(self.event.reason or "")
+
+    @property
     def data(self) -> str:
-        """The event's details as compact JSON ("" if none)."""
+        """The event's details as compact JSON ("" if none), any link's token redacted."""
         if not self.event.data:
             return ""
-        return json.dumps(self.event.data, ensure_ascii=False, sort_keys=True, default=str)
+        text = json.dumps(self.event.data, ensure_ascii=False, sort_keys=True, default=str)
+        return redact_tokens(text)
 
 
 def _page(filters: AuditFilters, number: int) -> tuple[list[Row], int]:
@@ -326,7 +333,7 @@ def _csv_record(row: Row) -> tuple:
         event.application_id,
         event.from_state,
         event.to_state,
-        event.reason,
+        row.reason,
         row.data,
     )
 
@@ -378,9 +385,7 @@ def resend_email(email_id: int):
     frame_options="DENY",
 )
 def email_html(email_id: int):
-    email = db.get_or_404(Email, email_id)
+    email = mail.shown(db.get_or_404(Email, email_id))
     if not email.body_html:
         abort(404)  # a plain-text email: its page shows all of it
-    response = Response(email.body_html, mimetype="text/html")
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return Response(email.body_html, mimetype="text/html")

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from marks import memberships, presentation
+from marks import mail, memberships, presentation
 from marks.admin import bp
 from marks.admin.records import MAX_PAGE
 from marks.council.forms import ConfirmForm
@@ -46,13 +46,18 @@ def outbox():
         emails.pages,
         lambda n: url_for("admin.outbox", **({"page": n} if n > 1 else {})),
     )
-    return render_template("admin/outbox.html", emails=emails, pagination=pagination)
+    return render_template(
+        "admin/outbox.html",
+        emails=emails,
+        shown=[mail.shown(email) for email in emails.items],
+        pagination=pagination,
+    )
 
 
 @bp.get("/outbox/<int:email_id>")
 @access(ADMINISTRATOR)
 def email(email_id: int):
-    return render_template("admin/email.html", email=db.get_or_404(Email, email_id))
+    return render_template("admin/email.html", email=mail.shown(db.get_or_404(Email, email_id)))
 
 
 @bp.get("/membership-requests")

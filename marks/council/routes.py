@@ -484,6 +484,5 @@ def evidence_file(application_id: int, file_id: int):
         headers={
             "Content-Disposition": evidence.content_disposition(file.filename),
             "X-Content-Type-Options": "nosniff",
-            "Cache-Control": "private, no-store",
         },
     )

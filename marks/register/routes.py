@@ -71,10 +71,7 @@ def _cached(kind: str, render) -> Response:
     no one."""
     if kind == "html" and current_user.is_authenticated:
         body, mimetype = render()
-        response = Response(body, mimetype=mimetype)
-        response.cache_control.private = True
-        response.cache_control.no_cache = True
-        return response
+        return Response(body, mimetype=mimetype)  # kept by no cache (permissions.keep_private)
     version = search.version()
     key = hashlib.sha256(f"{kind}|{version.key}|{request.full_path}".encode()).hexdigest()
     etag = key[:32]
@@ -181,6 +178,8 @@ def register_csv():
         response = Response(stream_with_context(lines()), mimetype="text/csv")
     response.set_etag(etag)
     response.last_modified = version.last_modified
+    response.cache_control.public = True  # open data, the same for everyone
+    response.cache_control.max_age = 300
     return _open_data_headers(response, "register.csv")
 
 

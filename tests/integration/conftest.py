@@ -108,3 +108,18 @@ def site(tmp_path_factory) -> Iterator[Site]:
                 process.wait(timeout=30)
         controller.stop()
         database.drop()
+
+
+@pytest.fixture
+def mail_server(app) -> Iterator[Inbox]:
+    """A mail server on localhost (aiosmtpd) that the app's worker sends to: its `messages`
+    are what the addressees receive."""
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    settings = ("MAIL_BACKEND", "MAIL_SERVER", "MAIL_PORT")
+    old = {name: app.config[name] for name in settings}
+    app.config.update(MAIL_BACKEND="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port)
+    yield inbox
+    app.config.update(old)
+    controller.stop()

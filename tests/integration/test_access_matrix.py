@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
+from flask import Response, session
 
 from marks import applications, assessment, decisions, editions, mail
 from marks.evidence import CheckedFile
@@ -243,6 +244,53 @@ def test_access_matrix(client, world, role):
         assert response.status_code == want, f"{role} at {endpoint}: {response.status_code}"
         if want == REDIRECT and role == "anonymous" and endpoint != "accounts.sign_out":
             assert "/sign-in?next=" in response.headers["Location"]
+
+
+# The same for everyone, so caches may keep them (Cache-Control: public): what councils embed
+# and anyone downloads. The register's page too, for anonymous visitors only (a signed-in
+# visitor's copy shows them in its menu).
+KEPT_BY_CACHES = {
+    "public.certificate",
+    "public.badge",
+    "public.ob_badge_class_image",
+    "register.register_csv",
+    "register.register_json",
+    "register.register_atom",
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_nothing_private_is_kept_by_a_cache(client, world, role):
+    """Every response, to everyone, says how it may be kept: public if it is the same for
+    everyone, otherwise `no-store` (a signed-in page, and any page whose form carries the
+    session's CSRF token or whose menu shows who is signed in), whatever its status."""
+    people, ids = world
+    if role != "anonymous":
+        client.sign_in(people[role].email)
+    public = KEPT_BY_CACHES | ({"register.register"} if role == "anonymous" else set())
+    for endpoint, (url, _) in MATRIX.items():
+        response = client.request("GET", url.format(**ids))
+        kept = response.cache_control
+        where = f"{role} at {endpoint} ({response.status_code}): {kept}"
+        if endpoint in public and response.status_code == OK:
+            assert kept.public and not kept.no_store, where
+            assert "Set-Cookie" not in response.headers, where
+        else:
+            assert kept.no_store and not kept.public, where
+
+
+def test_a_response_that_sets_the_session_is_never_public(app, client):
+    with app.test_request_context("/register"):
+        session["check_email"] = "someone@council.gov.uk"
+        response = Response("the register")
+        response.cache_control.public = True
+        response = app.process_response(response)
+    assert response.headers["Cache-Control"] == "private, no-store"
+    assert response.headers["Set-Cookie"].startswith("session=")
+    # The service's own assets are the same for everyone: kept, and checked each time.
+    asset = client.http.get("/static/css/marks.css")
+    asset.close()
+    assert asset.headers["Cache-Control"] == "no-cache"
 
 
 def test_a_view_without_a_rule_is_refused(app):
