@@ -1,16 +1,16 @@
 """Accounts: sign up, confirm, sign in and out, forgotten and changed passwords.
 
 No page tells whether an email address has an account: sign-up, sign-in and password reset
-answer the same for known and unknown addresses.
+answer the same for known and unknown addresses. Each of the three is an attempt, counted
+before it is tried, per client address and per email address (marks/attempts.py).
 """
 
 from __future__ import annotations
 
 from flask import (
     Blueprint,
-    current_app,
+    abort,
     flash,
-    g,
     redirect,
     render_template,
     request,
@@ -19,7 +19,7 @@ from flask import (
 )
 from flask_login import current_user, login_user, logout_user
 
-from marks import people
+from marks import attempts, people
 from marks.accounts.forms import (
     ChangePasswordForm,
     ForgottenPasswordForm,
@@ -27,7 +27,7 @@ from marks.accounts.forms import (
     SignInForm,
     SignUpForm,
 )
-from marks.extensions import db, limiter
+from marks.extensions import db
 from marks.permissions import PUBLIC, SIGNED_IN, access
 
 bp = Blueprint("accounts", __name__)
@@ -35,14 +35,6 @@ bp = Blueprint("accounts", __name__)
 SIGN_IN_FAILED = "Enter a correct email address and password"
 # A form the session lost on the way travels through sign-in in fields named replay-<name>.
 REPLAY = "replay-"
-
-
-def _failed_attempt(response) -> bool:
-    return not g.get("signed_in", False)
-
-
-def _sign_in_email_key() -> str:
-    return "sign-in:" + people.normalise_email(request.form.get("email", ""))
 
 
 def _safe_next(target: str | None) -> str:
@@ -57,6 +49,8 @@ def _safe_next(target: str | None) -> str:
 def sign_up():
     form = SignUpForm()
     if form.validate_on_submit():
+        if not attempts.allowed("sign-up", form.email.data):
+            abort(429)
         people.sign_up(form.email.data, form.full_name.data, form.password.data)
         db.session.commit()
         session["check_email"] = people.normalise_email(form.email.data)
@@ -84,15 +78,6 @@ def confirm_email(token: str):
 
 @bp.route("/sign-in", methods=["GET", "POST"])
 @access(PUBLIC)
-@limiter.limit(
-    lambda: current_app.config["SIGN_IN_LIMIT"], methods=["POST"], deduct_when=_failed_attempt
-)
-@limiter.limit(
-    lambda: current_app.config["SIGN_IN_EMAIL_LIMIT"],
-    key_func=_sign_in_email_key,
-    methods=["POST"],
-    deduct_when=_failed_attempt,
-)
 def sign_in():
     form = SignInForm()
     replay = [
@@ -102,15 +87,18 @@ def sign_in():
         for value in values
     ]
     if form.validate_on_submit():
+        if not attempts.allowed("sign-in", form.email.data):
+            abort(429)
         user = people.authenticate(form.email.data, form.password.data)
+        # Not yet confirmed, it still counts: each such attempt emails a link.
         if user is not None and user.email_confirmed_at is None:
             people.send_confirmation(user)
             db.session.commit()
             session["check_email"] = user.email
             return render_template("accounts/confirm_first.html", email=user.email)
         if user is not None:
+            attempts.refund("sign-in", form.email.data)
             login_user(user)
-            g.signed_in = True
             session.permanent = True
             people.record_sign_in(user)
             db.session.commit()
@@ -157,10 +145,11 @@ def sign_out():
 
 @bp.route("/forgotten-password", methods=["GET", "POST"])
 @access(PUBLIC)
-@limiter.limit(lambda: current_app.config["SIGN_IN_LIMIT"], methods=["POST"])
 def forgotten_password():
     form = ForgottenPasswordForm()
     if form.validate_on_submit():
+        if not attempts.allowed("reset-password", form.email.data):
+            abort(429)
         people.send_password_reset(form.email.data)
         db.session.commit()
         session["check_email"] = people.normalise_email(form.email.data)

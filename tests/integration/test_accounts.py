@@ -144,6 +144,17 @@ def test_sign_in_is_rate_limited_per_email(client, make):
     )
 
 
+def test_sign_ins_that_succeed_do_not_count_against_the_limits(client, make):
+    user = make.user()
+    for _ in range(4):
+        assert client.submit("/sign-in", {"email": user.email, "password": "wrong!"}).status == 200
+    for _ in range(12):  # more than both limits
+        client.sign_in(user.email)
+        client.get("/sign-out")
+    assert client.submit("/sign-in", {"email": user.email, "password": "wrong!"}).status == 200
+    assert client.submit("/sign-in", {"email": user.email, "password": "wrong!"}).status == 429
+
+
 def test_sign_in_is_rate_limited_per_address(client, make):
     users = [make.user() for _ in range(11)]
     statuses = [
