@@ -91,6 +91,9 @@ DEFAULTS: dict[str, Any] = {
     "SIGN_UP_EMAIL_LIMIT": "3 per 15 minutes",
     "RESET_PASSWORD_LIMIT": "10 per 15 minutes",
     "RESET_PASSWORD_EMAIL_LIMIT": "3 per 15 minutes",
+    # At most one sign-up email, and one password reset email, to an address in this time,
+    # however often the forms are sent (the pages say to try again after 15 minutes).
+    "ACCOUNT_EMAIL_WINDOW": timedelta(minutes=15),
     "CONFIRM_EMAIL_MAX_AGE": 3 * 24 * 3600,
     "RESET_PASSWORD_MAX_AGE": 3600,
     # Argon2id, OWASP's recommended minimum (tests lower it for speed).

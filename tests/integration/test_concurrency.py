@@ -16,7 +16,7 @@ from argon2 import PasswordHasher
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
-from marks import applications, assessment, create_app, decisions, mail
+from marks import applications, assessment, create_app, decisions, mail, people
 from marks.applications import AnswerConflict
 from marks.extensions import close_connections, db, limiter
 from marks.models import (
@@ -262,6 +262,20 @@ def test_the_last_assessor_submitting_while_more_information_is_asked_for(real_a
     else:
         assert application.state == ApplicationState.INFO_REQUESTED
         assert "application.all_assessed" not in transitions
+
+
+def test_simultaneous_sign_ups_for_one_address_send_one_email(real_app):
+    """Each reads the outbox, finds no recent email and queues one: the database keeps only
+    the first (on SQLite the other may be told the database was busy)."""
+    with real_app.app_context():
+        owner = factories.user().email
+        db.session.commit()
+    sign_ups = [lambda: people.sign_up(owner, "Someone", "a long password") for _ in range(3)]
+    results = at_once(real_app, *sign_ups)
+    assert all(r is None or isinstance(r, OperationalError) for r in results), results
+    with real_app.app_context():
+        subjects = db.session.scalars(sa.select(Email.subject).where(Email.to_address == owner))
+        assert list(subjects) == ["You already have an account"]
 
 
 def test_simultaneous_wrong_passwords_are_counted_before_any_is_checked(real_app, monkeypatch):
