@@ -85,8 +85,17 @@ DEFAULTS: dict[str, Any] = {
     "EVIDENCE_MAX_APPLICATION_BYTES": 50 * 1024 * 1024,
     "RATELIMIT_HEADERS_ENABLED": True,
     "RATELIMIT_KEY_PREFIX": "marks",
-    "SIGN_IN_LIMIT": "10 per minute",
+    # Attempts, each counted before it is tried (marks/attempts.py): per client address, and
+    # per email address. No window is longer than the 15 minutes the 429 page says to wait.
+    "SIGN_IN_LIMIT": "10 per minute",  # failed sign-ins only
     "SIGN_IN_EMAIL_LIMIT": "5 per 15 minutes",
+    "SIGN_UP_LIMIT": "10 per 15 minutes",
+    "SIGN_UP_EMAIL_LIMIT": "3 per 15 minutes",
+    "RESET_PASSWORD_LIMIT": "10 per 15 minutes",
+    "RESET_PASSWORD_EMAIL_LIMIT": "3 per 15 minutes",
+    # At most one sign-up email, and one password reset email, to an address in this time,
+    # however often the forms are sent (the pages say to try again after 15 minutes).
+    "ACCOUNT_EMAIL_WINDOW": timedelta(minutes=15),
     "CONFIRM_EMAIL_MAX_AGE": 3 * 24 * 3600,
     "RESET_PASSWORD_MAX_AGE": 3600,
     # Argon2id, OWASP's recommended minimum (tests lower it for speed).

@@ -4,6 +4,7 @@ later by `flask send-mail`, which retries failures with a back-off and gives up 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import smtplib
 import unicodedata
 from dataclasses import dataclass
@@ -45,6 +46,34 @@ def queue(to: str, template: str, *, dedupe_key: str | None = None, **context: A
     if current_app.config["MAIL_BACKEND"] == "log":
         current_app.logger.info("Email queued to %s: %s\n%s", to, subject, body)
     return email
+
+
+def queue_once_per_window(
+    to: str, template: str, *, series: str, window: timedelta, **context: Any
+) -> Email | None:
+    """Queue the email unless one of the same series (the emails of one form: a sign-up's,
+    say) went to this address less than `window` ago; None if it did. So that sending a form
+    again and again cannot fill someone's inbox.
+
+    Exact one request after another, as the outbox is read first; and under simultaneous
+    requests too: each email of a series takes the dedupe key of its address and its slot of
+    time (`window` long), which the database stores only once, so of two requests racing in
+    one slot only the first queues its email. Flushes, in the caller's transaction.
+    """
+    now = utcnow()
+    slot = int(now.timestamp() // window.total_seconds())
+    address = hashlib.sha256(to.encode()).hexdigest()[:32]  # an address may be 320 characters
+    this_slot, last_slot = (f"{series}:{address}:{n}" for n in (slot, slot - 1))
+    recent = sa.select(Email.id).where(
+        Email.dedupe_key.in_([this_slot, last_slot]), Email.created_at > now - window
+    )
+    if db.session.scalar(recent.limit(1)) is not None:
+        return None
+    try:
+        with db.session.begin_nested():
+            return queue(to, template, dedupe_key=this_slot, **context)
+    except sa.exc.IntegrityError:
+        return None  # queued by another request a moment ago
 
 
 def link(endpoint: str, **values: Any) -> str:

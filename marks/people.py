@@ -105,30 +105,50 @@ def create_user(
 
 def sign_up(email: str, full_name: str, password: str) -> None:
     """Create an account and email a confirmation link. If the email is taken, tell its owner
-    by email instead: the person signing up sees the same page either way."""
-    existing = find_user(email)
-    if existing is not None:
-        mail.queue(
-            existing.email,
-            "account_exists",
-            user=existing,
-            sign_in_url=mail.link("accounts.sign_in"),
-            reset_url=mail.link("accounts.forgotten_password"),
-        )
-        return
-    user = create_user(email, full_name, password)
-    send_confirmation(user)
+    by email instead: the person signing up sees the same page either way, after the same
+    work (the password hashed, an email queued), so that not even the time it takes tells
+    whether the address has an account. At most one of these emails goes to an address in
+    each ACCOUNT_EMAIL_WINDOW, however often the form is sent."""
+    user = find_user(email)
+    if user is None:
+        user = create_user(email, full_name, password)
+        template, context = "confirm_email", _confirmation(user)
+    else:
+        hash_password(password)  # thrown away: the work that creating an account does
+        template = "account_exists"
+        context = {
+            "sign_in_url": mail.link("accounts.sign_in"),
+            "reset_url": mail.link("accounts.forgotten_password"),
+        }
+    mail.queue_once_per_window(
+        user.email,
+        template,
+        series="sign-up",
+        window=current_app.config["ACCOUNT_EMAIL_WINDOW"],
+        user=user,
+        **context,
+    )
 
 
 def send_confirmation(user: User) -> None:
-    token = _serializer("confirm-email").dumps({"user": user.id, "email": user.email})
-    mail.queue(
+    """Email a fresh confirmation link (to someone signing in who has not confirmed yet): at
+    most one in each ACCOUNT_EMAIL_WINDOW, besides the one that signing up sent."""
+    mail.queue_once_per_window(
         user.email,
         "confirm_email",
+        series="confirm-again",
+        window=current_app.config["ACCOUNT_EMAIL_WINDOW"],
         user=user,
-        confirm_url=mail.link("accounts.confirm_email", token=token),
-        hours=current_app.config["CONFIRM_EMAIL_MAX_AGE"] // 3600,
+        **_confirmation(user),
     )
+
+
+def _confirmation(user: User) -> dict[str, Any]:
+    token = _serializer("confirm-email").dumps({"user": user.id, "email": user.email})
+    return {
+        "confirm_url": mail.link("accounts.confirm_email", token=token),
+        "hours": current_app.config["CONFIRM_EMAIL_MAX_AGE"] // 3600,
+    }
 
 
 def confirm_email(token: str) -> User:
@@ -143,16 +163,19 @@ def confirm_email(token: str) -> User:
 
 
 def send_password_reset(email: str) -> None:
-    """Email a reset link if the account exists; do nothing visible otherwise."""
+    """Email a reset link if the account exists; do nothing visible otherwise. At most one
+    goes to an address in each ACCOUNT_EMAIL_WINDOW: the first link works until it is used."""
     user = find_user(email)
     if user is None or not user.is_active:
         return
     token = _serializer("reset-password").dumps(
         {"user": user.id, "fingerprint": password_fingerprint(user)}
     )
-    mail.queue(
+    mail.queue_once_per_window(
         user.email,
         "reset_password",
+        series="reset-password",
+        window=current_app.config["ACCOUNT_EMAIL_WINDOW"],
         user=user,
         reset_url=mail.link("accounts.reset_password", token=token),
         minutes=current_app.config["RESET_PASSWORD_MAX_AGE"] // 60,

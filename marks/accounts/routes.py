@@ -1,7 +1,8 @@
 """Accounts: sign up, confirm, sign in and out, forgotten and changed passwords.
 
 No page tells whether an email address has an account: sign-up, sign-in and password reset
-answer the same for known and unknown addresses.
+answer the same for known and unknown addresses. Each of the three is an attempt, counted
+before it is tried, per client address and per email address (marks/attempts.py).
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ from urllib.parse import unquote, urlsplit
 
 from flask import (
     Blueprint,
+    abort,
     current_app,
     flash,
-    g,
     redirect,
     render_template,
     request,
@@ -25,7 +26,7 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import RequestRedirect
 from werkzeug.urls import iri_to_uri
 
-from marks import people, permissions, sessions
+from marks import attempts, people, permissions, sessions
 from marks.accounts.forms import (
     ChangePasswordForm,
     ForgottenPasswordForm,
@@ -35,7 +36,7 @@ from marks.accounts.forms import (
 )
 from marks.council.forms import ConfirmForm
 from marks.errors import BUTTONS, NOT_TYPED
-from marks.extensions import db, limiter
+from marks.extensions import db
 from marks.permissions import PUBLIC, SIGNED_IN, access
 
 bp = Blueprint("accounts", __name__)
@@ -48,14 +49,6 @@ REPLAY = "replay-"
 # cannot travel this way either).
 NOT_CARRIED = {"csrf_token", "remove_file"}
 NOTHING_SAVED = "You were not signed in, so nothing was saved."
-
-
-def _failed_attempt(response) -> bool:
-    return not g.get("signed_in", False)
-
-
-def _sign_in_email_key() -> str:
-    return "sign-in:" + people.normalise_email(request.form.get("email", ""))
 
 
 def _safe_next(target: str | None) -> str:
@@ -90,6 +83,8 @@ def _blank(character: str) -> bool:
 def sign_up():
     form = SignUpForm()
     if form.validate_on_submit():
+        if not attempts.allowed("sign-up", form.email.data):
+            abort(429)
         people.sign_up(form.email.data, form.full_name.data, form.password.data)
         db.session.commit()
         session["check_email"] = people.normalise_email(form.email.data)
@@ -117,29 +112,23 @@ def confirm_email(token: str):
 
 @bp.route("/sign-in", methods=["GET", "POST"])
 @access(PUBLIC)
-@limiter.limit(
-    lambda: current_app.config["SIGN_IN_LIMIT"], methods=["POST"], deduct_when=_failed_attempt
-)
-@limiter.limit(
-    lambda: current_app.config["SIGN_IN_EMAIL_LIMIT"],
-    key_func=_sign_in_email_key,
-    methods=["POST"],
-    deduct_when=_failed_attempt,
-)
 def sign_in():
     form = SignInForm()
     target = _replay_target(request.args.get("next"))
     replay = _carried_fields() if target else []
     if form.validate_on_submit():
+        if not attempts.allowed("sign-in", form.email.data):
+            abort(429)
         user = people.authenticate(form.email.data, form.password.data)
+        # Not yet confirmed, it still counts: each such attempt emails a link.
         if user is not None and user.email_confirmed_at is None:
             people.send_confirmation(user)
             db.session.commit()
             session["check_email"] = user.email
             return render_template("accounts/confirm_first.html", email=user.email)
         if user is not None:
+            attempts.refund("sign-in", form.email.data)
             sessions.start(user)
-            g.signed_in = True
             people.record_sign_in(user)
             db.session.commit()
             if replay:
@@ -240,10 +229,11 @@ def sign_out():
 
 @bp.route("/forgotten-password", methods=["GET", "POST"])
 @access(PUBLIC)
-@limiter.limit(lambda: current_app.config["SIGN_IN_LIMIT"], methods=["POST"])
 def forgotten_password():
     form = ForgottenPasswordForm()
     if form.validate_on_submit():
+        if not attempts.allowed("reset-password", form.email.data):
+            abort(429)
         people.send_password_reset(form.email.data)
         db.session.commit()
         session["check_email"] = people.normalise_email(form.email.data)

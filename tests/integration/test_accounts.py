@@ -6,8 +6,10 @@ import re
 import time
 
 import sqlalchemy as sa
+from argon2 import PasswordHasher
 from itsdangerous import URLSafeTimedSerializer
 
+from marks import mail
 from marks.extensions import db
 from marks.models import AuditEvent, Email, User
 from tests.pages import DEMO_PASSWORD
@@ -90,6 +92,71 @@ def test_sign_up_with_a_taken_email_looks_the_same_and_tells_the_owner(client, m
     assert db.session.scalar(sa.select(sa.func.count(User.id))) == 2
 
 
+def test_sign_up_does_the_same_work_whether_or_not_the_address_is_taken(client, make, monkeypatch):
+    """Its time cannot tell a taken address from a new one: either way the password is hashed
+    once and one email is queued (the work is counted here; timings would be flaky)."""
+    make.user(email="taken@hartlepool.gov.uk")
+    hashed = []
+    real_hash = PasswordHasher.hash
+
+    def counted_hash(self, password, **kwargs):
+        hashed.append(password)
+        return real_hash(self, password, **kwargs)
+
+    monkeypatch.setattr(PasswordHasher, "hash", counted_hash)
+    for address in ("taken@hartlepool.gov.uk", "free@hartlepool.gov.uk"):
+        hashed.clear()
+        response = sign_up(client, email=address)
+        assert response.headers["Location"] == "/sign-up/check-your-email"
+        assert hashed == [DEMO_PASSWORD], address
+        assert len(emails_to(address)) == 1, address
+
+
+def sign_ups_from(client, address: str, times: int) -> list:
+    return [sign_up(client, email=address) for _ in range(times)]
+
+
+def test_signing_up_again_and_again_sends_one_email_and_is_then_refused(client, make):
+    """Twelve sign-ups for one address, taken or not: one email, three answered as usual (the
+    limit for an address), the rest refused; the owner's inbox is not flooded."""
+    make.user(email="taken@hartlepool.gov.uk")
+    for n, address in enumerate(("taken@hartlepool.gov.uk", "free@hartlepool.gov.uk")):
+        client.http.environ_base["REMOTE_ADDR"] = f"192.0.2.{n + 1}"  # two places
+        answers = sign_ups_from(client, address, 12)
+        assert [a.status_code for a in answers] == [302] * 3 + [429] * 9, address
+        assert {a.headers["Location"] for a in answers[:3]} == {"/sign-up/check-your-email"}
+        assert answers[-1].h1 == "Too many attempts"
+        assert len(emails_to(address)) == 1, address
+
+
+def test_one_sign_up_email_an_address_in_each_window(client, make, monkeypatch):
+    owner = make.user(email="taken@hartlepool.gov.uk")
+    sign_ups_from(client, owner.email, 2)
+    [told] = emails_to(owner.email)
+    assert told.subject == "You already have an account"
+    later = mail.utcnow() + client.app.config["ACCOUNT_EMAIL_WINDOW"]
+    monkeypatch.setattr(mail, "utcnow", lambda: later)
+    sign_ups_from(client, owner.email, 1)
+    assert [e.subject for e in emails_to(owner.email)] == ["You already have an account"] * 2
+
+
+def test_signing_in_before_confirming_sends_one_fresh_link_in_each_window(client, make):
+    user = make.user(email_confirmed_at=None)
+    for _ in range(3):
+        page = client.submit("/sign-in", {"email": user.email, "password": DEMO_PASSWORD})
+        assert page.h1 == "Confirm your email address"
+    [fresh] = emails_to(user.email)
+    assert fresh.subject == "Confirm your email address"
+
+
+def test_sign_up_is_rate_limited_per_client_address(client):
+    answers = [sign_up(client, email=f"person{n}@darlington.gov.uk") for n in range(11)]
+    assert [a.status_code for a in answers] == [302] * 10 + [429]
+    assert answers[-1].h1 == "Too many attempts"
+    assert emails_to("person10@darlington.gov.uk") == []
+    assert db.session.scalar(sa.select(sa.func.count(User.id))) == 10
+
+
 def test_wrong_password_and_unknown_email_get_the_same_answer(client, make):
     user = make.user()
     wrong = client.submit("/sign-in", {"email": user.email, "password": "wrong password!"})
@@ -142,6 +209,17 @@ def test_sign_in_is_rate_limited_per_email(client, make):
         client.submit("/sign-in", {"email": other.email, "password": DEMO_PASSWORD}).status_code
         == 302
     )
+
+
+def test_sign_ins_that_succeed_do_not_count_against_the_limits(client, make):
+    user = make.user()
+    for _ in range(4):
+        assert client.submit("/sign-in", {"email": user.email, "password": "wrong!"}).status == 200
+    for _ in range(12):  # more than both limits
+        client.sign_in(user.email)
+        client.get("/sign-out")
+    assert client.submit("/sign-in", {"email": user.email, "password": "wrong!"}).status == 200
+    assert client.submit("/sign-in", {"email": user.email, "password": "wrong!"}).status == 429
 
 
 def test_sign_in_is_rate_limited_per_address(client, make):
@@ -206,6 +284,45 @@ def test_forgotten_password_for_unknown_email_looks_the_same(client, make):
     assert known.headers["Location"] == unknown.headers["Location"]
     assert emails_to("nobody@nowhere.gov.uk") == []
     assert len(emails_to(user.email)) == 1
+
+
+def test_asking_for_reset_links_again_and_again_sends_one_and_is_then_refused(client, make):
+    user = make.user()
+    answers = [client.submit("/forgotten-password", {"email": user.email}) for _ in range(12)]
+    assert [a.status_code for a in answers] == [302] * 3 + [429] * 9
+    assert answers[-1].h1 == "Too many attempts"
+    [email] = emails_to(user.email)
+    assert email.subject == "Reset your password"
+    # The link in that one email still works: asking again did not spoil it.
+    assert client.get(link_in(email)).h1 == "Choose a new password"
+
+
+def test_one_reset_email_an_address_in_each_window(client, make, monkeypatch):
+    user = make.user()
+    client.submit("/forgotten-password", {"email": user.email})
+    client.submit("/forgotten-password", {"email": user.email})
+    assert len(emails_to(user.email)) == 1
+    later = mail.utcnow() + client.app.config["ACCOUNT_EMAIL_WINDOW"]
+    monkeypatch.setattr(mail, "utcnow", lambda: later)
+    client.submit("/forgotten-password", {"email": user.email})
+    assert [e.subject for e in emails_to(user.email)] == ["Reset your password"] * 2
+
+
+def test_a_sign_up_email_does_not_hold_back_a_reset_email(client, make):
+    """The "you already have an account" email links to the reset form: following it at once
+    must work, so each kind of email has a window of its own."""
+    owner = make.user()
+    sign_up(client, email=owner.email)
+    client.submit("/forgotten-password", {"email": owner.email})
+    subjects = [e.subject for e in emails_to(owner.email)]
+    assert subjects == ["You already have an account", "Reset your password"]
+
+
+def test_password_reset_is_rate_limited_per_client_address(client, make):
+    users = [make.user() for _ in range(11)]
+    answers = [client.submit("/forgotten-password", {"email": u.email}) for u in users]
+    assert [a.status_code for a in answers] == [302] * 10 + [429]
+    assert emails_to(users[-1].email) == []
 
 
 def test_change_password_signs_out_other_sessions(app, client, make):

@@ -4,18 +4,21 @@ half-done."""
 
 from __future__ import annotations
 
+import re
 import threading
+import time
 from collections.abc import Callable
 
 import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
+from argon2 import PasswordHasher
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
-from marks import applications, assessment, create_app, decisions, mail
+from marks import applications, assessment, create_app, decisions, mail, people
 from marks.applications import AnswerConflict
-from marks.extensions import close_connections, db
+from marks.extensions import close_connections, db, limiter
 from marks.models import (
     Answer,
     Application,
@@ -259,3 +262,63 @@ def test_the_last_assessor_submitting_while_more_information_is_asked_for(real_a
     else:
         assert application.state == ApplicationState.INFO_REQUESTED
         assert "application.all_assessed" not in transitions
+
+
+def test_simultaneous_sign_ups_for_one_address_send_one_email(real_app):
+    """Each reads the outbox, finds no recent email and queues one: the database keeps only
+    the first (on SQLite the other may be told the database was busy)."""
+    with real_app.app_context():
+        owner = factories.user().email
+        db.session.commit()
+    sign_ups = [lambda: people.sign_up(owner, "Someone", "a long password") for _ in range(3)]
+    results = at_once(real_app, *sign_ups)
+    assert all(r is None or isinstance(r, OperationalError) for r in results), results
+    with real_app.app_context():
+        subjects = db.session.scalars(sa.select(Email.subject).where(Email.to_address == owner))
+        assert list(subjects) == ["You already have an account"]
+
+
+def test_simultaneous_wrong_passwords_are_counted_before_any_is_checked(real_app, monkeypatch):
+    """Ten wrong passwords for one address at the same moment, against the Redis-backed
+    limit of five: five are checked and five refused, however they overlap. (Each check is
+    slowed down, so that all ten arrive while the first are being checked.)"""
+    limit = int(real_app.config["SIGN_IN_EMAIL_LIMIT"].split()[0])
+    with real_app.app_context():
+        limiter.reset()
+        email = factories.user().email
+        db.session.commit()
+    checked = []
+    real_verify = PasswordHasher.verify
+
+    def slow_verify(self, hash, password):
+        checked.append(password)
+        time.sleep(0.3)
+        return real_verify(self, hash, password)
+
+    monkeypatch.setattr(PasswordHasher, "verify", slow_verify)
+    browsers = []
+    for _ in range(2 * limit):
+        browser = real_app.test_client()
+        form = browser.get("/sign-in").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form).group(1)
+        browsers.append((browser, token))
+    barrier = threading.Barrier(len(browsers))
+    answers: list[tuple[int, str]] = []
+
+    def sign_in(browser, token: str) -> None:
+        barrier.wait(timeout=10)
+        fields = {"email": email, "password": "not the password", "csrf_token": token}
+        response = browser.post("/sign-in", data=fields)
+        answers.append((response.status_code, response.get_data(as_text=True)))
+
+    threads = [threading.Thread(target=sign_in, args=b) for b in browsers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(checked) == limit, f"{len(checked)} passwords checked against a limit of {limit}"
+    statuses = sorted(status for status, _ in answers)
+    assert statuses == [200] * limit + [429] * limit
+    for status, body in answers:
+        wanted = "Enter a correct email address and password" if status == 200 else "Too many"
+        assert wanted in body

@@ -17,6 +17,7 @@ import signal
 import socket
 import ssl
 import subprocess
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +39,7 @@ from tests.unit.test_mail import free_port
 pytestmark = [pytest.mark.slow, pytest.mark.real_database]
 
 SIGN_IN_LIMIT = int(DEFAULTS["SIGN_IN_LIMIT"].split()[0])  # "10 per minute"
+SIGN_IN_EMAIL_LIMIT = int(DEFAULTS["SIGN_IN_EMAIL_LIMIT"].split()[0])  # "5 per 15 minutes"
 
 
 # --- A deployment of its own: PostgreSQL, Redis, gunicorn, nginx --------------------------
@@ -98,9 +100,9 @@ class Served:
         return response
 
 
-def nginx_config(site: Site, app_port: int, http_port: int, https_port: int) -> Path:
+def nginx_config(site: Site, app_port: int, http_port: int, https_port: int, name: str) -> Path:
     """The guide's site file, with this machine's ports, certificate and log paths."""
-    tmp = site.tmp / "nginx"
+    tmp = site.tmp / f"{name}-nginx"
     (tmp / "temp").mkdir(parents=True)
     subprocess.run(
         [
@@ -159,21 +161,21 @@ http {{
     return tmp
 
 
-@pytest.fixture(scope="module")
-def served(site) -> Served:
+def serve(site, workers: int | None, name: str) -> Served:
     """gunicorn as marks-web.service starts it (its ExecStart, WorkingDirectory and env file),
-    with two workers, behind nginx with the guide's site file."""
+    with its configured workers or `workers`, behind nginx with the guide's site file."""
     nginx = shutil.which("nginx", path=SBIN_PATH)
     if nginx is None:
         pytest.skip("nginx is not installed (make system-packages installs it)")
     app_port, http_port, https_port = free_port(), free_port(), free_port()
     unit = site.home.unit("marks-web.service")["Service"]
+    arguments = f"--bind 127.0.0.1:{app_port}" + (f" --workers {workers}" if workers else "")
     env = {
         **site.env,
         **read_env_file(site.home.env_file),
-        "GUNICORN_CMD_ARGS": f"--bind 127.0.0.1:{app_port} --workers 2",
+        "GUNICORN_CMD_ARGS": arguments,
     }
-    gunicorn_log = site.tmp / "gunicorn.log"
+    gunicorn_log = site.tmp / f"{name}-gunicorn.log"
     with gunicorn_log.open("w") as output:
         site.processes.append(
             subprocess.Popen(
@@ -185,7 +187,7 @@ def served(site) -> Served:
             )
         )
     wait_for(lambda: socket.create_connection(("127.0.0.1", app_port)).close() is None, "app")
-    tmp = nginx_config(site, app_port, http_port, https_port)
+    tmp = nginx_config(site, app_port, http_port, https_port, name)
     check = subprocess.run(
         [nginx, "-t", "-c", str(tmp / "nginx.conf")], capture_output=True, text=True
     )
@@ -208,6 +210,18 @@ def served(site) -> Served:
     )
     wait_for(lambda: served.request("GET", "/healthz").status == 200, "nginx and gunicorn")
     return served
+
+
+@pytest.fixture(scope="module")
+def served(site) -> Served:
+    """Two workers, so that a test can keep one busy and know which takes a request."""
+    return serve(site, 2, "two-workers")
+
+
+@pytest.fixture(scope="module")
+def served_as_configured(site) -> Served:
+    """The workers gunicorn.conf.py asks for (four), on the same database and Redis."""
+    return serve(site, None, "as-configured")
 
 
 def cookie_and_token(served: Served, source: str = "127.0.0.1") -> tuple[str, str]:
@@ -308,6 +322,43 @@ def test_two_workers_share_one_rate_limit(served):
     cookie, token = cookie_and_token(served, source="127.0.0.2")
     fields["csrf_token"] = token
     assert post_form(served, "/sign-in", fields, cookie, source="127.0.0.2").status == 200
+
+
+@needs_postgresql
+def test_simultaneous_wrong_passwords_on_every_worker_are_counted_first(served_as_configured):
+    """Wrong passwords for one account, all at once, from one place, through nginx to the
+    configured workers sharing Redis: no more are checked than the limit for an address
+    allows, whichever worker takes each. An answer of 200 is a password checked and found
+    wrong; 429 is refused before any check."""
+    served = served_as_configured
+    source = "127.0.0.4"  # a client address of its own: no other test has counted for it
+    attempts = 10  # within the limit for a client address: only the one for an account bites
+    assert attempts <= SIGN_IN_LIMIT
+    forms = [cookie_and_token(served, source=source) for _ in range(attempts)]
+    barrier = threading.Barrier(attempts)
+    answers = []
+
+    def sign_in_wrongly(cookie: str, token: str) -> None:
+        fields = {"email": ADMIN_EMAIL, "password": "a wrong password", "csrf_token": token}
+        barrier.wait(timeout=30)
+        answers.append(post_form(served, "/sign-in", fields, cookie, source=source))
+
+    threads = [threading.Thread(target=sign_in_wrongly, args=form) for form in forms]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    statuses = sorted(answer.status for answer in answers)
+    checked = statuses.count(200)
+    assert checked == SIGN_IN_EMAIL_LIMIT, f"{checked} of {attempts} checked"
+    assert statuses == [200] * SIGN_IN_EMAIL_LIMIT + [429] * (attempts - SIGN_IN_EMAIL_LIMIT)
+    for answer in answers:
+        wanted = b"Enter a correct email" if answer.status == 200 else b"Too many attempts"
+        assert wanted in answer.body
+    marker = f'{source} "POST /sign-in HTTP/1.0"'
+    wait_for(lambda: len(worker_lines(served, marker)) == attempts, "the access log", 10)
+    assert len({pid for _, pid in worker_lines(served, marker)}) > 1  # spread over workers
 
 
 @needs_postgresql
