@@ -90,7 +90,7 @@ def test_council_import_preview_then_apply(signed_in, admin, make):
     # The same file again: nothing to change, and no button to press.
     page = upload(signed_in, csv)
     assert "There is nothing to change" in page.text
-    assert page.soup.find("form", method="post") is None
+    assert page.soup.main.find("form", method="post") is None
 
 
 def test_an_import_is_previewed_again_if_the_councils_changed_meanwhile(signed_in, make):
