@@ -103,6 +103,7 @@ def ask_to_join(user: User, council: Council) -> Membership:
         raise MembershipRefused("You already belong to a council, or have asked to join one")
     if council.merged_into_id is not None:
         raise MembershipRefused("That council has been merged into another: choose that one")
+    _lock(council)
     members = active_members(council)
     first = not members
     becomes_lead = first and at_recorded_domain(user, council)
@@ -147,6 +148,12 @@ def ask_to_join(user: User, council: Council) -> Membership:
     return membership
 
 
+def _lock(council: Council) -> None:
+    """Hold the council's row until the transaction ends: whether it has members yet (and so
+    whether someone becomes its lead) is decided by one request at a time."""
+    db.session.execute(sa.select(Council.id).where(Council.id == council.id).with_for_update())
+
+
 def _may_manage(actor: User, council: Council) -> bool:
     return actor.is_administrator or is_lead_of(actor, council)
 
@@ -157,6 +164,8 @@ def decide(membership: Membership, *, approve: bool, actor: User) -> None:
     the council has no lead yet)."""
     if not _may_manage(actor, membership.council):
         raise MembershipRefused("Only the council's lead or an administrator can do that")
+    _lock(membership.council)
+    db.session.refresh(membership)  # as it stands now that no one else is changing it
     if membership.state != MembershipState.REQUESTED:
         raise MembershipRefused("That request has already been answered")
     if approve and not active_members(membership.council):

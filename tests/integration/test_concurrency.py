@@ -16,7 +16,16 @@ from argon2 import PasswordHasher
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
-from marks import applications, assessment, create_app, decisions, mail, people
+from marks import (
+    applications,
+    assessment,
+    councils,
+    create_app,
+    decisions,
+    mail,
+    memberships,
+    people,
+)
 from marks.applications import AnswerConflict
 from marks.extensions import close_connections, db, limiter
 from marks.models import (
@@ -25,13 +34,15 @@ from marks.models import (
     Assessment,
     AuditEvent,
     Award,
+    Council,
     Criterion,
     Decision,
     Email,
     Level,
+    Membership,
     User,
 )
-from marks.states import ApplicationState, AssessmentState, MembershipRole
+from marks.states import ApplicationState, AssessmentState, MembershipRole, MembershipState
 from tests import factories
 from tests.conftest import app_config, reset_database, separate_database
 from tests.unit.test_assessment import complete_application, score_all
@@ -322,3 +333,27 @@ def test_simultaneous_wrong_passwords_are_counted_before_any_is_checked(real_app
     for status, body in answers:
         wanted = "Enter a correct email address and password" if status == 200 else "Too many"
         assert wanted in body
+
+
+def test_two_first_people_of_a_council_at_once_make_one_lead(real_app):
+    with real_app.app_context():
+        council = factories.council()
+        councils.record_email_domains(council, ["empty.gov.uk"], actor=None)
+        ids = [factories.user(email=f"first{n}@empty.gov.uk").id for n in range(2)]
+        db.session.commit()
+        council_id = council.id
+
+    def join(user_id: int) -> Callable[[], object]:
+        return lambda: memberships.ask_to_join(
+            db.session.get(User, user_id), db.session.get(Council, council_id)
+        )
+
+    at_once(real_app, *(join(i) for i in ids))
+    with real_app.app_context():
+        roles = db.session.execute(
+            sa.select(Membership.role, Membership.state).where(Membership.council_id == council_id)
+        ).all()
+        # One leads; the other either waits for them or was refused (SQLite: busy), never two.
+        assert [r for r in roles if r.role == MembershipRole.LEAD] == [
+            (MembershipRole.LEAD, MembershipState.ACTIVE)
+        ], roles
