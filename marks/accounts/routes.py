@@ -19,7 +19,7 @@ from flask import (
 )
 from flask_login import current_user, login_user, logout_user
 
-from marks import people
+from marks import people, permissions, two_factor
 from marks.accounts.forms import (
     ChangePasswordForm,
     ForgottenPasswordForm,
@@ -27,7 +27,9 @@ from marks.accounts.forms import (
     SignInForm,
     SignUpForm,
 )
+from marks.council.forms import ConfirmForm
 from marks.extensions import db, limiter
+from marks.models import User
 from marks.permissions import PUBLIC, SIGNED_IN, access
 
 bp = Blueprint("accounts", __name__)
@@ -109,10 +111,10 @@ def sign_in():
             session["check_email"] = user.email
             return render_template("accounts/confirm_first.html", email=user.email)
         if user is not None:
-            login_user(user)
-            g.signed_in = True
-            session.permanent = True
-            people.record_sign_in(user)
+            if two_factor_asked(user):
+                db.session.commit()  # keeps a rehashed password, if any
+                return ask_for_code(user, replay)
+            _complete_sign_in(user)
             db.session.commit()
             if replay:
                 return render_template(
@@ -124,6 +126,16 @@ def sign_in():
         db.session.commit()  # keeps a rehashed password, if any
         form.email.errors.append(SIGN_IN_FAILED)
     return render_template("accounts/sign_in.html", form=form, replay=replay)
+
+
+def _complete_sign_in(user: User) -> None:
+    """The one place a person becomes signed in: after the password, and the second factor
+    when they have one (accounts/two_factor.py)."""
+    session.pop(PENDING, None)
+    login_user(user)
+    g.signed_in = True
+    session.permanent = True
+    people.record_sign_in(user)
 
 
 def sign_in_to_save():
@@ -194,7 +206,15 @@ def reset_password(token: str):
 @bp.get("/account")
 @access(SIGNED_IN)
 def account():
-    return render_template("accounts/account.html", user=current_user)
+    enrolled = current_user.two_factor_enrolled
+    return render_template(
+        "accounts/account.html",
+        user=current_user,
+        codes_left=two_factor.recovery_codes_left(current_user) if enrolled else None,
+        two_factor_required=permissions.must_use_two_factor(current_user),
+        may_turn_off=permissions.may_turn_off_two_factor(current_user),
+        confirm=ConfirmForm(),
+    )
 
 
 @bp.route("/account/change-password", methods=["GET", "POST"])
@@ -214,3 +234,4 @@ def change_password():
 
 
 from marks.accounts import invitations  # noqa: E402, F401
+from marks.accounts.two_factor import PENDING, ask_for_code, two_factor_asked  # noqa: E402

@@ -19,7 +19,7 @@ from marks.models.assessment import (
 from marks.models.awards import Award, Certificate, CertificateCounter
 from marks.models.base import utcnow
 from marks.models.content import Criterion, Edition, Level, RubricDescriptor, Theme
-from marks.models.people import Council, Invitation, Membership, User
+from marks.models.people import Council, Invitation, Membership, RecoveryCode, User
 from marks.models.records import AuditEvent, Email
 
 __all__ = [
@@ -43,6 +43,7 @@ __all__ = [
     "Invitation",
     "Level",
     "Membership",
+    "RecoveryCode",
     "RubricDescriptor",
     "Score",
     "Theme",
