@@ -160,6 +160,7 @@ def sign_in(crawl: Crawl, email: str) -> None:
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     crawl.submit(f"signed in as {email}", page.get_by_role("button", name="Sign in").click)
+    page.enter_code(email, lambda action: crawl.submit(f"code for {email}", action))
     expect(navigation(page).get_by_role("link", name="Sign out")).to_be_visible()
 
 

@@ -263,7 +263,7 @@ def test_html_emails(browser: Browser, live_server: LiveServer, world: World):
     assert world.html_emails
     context = browser.new_context(base_url=live_server.url, bypass_csp=True)
     try:
-        crawl = Crawl(CheckedPage(context.new_page(), live_server.url))
+        crawl = Crawl(CheckedPage(context.new_page(), live_server.url, live_server.app))
         sign_in(crawl, PERSONAS["administrator"])
         crawl.service_pages = False
         # No icon in an email: the browser asks for /favicon.ico, which the service does not have.
@@ -357,7 +357,7 @@ def test_empty_states(browser: Browser, empty_server: LiveServer):
     empty register, an assessor with nothing assigned, a council with no application."""
     context = browser.new_context(base_url=empty_server.url)
     try:
-        crawl = Crawl(CheckedPage(context.new_page(), empty_server.url))
+        crawl = Crawl(CheckedPage(context.new_page(), empty_server.url, empty_server.app))
         for persona, pages in EMPTY_PAGES.items():
             if persona != "anonymous":
                 sign_in(crawl, EMPTY_PEOPLE[persona][0])
