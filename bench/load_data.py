@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask_migrate import upgrade
 
-from marks import applications, assessment, create_app, demo, editions, people, scale
+from marks import applications, assessment, create_app, demo, editions, people, scale, two_factor
 from marks.config import database_url as driver_url
 from marks.extensions import close_connections, db
 from marks.models import Answer, Application, Assessment, Award, Council, Criterion, Membership
@@ -29,6 +29,9 @@ DATABASE = "marks_load"
 # Who takes part: readers and downloaders are anonymous; each council has two members working
 # on the same section; each assessor works in two windows on the same two applications.
 READERS, DOWNLOADERS, MEMBER_COUNCILS, ASSESSORS = 6, 2, 2, 2
+# The load's assessors' two-factor key (a new one each run: never the demo's, refused under
+# production settings); the traffic makes their codes from it.
+TWO_FACTOR_KEY = two_factor.new_key()
 ASSESSED_APPLICATIONS = 2
 CERTIFICATES = 24  # of the data set's awards, besides the demo's: PDFs rendered on first sight
 NOT_A_CERTIFICATE = "SMFM-1999-00001"
@@ -75,6 +78,7 @@ def prepare(app: Flask, councils: int, rng: random.Random) -> dict:
         print(f"seed-scale --councils {councils}: {added} councils added in {took:.0f} s")
         world = {
             "password": demo.PASSWORD,
+            "two_factor_key": TWO_FACTOR_KEY,
             **_people(),
             **_public(rng),
             "not_a_certificate": NOT_A_CERTIFICATE,
@@ -124,6 +128,7 @@ def _people() -> dict:
             role=UserRole.ASSESSOR,
             confirmed=True,
         )
+        two_factor.enrol(user, TWO_FACTOR_KEY, actor=None)
         ids = [assessment.assign(a, user, actor=admin).id for a in submitted]
         assessors.append(
             {"email": user.email, "assignments": ids, "codes": [c.code for c in edition.criteria]}

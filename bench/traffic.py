@@ -245,7 +245,7 @@ def _person(spec: dict, world: dict, port: int, tally: Tally) -> tuple[Browser, 
         return browser, lambda until: reader(world, browser, rng, until, tally)
     if spec["role"] == "downloader":
         return browser, lambda until: downloader(world, browser, rng, until, tally)
-    browser.sign_in(spec["email"], world["password"])
+    browser.sign_in(spec["email"], world["password"], world["two_factor_key"])
     if spec["role"] == "member":
         return browser, lambda until: member(spec, run, browser, rng, until)
     return browser, lambda until: assessor(spec, run, browser, rng, until)

@@ -1,6 +1,6 @@
 """Attempts at what a person could otherwise try without end: signing in, signing up, asking
-for a password reset (and, say, entering a two-factor code). Each is counted first, and only
-then tried:
+for a password reset, entering a two-factor code. Each is counted first, and only then
+tried:
 
     if not attempts.allowed("sign-in", email):
         abort(429)  # the "Too many attempts" page
@@ -40,6 +40,8 @@ KINDS = {
     "sign-in": ("SIGN_IN_LIMIT", "SIGN_IN_EMAIL_LIMIT"),
     "sign-up": ("SIGN_UP_LIMIT", "SIGN_UP_EMAIL_LIMIT"),
     "reset-password": ("RESET_PASSWORD_LIMIT", "RESET_PASSWORD_EMAIL_LIMIT"),
+    # Two-factor codes, keyed by the person's email address as passwords are.
+    "sign-in-code": ("SIGN_IN_LIMIT", "SIGN_IN_CODE_LIMIT"),
 }
 
 

@@ -1,5 +1,5 @@
-"""Command-line tasks: `flask seed-demo`, `create-user`, `import-councils`, `send-mail`,
-`regenerate-certificates`."""
+"""Command-line tasks: `flask seed-demo`, `create-user`, `reset-two-factor`, `import-councils`,
+`send-mail`, `regenerate-certificates`."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import click
 import sqlalchemy as sa
 from flask import Flask
 
-from marks import council_imports, demo, people
+from marks import council_imports, demo, people, permissions, two_factor
 from marks.extensions import db
 from marks.models import Council
 from marks.states import MembershipRole, UserRole
@@ -26,6 +26,7 @@ ROLE_CHOICES = {
 def register(app: Flask) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(create_user)
+    app.cli.add_command(reset_two_factor)
     app.cli.add_command(import_councils)
     app.cli.add_command(send_mail)
     app.cli.add_command(send_reminders)
@@ -68,6 +69,29 @@ def create_user(email: str, full_name: str, role: str, gss_code: str | None, pas
         people.add_to_council(user, _find_council(gss_code), council_role, actor=None)
     db.session.commit()
     click.echo(f"Created {user.email} ({role})")
+    if permissions.must_use_two_factor(user):
+        click.echo(
+            "They will set up two-factor sign-in, with an authenticator app, when they first "
+            "sign in."
+        )
+
+
+@click.command("reset-two-factor")
+@click.argument("email")
+def reset_two_factor(email: str) -> None:
+    """Reset someone's two-factor sign-in when no other administrator can (the only
+    administrator lost their device): recorded in the audit log as done from the server."""
+    user = people.find_user(email)
+    if user is None:
+        raise click.ClickException(f"No account has the email address {email}")
+    try:
+        two_factor.reset(user, actor=None)
+    except two_factor.TwoFactorRefused as error:
+        raise click.ClickException(str(error)) from error
+    db.session.commit()
+    click.echo(
+        f"Reset two-factor sign-in for {user.email}: they set it up again when they next sign in"
+    )
 
 
 @click.command("import-councils")

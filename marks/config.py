@@ -96,6 +96,10 @@ DEFAULTS: dict[str, Any] = {
     # At most one sign-up email, and one password reset email, to an address in this time,
     # however often the forms are sent (the pages say to try again after 15 minutes).
     "ACCOUNT_EMAIL_WINDOW": timedelta(minutes=15),
+    # Wrong two-factor codes, per person (and SIGN_IN_LIMIT per client address).
+    "SIGN_IN_CODE_LIMIT": "5 per 15 minutes",
+    # Between a right password and the code: then the password again.
+    "SIGN_IN_CODE_MAX_AGE": 15 * 60,
     "CONFIRM_EMAIL_MAX_AGE": 3 * 24 * 3600,
     "RESET_PASSWORD_MAX_AGE": 3600,
     # Argon2id, OWASP's recommended minimum (tests lower it for speed).

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import sqlalchemy as sa
+from flask import current_app
 
 from marks import (
     applications,
@@ -16,6 +17,8 @@ from marks import (
     decisions,
     editions,
     people,
+    permissions,
+    two_factor,
     workflow,
 )
 from marks.extensions import db
@@ -23,6 +26,11 @@ from marks.models import Application, Council, User, utcnow
 from marks.states import MembershipRole, Recommendation, UserRole
 
 PASSWORD = "demo-password"  # noqa: S105 (printed for everyone to use: it is a demo)
+# The demo staff's two-factor key (base32), printed in the README so that a phone or a script
+# can make their codes: `python -c "import pyotp; print(pyotp.TOTP('<key>').now())"`. Kept in
+# marks/two_factor.py, which refuses it outside development; seed-demo enrols nobody with it
+# there (the staff set up a key of their own when they first sign in).
+TWO_FACTOR_KEY = two_factor.DEMO_KEY
 
 LEAD, MEMBER = MembershipRole.LEAD, MembershipRole.MEMBER
 
@@ -87,6 +95,7 @@ def council(gss_code: str) -> Council:
 
 def seed() -> list[str]:
     """Load everything; return what was done, a line each. Commits."""
+    development = current_app.config["MARKS_ENV"] == "development"
     report = []
     result = council_imports.import_file(council_imports.ENGLAND_AND_WALES)
     report.append(
@@ -107,6 +116,8 @@ def seed() -> list[str]:
         user = people.create_user(email, name, PASSWORD, role=role, confirmed=True)
         if gss_code is not None and council_role is not None:
             people.add_to_council(user, council(gss_code), council_role, actor=None)
+        if permissions.must_use_two_factor(user) and development:
+            two_factor.enrol(user, TWO_FACTOR_KEY, actor=None)
     recorded = [
         gss_code
         for gss_code, domain in EMAIL_DOMAINS.items()
@@ -123,6 +134,16 @@ def seed() -> list[str]:
     for email, _, role, gss_code, council_role in ACCOUNTS:
         where = f", {council_role} of {council(gss_code).name}" if gss_code else ""
         report.append(f"  {email:30} {role}{where}")
+    if development:
+        report.append(
+            f"Staff sign in with a code too: their two-factor key is {TWO_FACTOR_KEY} "
+            "(see the README)"
+        )
+    else:
+        report.append(
+            "Staff set up two-factor sign-in when they first sign in: the demo key works only "
+            "in development"
+        )
     return report
 
 

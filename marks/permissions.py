@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import Flask, Response, abort, current_app, request, session
+from flask import Flask, Response, abort, current_app, redirect, request, session, url_for
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
@@ -30,6 +30,8 @@ class Rule:
     allows: Callable[[Any], bool]
     # Answer 404 rather than 403 to a signed-in user who may not see it: do not reveal it exists.
     hidden: bool = False
+    # The staff's powers: only with a second factor (set up first if they have none).
+    second_factor: bool = False
 
 
 def _signed_in(user: Any) -> bool:
@@ -46,8 +48,8 @@ def _assessor(user: Any) -> bool:
 
 PUBLIC = Rule("public", lambda user: True)
 SIGNED_IN = Rule("signed in", _signed_in)
-ADMINISTRATOR = Rule("administrator", _administrator, hidden=True)
-ASSESSOR = Rule("assessor", _assessor, hidden=True)
+ADMINISTRATOR = Rule("administrator", _administrator, hidden=True, second_factor=True)
+ASSESSOR = Rule("assessor", _assessor, hidden=True, second_factor=True)
 
 # Endpoints that Flask itself adds, with no view of ours to decorate.
 BUILT_IN = {"static": PUBLIC}
@@ -122,6 +124,10 @@ def enforce() -> Any:
         current_app.logger.error("No access rule on %s: refused", request.endpoint)
         abort(403)
     if rule.allows(current_user):
+        if rule.second_factor and not current_user.two_factor_enrolled:
+            # Made staff, or their device reset, since they signed in.
+            here = request.full_path if request.query_string else request.path
+            return redirect(url_for("accounts.set_up_two_factor", next=here))
         return None
     if not current_user.is_authenticated:
         if request.method == "POST":
@@ -130,6 +136,30 @@ def enforce() -> Any:
             return sign_in_after_post()  # carried only if may_carry_through_sign_in()
         return login_manager.unauthorized()
     abort(404 if rule.hidden else 403)
+
+
+# --- Two-factor sign-in ---------------------------------------------------------------------
+
+
+def must_use_two_factor(user: Any) -> bool:
+    """Administrators and assessors hold the scheme's power: a password alone is not enough."""
+    return bool(user.is_administrator or user.is_assessor)
+
+
+def may_reset_two_factor(actor: Any, person: Any) -> bool:
+    """Another active administrator: never the person alone (a lost device is exactly when
+    someone else may be holding their password)."""
+    return bool(
+        actor.is_authenticated
+        and actor.is_active
+        and actor.is_administrator
+        and actor.id != person.id
+        and person.two_factor_enrolled
+    )
+
+
+def may_turn_off_two_factor(user: Any) -> bool:
+    return bool(user.two_factor_enrolled and not must_use_two_factor(user))
 
 
 # --- Object-level predicates: called by views with the object from the URL -------------------

@@ -9,7 +9,7 @@ from marks import councils, editions, people
 from marks.extensions import db
 from marks.models import Council, Edition, Membership, User, utcnow
 from marks.states import CouncilKind, MembershipRole, MembershipState, Nation, UserRole
-from tests.pages import DEMO_PASSWORD
+from tests.pages import DEMO_PASSWORD, TEST_KEY
 
 
 class _Base(SQLAlchemyModelFactory):
@@ -55,12 +55,19 @@ def user(**kwargs) -> User:
     return UserFactory(**kwargs)
 
 
+def _with_second_factor(kwargs: dict) -> dict:
+    """Staff have two-factor sign-in, with the key whose codes the tests make (TEST_KEY)."""
+    if kwargs.get("two_factor_key", TEST_KEY) is None:
+        return kwargs
+    return {"two_factor_key": TEST_KEY, "two_factor_enrolled_at": utcnow(), **kwargs}
+
+
 def administrator(**kwargs) -> User:
-    return UserFactory(role=UserRole.ADMINISTRATOR, **kwargs)
+    return UserFactory(role=UserRole.ADMINISTRATOR, **_with_second_factor(kwargs))
 
 
 def assessor(**kwargs) -> User:
-    return UserFactory(role=UserRole.ASSESSOR, **kwargs)
+    return UserFactory(role=UserRole.ASSESSOR, **_with_second_factor(kwargs))
 
 
 def council(**kwargs) -> Council:

@@ -94,3 +94,26 @@ class ChangePasswordForm(FlaskForm):
     password = _new_password("New password")
     confirm = _confirm_password()
     submit = SubmitField("Change password", widget=GovSubmitInput())
+
+
+class SignInCodeForm(FlaskForm):
+    code = StringField(
+        "Code",
+        filters=[strip],
+        validators=[DataRequired(message="Enter the code from your authenticator app")],
+        description="The 6-digit code your authenticator app shows now. Without your device, "
+        "enter one of your recovery codes instead.",
+        widget=GovTextInput(),
+    )
+    submit = SubmitField("Continue", widget=GovSubmitInput())
+
+
+class SetUpCodeForm(FlaskForm):
+    code = StringField(
+        "Code from your authenticator app",
+        filters=[strip],
+        validators=[DataRequired(message="Enter the code from your authenticator app")],
+        description="The 6-digit code the app shows once it has the key.",
+        widget=GovTextInput(),
+    )
+    submit = SubmitField("Continue", widget=GovSubmitInput())

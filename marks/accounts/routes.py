@@ -26,7 +26,7 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import RequestRedirect
 from werkzeug.urls import iri_to_uri
 
-from marks import attempts, people, permissions, sessions
+from marks import attempts, people, permissions, sessions, two_factor
 from marks.accounts.forms import (
     ChangePasswordForm,
     ForgottenPasswordForm,
@@ -37,6 +37,7 @@ from marks.accounts.forms import (
 from marks.council.forms import ConfirmForm
 from marks.errors import BUTTONS, NOT_TYPED
 from marks.extensions import db
+from marks.models import User
 from marks.permissions import PUBLIC, SIGNED_IN, access
 
 bp = Blueprint("accounts", __name__)
@@ -114,8 +115,7 @@ def confirm_email(token: str):
 @access(PUBLIC)
 def sign_in():
     form = SignInForm()
-    target = _replay_target(request.args.get("next"))
-    replay = _carried_fields() if target else []
+    replay, target = carried_through_sign_in()
     if form.validate_on_submit():
         if not attempts.allowed("sign-in", form.email.data):
             abort(429)
@@ -127,21 +127,40 @@ def sign_in():
             session["check_email"] = user.email
             return render_template("accounts/confirm_first.html", email=user.email)
         if user is not None:
-            attempts.refund("sign-in", form.email.data)
-            sessions.start(user)
-            people.record_sign_in(user)
+            attempts.refund("sign-in", form.email.data)  # the password was right
+            if two_factor_asked(user):
+                db.session.commit()  # keeps a rehashed password, if any
+                return ask_for_code(user, replay)
+            _complete_sign_in(user)
             db.session.commit()
             if replay:
-                return render_template(
-                    "accounts/replay.html",
-                    fields=replay,
-                    shown=_what_will_be_saved(replay),
-                    target=target,
-                )
+                return save_what_was_carried(replay, target)
             return redirect(_safe_next(request.args.get("next")))
         db.session.commit()  # keeps a rehashed password, if any
         form.email.errors.append(SIGN_IN_FAILED)
     return render_template("accounts/sign_in.html", form=form, replay=replay)
+
+
+def _complete_sign_in(user: User) -> None:
+    """The one place a person becomes signed in: after the password, and the second factor
+    when they have one (accounts/two_factor.py). A new session: nothing of the pending
+    sign-in, or of anything else from before, is kept."""
+    sessions.start(user)
+    people.record_sign_in(user)
+
+
+def carried_through_sign_in() -> tuple[list[tuple[str, str]], str | None]:
+    """The fields of a form the session lost that this request carries (the sign-in page's,
+    or the code page's after it), and where they may be saved; none if they may not."""
+    target = _replay_target(request.args.get("next"))
+    return (_carried_fields() if target else []), target
+
+
+def save_what_was_carried(fields: list[tuple[str, str]], target: str):
+    """The page that shows what a form the session lost will save, once signed in."""
+    return render_template(
+        "accounts/replay.html", fields=fields, shown=_what_will_be_saved(fields), target=target
+    )
 
 
 def _replay_target(next_arg: str | None) -> str | None:
@@ -267,7 +286,15 @@ def reset_password(token: str):
 @bp.get("/account")
 @access(SIGNED_IN)
 def account():
-    return render_template("accounts/account.html", user=current_user)
+    enrolled = current_user.two_factor_enrolled
+    return render_template(
+        "accounts/account.html",
+        user=current_user,
+        codes_left=two_factor.recovery_codes_left(current_user) if enrolled else None,
+        two_factor_required=permissions.must_use_two_factor(current_user),
+        may_turn_off=permissions.may_turn_off_two_factor(current_user),
+        confirm=ConfirmForm(),
+    )
 
 
 @bp.route("/account/change-password", methods=["GET", "POST"])
@@ -288,3 +315,4 @@ def change_password():
 
 
 from marks.accounts import invitations  # noqa: E402, F401
+from marks.accounts.two_factor import ask_for_code, two_factor_asked  # noqa: E402

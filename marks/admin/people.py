@@ -1,5 +1,6 @@
 """Administrators: people. Find users, see their councils and assignments, change their role,
-deactivate and reactivate accounts, and invite assessors and administrators."""
+deactivate and reactivate accounts, reset two-factor sign-in for a lost device, and invite
+assessors and administrators."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSubmitInput, Go
 from wtforms import EmailField, RadioField, SubmitField
 from wtforms.validators import InputRequired
 
-from marks import presentation, staff
+from marks import permissions, presentation, staff, two_factor
 from marks.admin import bp
 from marks.admin.records import MAX_PAGE
 from marks.council.forms import ConfirmForm
@@ -20,6 +21,7 @@ from marks.models import User
 from marks.permissions import ADMINISTRATOR, access
 from marks.staff import StaffRefused
 from marks.states import InvitationKind, UserRole
+from marks.two_factor import TwoFactorRefused
 
 STATUS_LABELS = {"active": "Active", "deactivated": "Deactivated"}
 
@@ -103,7 +105,11 @@ def people():
 
 
 def _person_page(
-    user: User, role_form: RoleForm | None = None, refusal: str | None = None, status: int = 200
+    user: User,
+    role_form: RoleForm | None = None,
+    refusal: str | None = None,
+    status: int = 200,
+    refused: str = "account",
 ):
     if role_form is None:
         role_form = RoleForm(formdata=None, data={"role": user.role.value})
@@ -117,6 +123,8 @@ def _person_page(
         role_form=role_form,
         confirm=ConfirmForm(),
         refusal=refusal,
+        refused=refused,
+        may_reset_two_factor=permissions.may_reset_two_factor(current_user, user),
         role_labels=staff.ROLE_LABELS,
         role_hints=[staff.ROLE_HINTS[r] for r in UserRole],
         is_self=user.id == current_user.id,
@@ -173,6 +181,25 @@ def reactivate_person(user_id: int):
         return _person_page(user, refusal=str(error), status=400)
     db.session.commit()
     flash(f"{user.full_name}'s account is active again. They can sign in.", "success")
+    return redirect(url_for("admin.person", user_id=user.id))
+
+
+@bp.post("/people/<int:user_id>/two-factor/reset")
+@access(ADMINISTRATOR)
+def reset_two_factor(user_id: int):
+    user = db.get_or_404(User, user_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        two_factor.reset(user, actor=current_user._get_current_object())
+    except TwoFactorRefused as error:
+        return _person_page(user, refusal=str(error), refused="two-factor", status=400)
+    db.session.commit()
+    flash(
+        f"{user.full_name}'s two-factor sign-in is reset. They will set it up again the next "
+        "time they sign in. We have emailed them to say so.",
+        "success",
+    )
     return redirect(url_for("admin.person", user_id=user.id))
 
 

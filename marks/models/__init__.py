@@ -24,6 +24,7 @@ from marks.models.people import (
     CouncilEmailDomain,
     Invitation,
     Membership,
+    RecoveryCode,
     User,
     UserSession,
 )
@@ -51,6 +52,7 @@ __all__ = [
     "Invitation",
     "Level",
     "Membership",
+    "RecoveryCode",
     "RubricDescriptor",
     "Score",
     "Theme",

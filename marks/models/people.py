@@ -33,12 +33,23 @@ class User(UserMixin, db.Model):
     deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_signed_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = created_column()
+    # Two-factor sign-in (marks/two_factor.py): the authenticator app's key, base32, and the
+    # last time step a code was accepted for, so that no code works twice.
+    two_factor_key: Mapped[str | None] = mapped_column(sa.String(64))
+    two_factor_enrolled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    two_factor_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", foreign_keys="Membership.user_id"
     )
 
-    __table_args__ = (sa.CheckConstraint("email = lower(email)", name="email_lower_case"),)
+    __table_args__ = (
+        sa.CheckConstraint("email = lower(email)", name="email_lower_case"),
+        sa.CheckConstraint(
+            "(two_factor_key IS NULL) = (two_factor_enrolled_at IS NULL)",
+            name="two_factor_key_iff_enrolled",
+        ),
+    )
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses sign-in to inactive users
@@ -65,8 +76,27 @@ class User(UserMixin, db.Model):
                 return m
         return None
 
+    @property
+    def two_factor_enrolled(self) -> bool:
+        return self.two_factor_key is not None
+
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role}>"
+
+
+class RecoveryCode(db.Model):
+    """A single-use code that signs its owner in without the authenticator app. Only its
+    SHA-256 is kept: see two_factor.hash_recovery_code."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    code_hash: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = created_column()
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (sa.Index("uq_recovery_codes_user_code", "user_id", "code_hash", unique=True),)
 
 
 class Council(db.Model):

@@ -38,12 +38,12 @@ from playwright.sync_api import (
 from playwright.sync_api import Page as PlaywrightPage
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from marks import create_app, people
+from marks import create_app, people, two_factor
 from marks.extensions import close_connections, db, limiter
 from marks.models import Email
 from marks.states import UserRole
 from tests.conftest import app_config, reset_database, separate_database
-from tests.pages import DEMO_PASSWORD
+from tests.pages import DEMO_PASSWORD, TEST_KEY, next_code
 
 HERE = Path(__file__).resolve().parent
 
@@ -73,6 +73,7 @@ ADMIN_NAME = "Ada Administrator"
 USER_EMAIL = "una.user@darlington.gov.uk"
 USER_NAME = "Una User"
 OUTBOX_SUBJECT = "A message already in the outbox"
+CODE_HEADING = "Enter the code from your authenticator app"
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -126,9 +127,10 @@ def _seed(app: Flask) -> None:
         # demo accounts.
         result = app.test_cli_runner().invoke(args=["seed-demo"])
         assert result.exit_code == 0, result.output + repr(result.exception)
-        people.create_user(
+        admin = people.create_user(
             ADMIN_EMAIL, ADMIN_NAME, DEMO_PASSWORD, role=UserRole.ADMINISTRATOR, confirmed=True
         )
+        two_factor.enrol(admin, TEST_KEY, actor=None)
         people.create_user(USER_EMAIL, USER_NAME, DEMO_PASSWORD, confirmed=True)
         db.session.add(
             Email(
@@ -220,6 +222,7 @@ class CheckedPage:
 
     page: PlaywrightPage
     base_url: str
+    app: Flask | None = None  # the live server's: to make the codes of two-factor sign-in
     axe: Axe = field(default_factory=Axe)
     loads: list[_Load] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
@@ -311,6 +314,20 @@ class CheckedPage:
             action()
         self.check()
 
+    def enter_code(
+        self, email: str, submit: Callable[[Callable[[], Any]], None] | None = None
+    ) -> None:
+        """On the code page after a right password (staff, and whoever turned it on): type the
+        code the person's authenticator app shows now, made here from their key. Anywhere
+        else, nothing."""
+        if self.page.locator("h1").inner_text() != CODE_HEADING:
+            return
+        assert self.app is not None, "enter_code needs the live server's app"
+        with self.app.app_context():
+            code = next_code(email)
+        self.page.get_by_label("Code", exact=True).fill(code)
+        (submit or self.submit)(self.page.get_by_role("button", name="Continue").click)
+
     def unchecked(self) -> list[str]:
         # A page of this site is never exempt, whatever a test says.
         exempt = {url for url in self.not_ours if not self._same_origin(url)}
@@ -337,7 +354,7 @@ def page(
         limiter.reset()
     context = browser.new_context(base_url=live_server.url)
     try:
-        checked = CheckedPage(context.new_page(), live_server.url)
+        checked = CheckedPage(context.new_page(), live_server.url, live_server.app)
         yield checked
         if request.node.stash.get(_CALL_FAILED, False):
             return  # the test's own failure says enough

@@ -6,18 +6,30 @@ Every page is checked with axe (WCAG 2.2 A and AA) and for browser errors: see c
 
 from __future__ import annotations
 
+import re
+import time
+
+import pyotp
 import pytest
 from playwright.sync_api import expect
 
+from marks import people
+from marks.extensions import db
+from marks.states import UserRole
 from tests.browser.conftest import OUTBOX_SUBJECT, CheckedPage, LiveServer
-from tests.browser.seen import banner, heading, navigation
+from tests.browser.seen import banner, error_summary, heading, navigation, summary_value
 
 
-def sign_in(page: CheckedPage, email: str, password: str) -> None:
+def enter_password(page: CheckedPage, email: str, password: str) -> None:
     page.visit("/sign-in")
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Password", exact=True).fill(password)
     page.submit(page.get_by_role("button", name="Sign in").click)
+
+
+def sign_in(page: CheckedPage, email: str, password: str) -> None:
+    enter_password(page, email, password)
+    page.enter_code(email)
 
 
 def test_sign_up_confirm_sign_in_and_out(page: CheckedPage, live_server: LiveServer):
@@ -181,3 +193,55 @@ def test_sign_in_with_the_keyboard_alone(page: CheckedPage, live_server: LiveSer
 
     expect(heading(page)).to_have_text("Social Media Friendly Mark")
     expect(navigation(page).get_by_role("link", name="Your account")).to_be_visible()
+
+
+def test_an_assessor_sets_up_two_factor_sign_in_and_signs_in_with_codes(
+    page: CheckedPage, live_server: LiveServer
+):
+    """A new assessor's first sign-in sets up the second factor; the codes are made here with
+    pyotp from the key the page shows, as an authenticator app would make them."""
+    email = "new.assessor@association.example"
+    with live_server.app.app_context():
+        people.create_user(
+            email, "Nell Assessor", live_server.password, role=UserRole.ASSESSOR, confirmed=True
+        )
+        db.session.commit()
+
+    enter_password(page, email, live_server.password)
+    expect(heading(page)).to_have_text("Set up two-factor sign-in")
+    expect(page.get_by_role("img", name=re.compile("^QR code for adding"))).to_be_visible()
+    key = "".join(page.locator("#two-factor-key").inner_text().split())
+    assert len(key) == 32
+
+    page.get_by_label("Code from your authenticator app").fill("000000")
+    page.submit(page.get_by_role("button", name="Continue").click)
+    summary = error_summary(page)
+    expect(summary.get_by_role("link")).to_have_text(
+        ["Enter a correct code from your authenticator app"]
+    )
+    expect(page.get_by_label("Code from your authenticator app")).to_have_value("")
+
+    page.get_by_label("Code from your authenticator app").fill(pyotp.TOTP(key).now())
+    page.submit(page.get_by_role("button", name="Continue").click)
+    expect(heading(page)).to_have_text("Save your recovery codes")
+    codes = page.locator("#recovery-codes li").all_inner_texts()
+    assert len(codes) == 10
+    page.submit(page.get_by_role("button", name="I have saved my recovery codes").click)
+    expect(navigation(page).get_by_role("button", name="Sign out")).to_be_visible()
+    page.submit(navigation(page).get_by_role("button", name="Sign out").click)
+
+    # Next time: the password, then the app's next code (this one has been used).
+    enter_password(page, email, live_server.password)
+    expect(heading(page)).to_have_text("Enter the code from your authenticator app")
+    page.get_by_label("Code", exact=True).fill(pyotp.TOTP(key).at(time.time() + 30))
+    page.submit(page.get_by_role("button", name="Continue").click)
+    page.submit(navigation(page).get_by_role("link", name="Your account").click)
+    expect(summary_value(page, "Two-factor sign-in")).to_contain_text("10 recovery codes left")
+    page.submit(navigation(page).get_by_role("button", name="Sign out").click)
+
+    # Without the device: a recovery code, once.
+    enter_password(page, email, live_server.password)
+    page.get_by_label("Code", exact=True).fill(codes[0])
+    page.submit(page.get_by_role("button", name="Continue").click)
+    expect(banner(page)).to_contain_text("You used a recovery code")
+    expect(banner(page)).to_contain_text("You have 9 left")

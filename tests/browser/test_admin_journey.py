@@ -78,6 +78,7 @@ def sign_in_to_administration(page: CheckedPage, section: str | None = None) -> 
     page.get_by_label("Email address").fill(ADMIN)
     page.get_by_label("Password", exact=True).fill(DEMO_PASSWORD)
     page.submit(page.get_by_role("button", name="Sign in").click)
+    page.enter_code(ADMIN)
     expect(navigation(page).get_by_role("button", name="Sign out")).to_be_visible()
     page.submit(navigation(page).get_by_role("link", name="Administration").click)
     expect(heading(page)).to_have_text("Administration")

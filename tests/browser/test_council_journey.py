@@ -262,7 +262,7 @@ EMPTY_COUNCIL = "Isle of Anglesey"  # no members in the demo, and no email domai
 
 
 def sign_out(page: CheckedPage) -> None:
-    page.submit(navigation(page).get_by_role("link", name="Sign out").click)
+    page.submit(navigation(page).get_by_role("button", name="Sign out").click)
     expect(heading(page)).to_have_text("Sign in")
 
 

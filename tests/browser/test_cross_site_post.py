@@ -104,7 +104,7 @@ def test_another_sites_page_cannot_make_its_author_an_administrator(
     page.get_by_label("Password", exact=True).fill(live_server.password)
     page.submit(page.get_by_role("button", name="Sign in").click)
 
-    expect(navigation(page).get_by_role("link", name="Sign out")).to_be_visible()
+    expect(navigation(page).get_by_role("button", name="Sign out")).to_be_visible()
     expect(heading(page)).not_to_have_text("Save your answers")
     expect(page.get_by_role("button", name="Save your answers")).to_have_count(0)
     assert role_of(live_server, attacker_id) == UserRole.USER

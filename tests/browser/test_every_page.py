@@ -38,6 +38,7 @@ from tests.browser.crawl_world import (
 )
 from tests.browser.seen import heading
 from tests.integration.test_access_matrix import MATRIX, OK
+from tests.pages import TEST_KEY
 
 # GET routes whose answer is not an HTML page of the service: axe and reflow do not apply.
 NOT_PAGES = {
@@ -59,6 +60,10 @@ NOT_PAGES = {
     "admin.email_html": "an email's HTML as sent, served sandboxed (no script runs, so no axe): "
     "test_html_emails checks it as a mail client shows it",
     "accounts.sign_out": "signs out, then shows the sign-in page (in the crawl)",
+    "accounts.sign_in_code": "only between a right password and the code: crawled as staff sign "
+    "in (crawl.sign_in)",
+    "accounts.set_up_sign_in_code": "only between a right password and the code, for staff with "
+    "none yet: crawled as test_empty_states' assessor signs in for the first time",
 }
 
 # Every form sent empty shows the error summary: endpoint -> the button pressed.
@@ -88,12 +93,17 @@ EMPTY_FORMS = {
     "admin.edition_levels": "Save the levels",
     "admin.import_edition": "Import the edition",
     "admin.invite_staff": "Send invitation",
+    "accounts.set_up_two_factor": "Continue",
 }
 NOT_SENT_EMPTY = {
     "council.withdraw": "nothing in it is required: sent empty, it withdraws the application",
     "council.accept_invitation": "one button, nothing to fill in: sent, it accepts",
     "accounts.accept_staff_invitation": "one button, nothing to fill in: sent, it accepts",
     "admin.publish_edition": "one button, nothing to fill in: sent, it publishes the edition",
+    "accounts.sign_in_code": "only between a right password and the code: a wrong code's error "
+    "summary is checked in test_accounts_journey, an empty one in test_two_factor",
+    "accounts.set_up_sign_in_code": "only between a right password and the code: its form is "
+    "the account's set-up form (accounts.set_up_two_factor), sent empty here",
 }
 # Forms whose fields may all be left empty (a draft is completed at submission): sent empty with
 # one field that is wrong instead. endpoint -> (label, value)
@@ -263,7 +273,7 @@ def test_html_emails(browser: Browser, live_server: LiveServer, world: World):
     assert world.html_emails
     context = browser.new_context(base_url=live_server.url, bypass_csp=True)
     try:
-        crawl = Crawl(CheckedPage(context.new_page(), live_server.url))
+        crawl = Crawl(CheckedPage(context.new_page(), live_server.url, live_server.app))
         sign_in(crawl, PERSONAS["administrator"])
         crawl.service_pages = False
         # No icon in an email: the browser asks for /favicon.ico, which the service does not have.
@@ -333,6 +343,8 @@ def _seed_empty(app: Flask) -> None:
                 role=role,
                 email_confirmed_at=utcnow(),
             )
+            if role == UserRole.ADMINISTRATOR:  # the assessor sets theirs up in the crawl
+                user.two_factor_key, user.two_factor_enrolled_at = TEST_KEY, utcnow()
             db.session.add(user)
             if role == UserRole.USER:
                 db.session.add(
@@ -357,7 +369,7 @@ def test_empty_states(browser: Browser, empty_server: LiveServer):
     empty register, an assessor with nothing assigned, a council with no application."""
     context = browser.new_context(base_url=empty_server.url)
     try:
-        crawl = Crawl(CheckedPage(context.new_page(), empty_server.url))
+        crawl = Crawl(CheckedPage(context.new_page(), empty_server.url, empty_server.app))
         for persona, pages in EMPTY_PAGES.items():
             if persona != "anonymous":
                 sign_in(crawl, EMPTY_PEOPLE[persona][0])

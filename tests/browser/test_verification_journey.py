@@ -92,6 +92,7 @@ def sign_in(page: CheckedPage, email: str) -> None:
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Password", exact=True).fill(DEMO_PASSWORD)
     page.submit(page.get_by_role("button", name="Sign in").click)
+    page.enter_code(email)
     expect(navigation(page).get_by_role("button", name="Sign out")).to_be_visible()
 
 

@@ -53,6 +53,8 @@ NO_COUNCIL_YET = {
     "administrator": REDIRECT,
 }
 POST_ONLY = dict.fromkeys(ROLES, NOT_ALLOWED)
+# Redirects of anonymous visitors that are not "sign in to see that page".
+SIGN_IN_AGAIN = {"accounts.sign_out", "accounts.sign_in_code", "accounts.set_up_sign_in_code"}
 
 # endpoint -> (url, expected status per role; roles not named expect 200)
 MATRIX: dict[str, tuple[str, dict[str, int]]] = {
@@ -83,6 +85,21 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "accounts.reset_password": ("/reset-password/not-a-token", dict.fromkeys(ROLES, BAD)),
     "accounts.account": ("/account", SIGN_IN_FIRST),
     "accounts.change_password": ("/account/change-password", SIGN_IN_FIRST),
+    # Only between a right password and the code: anyone else is sent to sign in (again).
+    "accounts.sign_in_code": ("/sign-in/code", dict.fromkeys(ROLES, REDIRECT)),
+    "accounts.set_up_sign_in_code": ("/sign-in/set-up-code", dict.fromkeys(ROLES, REDIRECT)),
+    # Staff have it already (the factories' key): sent back to their account.
+    "accounts.set_up_two_factor": (
+        "/account/two-factor/set-up",
+        {
+            **SIGN_IN_FIRST,
+            "assessor": REDIRECT,
+            "assigned_assessor": REDIRECT,
+            "administrator": REDIRECT,
+        },
+    ),
+    "accounts.replace_recovery_codes": ("/account/two-factor/recovery-codes", POST_ONLY),
+    "accounts.turn_off_two_factor": ("/account/two-factor/turn-off", POST_ONLY),
     "accounts.accept_staff_invitation": (
         "/account/invitations/not-a-token",
         {**dict.fromkeys(ROLES, BAD), "anonymous": REDIRECT},
@@ -159,6 +176,7 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "admin.change_role": ("/admin/people/{user_id}/role", POST_ONLY),
     "admin.deactivate_person": ("/admin/people/{user_id}/deactivate", POST_ONLY),
     "admin.reactivate_person": ("/admin/people/{user_id}/reactivate", POST_ONLY),
+    "admin.reset_two_factor": ("/admin/people/{user_id}/two-factor/reset", POST_ONLY),
     "admin.invite_staff": ("/admin/people/invite", ADMIN_ONLY),
     "admin.revoke_award": ("/admin/awards/{number}/revoke", ADMIN_ONLY),
     "admin.outbox": ("/admin/outbox", ADMIN_ONLY),
@@ -242,7 +260,7 @@ def test_access_matrix(client, world, role):
         response = client.request("GET", url.format(**ids))
         want = expected.get(role, OK)
         assert response.status_code == want, f"{role} at {endpoint}: {response.status_code}"
-        if want == REDIRECT and role == "anonymous" and endpoint != "accounts.sign_out":
+        if want == REDIRECT and role == "anonymous" and endpoint not in SIGN_IN_AGAIN:
             assert "/sign-in?next=" in response.headers["Location"]
 
 

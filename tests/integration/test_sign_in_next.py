@@ -8,7 +8,7 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 
-from tests.pages import DEMO_PASSWORD
+from tests.pages import CODE_PAGE, DEMO_PASSWORD, next_code
 
 # Each is the value `next` has once the query string is decoded.
 ELSEWHERE = [
@@ -73,9 +73,20 @@ HERE = {
 
 
 def sign_in_with_next(client, email: str, target: str):
-    """The sign-in form posted as a browser posts it, to /sign-in?next=<target>."""
+    """The sign-in form posted as a browser posts it, to /sign-in?next=<target>; for staff,
+    then their code, on the page the password leads to (which carries `next` on)."""
     data = {"email": email, "password": DEMO_PASSWORD, "csrf_token": client.csrf_token()}
-    return client.post("/sign-in?" + urlencode({"next": target}), data=data)
+    response = client.post("/sign-in?" + urlencode({"next": target}), data=data)
+    return with_a_code(client, email, response)
+
+
+def with_a_code(client, email: str, response):
+    location = response.headers.get("Location", "")
+    if not location.startswith(CODE_PAGE):
+        return response
+    with client.app.app_context():
+        code = next_code(email)
+    return client.submit(location, {"code": code})
 
 
 @pytest.mark.parametrize("target", ELSEWHERE)
@@ -109,5 +120,6 @@ def test_the_page_asked_for_is_where_sign_in_goes(client, make):
     assert response.error_summary() == ["Enter a correct email address and password"]
     form = response.soup.form["action"]
     response = client.submit(form, {"email": user.email, "password": DEMO_PASSWORD})
+    response = with_a_code(client, user.email, response)
     assert response.headers["Location"] == "/admin/audit?council=Ynys%20M%C3%B4n"
     assert client.get(response.headers["Location"]).h1 == "Audit log"

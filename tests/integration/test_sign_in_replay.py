@@ -12,7 +12,7 @@ from marks import applications, assessment, permissions
 from marks.states import UserRole
 from tests.integration import application_pages
 from tests.integration.application_pages import answer_data, criterion_url, start
-from tests.pages import DEMO_PASSWORD, Page, PageClient
+from tests.pages import DEMO_PASSWORD, Page, PageClient, next_code
 
 edition = application_pages.edition
 lead = application_pages.lead
@@ -46,6 +46,15 @@ def sign_in_on(client: PageClient, page: Page, email: str, headers=SAME_ORIGIN):
     """Fill in the sign-in form the page shows, keeping whatever it carries."""
     form = page.soup.find("form", attrs={"method": "post"})
     data = {**hidden_fields(form), "email": email, "password": DEMO_PASSWORD}
+    return client.post(form["action"], data=data, headers=headers)
+
+
+def with_a_code(client: PageClient, page: Page, email: str, headers=SAME_ORIGIN):
+    """Staff: the code from their authenticator app, on the code page (keeping what it carries)."""
+    form = page.soup.find("form", attrs={"method": "post"})
+    with client.app.app_context():
+        code = next_code(email)
+    data = {**hidden_fields(form), "code": code}
     return client.post(form["action"], data=data, headers=headers)
 
 
@@ -87,6 +96,8 @@ def test_an_administrator_whose_session_ended_goes_back_to_their_page(client, ad
     page = followed(client, response)
     assert "You were not signed in, so nothing was saved." in page.text
     response = sign_in_on(client, page, admin.email)
+    assert response.headers["Location"] == f"/sign-in/code?next={page_url}"
+    response = with_a_code(client, client.get(response.headers["Location"]), admin.email)
     assert response.headers["Location"] == page_url
     assert person.role == UserRole.USER
 
@@ -196,6 +207,8 @@ def test_an_assessors_feedback_from_this_site_is_carried_and_saved(client, lead,
     page = client.post(url, data={**fields, **typed}, headers=SAME_ORIGIN)
     assert page.h1 == "Sign in"
     page = sign_in_on(client, page, assessor.email)
+    assert page.h1 == "Enter the code from your authenticator app"
+    page = with_a_code(client, page, assessor.email)
     assert page.h1 == "Save your answers"
     assert "Feedback MD1 Say how staff are trained." in page.text
     form = page.soup.find("form", attrs={"action": url})
