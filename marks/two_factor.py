@@ -28,7 +28,7 @@ import segno
 import sqlalchemy as sa
 from flask import current_app
 
-from marks import audit, mail, permissions
+from marks import audit, mail, permissions, sessions
 from marks.extensions import db
 from marks.models import RecoveryCode, User, utcnow
 
@@ -260,6 +260,8 @@ def reset(user: User, *, actor: User | None) -> None:
     if not user.two_factor_enrolled:
         raise TwoFactorRefused(f"{user.full_name} has not set up two-factor sign-in")
     _forget(user)
+    # Whoever has the lost device may have a signed-in browser too: it is signed out.
+    sessions.end_all(user)
     audit.record("user.two_factor_reset", user, actor=actor)
     mail.queue(user.email, "two_factor_reset", user=user)
 

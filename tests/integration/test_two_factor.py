@@ -242,6 +242,8 @@ def test_an_administrator_resets_anothers_two_factor_sign_in(client, make):
     admin = make.administrator(full_name="Ada Admin")
     assessor = make.assessor(full_name="Asha Assessor")
     two_factor.replace_recovery_codes(assessor)
+    on_the_lost_laptop = PageClient(client.app)
+    on_the_lost_laptop.sign_in(assessor.email)
     client.sign_in(admin.email)
 
     page = client.get(f"/admin/people/{assessor.id}")
@@ -264,7 +266,8 @@ def test_an_administrator_resets_anothers_two_factor_sign_in(client, make):
     [email] = emails_to(assessor.email)
     assert email.subject == "Your two-factor sign-in has been reset"
 
-    # They set it up again when they next sign in.
+    # The lost laptop is signed out; they set it up again when they next sign in.
+    assert on_the_lost_laptop.get("/assess/").headers["Location"].startswith("/sign-in")
     assessor_client = PageClient(client.app)
     assert password_step(assessor_client, assessor.email) == SET_UP_PAGE
 
