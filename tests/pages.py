@@ -33,7 +33,9 @@ def next_code(email: str) -> str:
     now = int(time.time() // two_factor.STEP)
     step = now if user.two_factor_last_step is None else max(now, user.two_factor_last_step + 1)
     if step > now + two_factor.WINDOW:
-        user.two_factor_last_step = step = now - two_factor.WINDOW
+        # Every code of the window used: forget them (as if the person had waited).
+        user.two_factor_last_step = now - two_factor.WINDOW - 1
+        step = now
         db.session.commit()
     return two_factor.code_for(user.two_factor_key, step * two_factor.STEP)
 
