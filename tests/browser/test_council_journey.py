@@ -66,6 +66,7 @@ def sign_in(page: CheckedPage, email: str, password: str) -> None:
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Password", exact=True).fill(password)
     page.submit(page.get_by_role("button", name="Sign in").click)
+    page.enter_code(email)  # staff: the code from their authenticator app
     expect(navigation(page).get_by_role("button", name="Sign out")).to_be_visible()
 
 

@@ -96,6 +96,7 @@ EMPTY_FORMS = {
     "accounts.set_up_two_factor": "Continue",
 }
 NOT_SENT_EMPTY = {
+    "accounts.sign_out": "one button, nothing to fill in: sent, it signs out (as the crawl does)",
     "council.withdraw": "nothing in it is required: sent empty, it withdraws the application",
     "council.accept_invitation": "one button, nothing to fill in: sent, it accepts",
     "accounts.accept_staff_invitation": "one button, nothing to fill in: sent, it accepts",
@@ -257,7 +258,7 @@ def test_error_pages(page: CheckedPage, live_server: LiveServer, world: World):
     expect(page.get_by_label("Email")).to_have_value(typed)
     # A form whose CSRF token no longer matches the session's.
     crawl.visit("/account/change-password")
-    page.locator("input[name=csrf_token]").evaluate("field => { field.value = 'stale' }")
+    page.locator("main input[name=csrf_token]").evaluate("field => { field.value = 'stale' }")
     page.expected_errors.add(live_server.url + "/account/change-password")
     crawl.submit(
         "a form with a stale CSRF token",
