@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import sys
@@ -134,7 +135,7 @@ def main() -> None:
         **os.environ,
         "FLASK_APP": "app.py",
         "MARKS_ENV": "production",
-        "SECRET_KEY": "bench-only",
+        "SECRET_KEY": secrets.token_hex(32),  # production refuses a short one
         "FORCE_HTTPS": "0",
         "DATABASE_URL": f"postgresql://postgres@127.0.0.1:5432/{DATABASE}",
         "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/14",

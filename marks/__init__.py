@@ -80,6 +80,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(marks_config.from_environment(app.instance_path))
     app.config.update(config or {})
     marks_config.check(app.config)
+    # Flask opens sessions with SECRET_KEY_FALLBACKS too; Flask-WTF's CSRF tokens follow.
+    app.config.setdefault("WTF_CSRF_SECRET_KEY", marks_config.signing_keys(app.config))
+    if "Redis" in str(app.config["CACHE_TYPE"]):
+        app.config.setdefault("CACHE_OPTIONS", marks_config.REDIS_TIMEOUTS)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = marks_config.engine_options(app.config)
     app.config["SQLALCHEMY_BINDS"] = marks_config.binds(app.config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)

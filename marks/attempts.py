@@ -20,6 +20,11 @@ checked against a limit of five.) A refused attempt counts too.
 Each count is a fixed window that starts with its first attempt ("5 per 15 minutes": five,
 then nothing until 15 minutes after the first). No window is longer than the 15 minutes that
 the "Too many attempts" page tells people to wait.
+
+When Redis cannot be reached, attempts are counted in the worker's own memory instead, and
+the outage is logged (marks/outages.py): each worker then counts alone, so the limits are
+looser by as many workers as there are, but nobody is refused a page for it, and nobody gets
+unlimited tries.
 """
 
 from __future__ import annotations
@@ -30,8 +35,10 @@ import hmac
 from flask import current_app
 from flask_limiter.util import get_remote_address
 from limits import RateLimitItem, parse
+from limits.storage import MemoryStorage
 from limits.strategies import FixedWindowRateLimiter
 
+from marks import outages
 from marks.extensions import limiter
 from marks.people import normalise_email
 
@@ -48,17 +55,36 @@ KINDS = {
 def allowed(kind: str, email: str) -> bool:
     """Count one attempt of this kind, from this request's client, for this email address;
     then say whether it may be tried (True) or must be refused (False)."""
-    counter = FixedWindowRateLimiter(limiter.storage)
-    within = [counter.hit(limit, *key) for limit, key in _counts(kind, email)]
-    return all(within)
+    return all(_hit(_counts(kind, email), cost=1))
 
 
 def refund(kind: str, email: str) -> None:
     """Take back an attempt that allowed() counted and that succeeded, for a kind where only
     failures should count (a sign-in: a person signing in many times a day is not refused)."""
-    counter = FixedWindowRateLimiter(limiter.storage)
-    for limit, key in _counts(kind, email):
-        counter.hit(limit, *key, cost=-1)  # a fixed window is one counter: this takes one off
+    _hit(_counts(kind, email), cost=-1)  # a fixed window is one counter: this takes one off
+
+
+def _hit(counts: list[tuple[RateLimitItem, tuple[str, ...]]], cost: int) -> list[bool]:
+    """Add `cost` to each count, in Redis or, while it cannot be reached, in this worker's
+    memory; whether each is still within its limit."""
+    outage = outages.of(
+        "The rate limits' storage (Redis)",
+        "counting attempts in this worker's memory until it answers (each worker counts "
+        "alone meanwhile: the limits are looser by as many workers as there are)",
+    )
+    if not outage.going_without:
+        storage = limiter.storage
+        try:
+            within = [
+                FixedWindowRateLimiter(storage).hit(limit, *key, cost=cost) for limit, key in counts
+            ]
+        except storage.base_exceptions as error:
+            outage.failed(error)
+        else:
+            outage.answered()
+            return within
+    memory = current_app.extensions.setdefault("marks-attempts-memory", MemoryStorage())
+    return [FixedWindowRateLimiter(memory).hit(limit, *key, cost=cost) for limit, key in counts]
 
 
 def _counts(kind: str, email: str) -> list[tuple[RateLimitItem, tuple[str, ...]]]:

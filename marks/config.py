@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,8 @@ def from_environment(instance_path: str) -> dict[str, Any]:
     return {
         "MARKS_ENV": env,
         "SECRET_KEY": os.environ.get("SECRET_KEY") or ("dev-only-secret" if development else None),
+        # Earlier keys, while the links and sessions they signed run out (see signing_keys).
+        "SECRET_KEY_FALLBACKS": _words(os.environ.get("SECRET_KEY_FALLBACKS", "")),
         "SQLALCHEMY_DATABASE_URI": database_url(os.environ.get("DATABASE_URL") or default_db),
         "MARKS_BASE_URL": os.environ.get("MARKS_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         "MAIL_BACKEND": os.environ.get("MAIL_BACKEND", "log" if development else "smtp"),
@@ -57,6 +60,11 @@ def from_environment(instance_path: str) -> dict[str, Any]:
     }
 
 
+def _words(value: str) -> list[str]:
+    """A list from a setting: separated by commas, spaces or both."""
+    return [word for word in re.split(r"[\s,]+", value) if word]
+
+
 def database_url(url: str) -> str:
     """Use psycopg 3 for PostgreSQL whatever the URL's scheme says (Heroku-style URLs too)."""
     for prefix in ("postgres://", "postgresql://"):
@@ -64,6 +72,10 @@ def database_url(url: str) -> str:
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
+
+# Redis that does not answer within a second counts as down (marks/outages.py): the pages
+# go on without it rather than wait. (The cache's, in create_app: only Redis takes them.)
+REDIS_TIMEOUTS = {"socket_connect_timeout": 1, "socket_timeout": 1}
 
 # Settings that hold whatever the environment: safe cookies, limits, the scheme's rules.
 DEFAULTS: dict[str, Any] = {
@@ -84,6 +96,7 @@ DEFAULTS: dict[str, Any] = {
     "EVIDENCE_MAX_FILE_BYTES": 10 * 1024 * 1024,
     "EVIDENCE_MAX_APPLICATION_BYTES": 50 * 1024 * 1024,
     "RATELIMIT_HEADERS_ENABLED": True,
+    "RATELIMIT_STORAGE_OPTIONS": REDIS_TIMEOUTS,
     "RATELIMIT_KEY_PREFIX": "marks",
     # Attempts, each counted before it is tried (marks/attempts.py): per client address, and
     # per email address. No window is longer than the 15 minutes the 429 page says to wait.
@@ -109,13 +122,57 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
+# docs/deploy/marks.env's placeholders all start so ("replace-with-64-hex-characters").
+PLACEHOLDER = "replace-with"
+# A key shorter than this is refused outside development: 32 characters of
+# secrets.token_hex() are 128 bits, the least a signing key should have.
+MIN_KEY_LENGTH = 32
+# ... and one of fewer different characters ("0000...", "abab..."), however long, since
+# whatever made it was not random. (Of 32 random hex characters, fewer than 8 different
+# ones is a chance of about 1 in 20 million; of 64, nil.)
+MIN_KEY_CHARACTERS = 8
+GENERATE_KEY = 'python3 -c "import secrets; print(secrets.token_hex(32))"'
+
+
+def key_problem(key: str | bytes) -> str | None:
+    """Why a secret key is unsafe to sign with, or None. Never quotes the key: it is logged."""
+    text = key.decode(errors="replace") if isinstance(key, bytes) else str(key)
+    if text.strip().lower().startswith(PLACEHOLDER):
+        return "is the placeholder from the settings template"
+    if len(text) < MIN_KEY_LENGTH:
+        return f"is {len(text)} characters long: it needs {MIN_KEY_LENGTH} at least"
+    if len(set(text)) < MIN_KEY_CHARACTERS:
+        return f"has only {len(set(text))} different characters: it is not random"
+    return None
+
+
+def signing_keys(config: dict[str, Any]) -> list[str | bytes]:
+    """The keys that links and forms are checked against, oldest first: the fallbacks, then
+    SECRET_KEY, which alone signs (itsdangerous signs with the last and accepts any)."""
+    return [*(config.get("SECRET_KEY_FALLBACKS") or []), config["SECRET_KEY"]]
+
+
 def check(config: dict[str, Any]) -> None:
     """Refuse to start where a setting would be unsafe."""
     if not config.get("SECRET_KEY"):
         raise ConfigurationError(
-            "SECRET_KEY is not set. Set it to a long random value "
-            '(python -c "import secrets; print(secrets.token_hex(32))").'
+            f"SECRET_KEY is not set. Set it to a long random value ({GENERATE_KEY})."
         )
+    if config.get("MARKS_ENV") != "development":
+        problem = key_problem(config["SECRET_KEY"])
+        if problem:
+            raise ConfigurationError(
+                f"SECRET_KEY {problem}. Anyone who guessed it could sign in as anyone: set it "
+                f"to a long random value of your own ({GENERATE_KEY})."
+            )
+        for number, key in enumerate(config.get("SECRET_KEY_FALLBACKS") or [], 1):
+            problem = key_problem(key)
+            if problem:
+                raise ConfigurationError(
+                    f"SECRET_KEY_FALLBACKS: key {number} {problem}. A fallback still opens "
+                    "sessions and links: leave out a key anyone could guess (everyone it "
+                    f"signed in signs in again). New keys: {GENERATE_KEY}."
+                )
     if config.get("MAIL_BACKEND") == "log" and config.get("MARKS_ENV") != "development":
         raise ConfigurationError(
             "MAIL_BACKEND=log writes whole emails, with their sign-in links, to the log: it is "

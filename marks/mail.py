@@ -8,8 +8,9 @@ import hashlib
 import smtplib
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
+from email.utils import formatdate, parseaddr
 from typing import Any
 
 import sqlalchemy as sa
@@ -240,6 +241,7 @@ class Outgoing:
     body_text: str
     body_html: str | None
     attempts: int
+    created_at: datetime
 
     COLUMNS = (
         Email.id,
@@ -248,7 +250,26 @@ class Outgoing:
         Email.body_text,
         Email.body_html,
         Email.attempts,
+        Email.created_at,
     )
+
+
+def sender_domain(sender: str) -> str:
+    """The domain of the From address ("... <noreply@mark.example.org>": mark.example.org)."""
+    return parseaddr(sender)[1].rpartition("@")[2].lower() or "localhost"
+
+
+def message_id(email: Email | Outgoing, domain: str) -> str:
+    """The email's Message-ID, on the sender's domain (as receivers' filters expect), the same
+    however often it is sent (a retry, or sent again from the outbox, is the same message),
+    and unique across installations and restores: the row id and when it was queued, hashed
+    so that neither shows."""
+    queued = email.created_at
+    if queued.tzinfo is not None:  # PostgreSQL's; SQLite's is naive, in UTC too
+        queued = queued.astimezone(UTC).replace(tzinfo=None)
+    seed = f"{email.id}|{queued.isoformat()}|{email.to_address}"
+    digest = hashlib.sha256(seed.encode()).hexdigest()
+    return f"<marks.{digest[:32]}@{domain}>"
 
 
 def deliver(email: Email | Outgoing) -> None:
@@ -263,7 +284,8 @@ def deliver(email: Email | Outgoing) -> None:
     message["From"] = config["MAIL_SENDER"]
     message["To"] = email.to_address
     message["Subject"] = email.subject
-    message["Message-ID"] = f"<marks-{email.id}@{config['MARKS_BASE_URL'].split('//')[-1]}>"
+    message["Date"] = formatdate(usegmt=True)  # now: when this attempt hands it over
+    message["Message-ID"] = message_id(email, sender_domain(config["MAIL_SENDER"]))
     message.set_content(email.body_text)
     if email.body_html:
         message.add_alternative(email.body_html, subtype="html")

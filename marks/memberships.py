@@ -15,6 +15,7 @@ from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from marks import audit, councils, mail, notifications
+from marks.config import signing_keys
 from marks.extensions import db
 from marks.models import Council, Invitation, Membership, User, utcnow
 from marks.states import InvitationKind, MembershipRole, MembershipState
@@ -293,4 +294,4 @@ def accept(invitation: Invitation, user: User) -> Membership:
 
 
 def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="council-invitation")
+    return URLSafeTimedSerializer(signing_keys(current_app.config), salt="council-invitation")

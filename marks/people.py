@@ -16,6 +16,7 @@ from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from marks import audit, mail, sessions
+from marks.config import signing_keys
 from marks.extensions import db
 from marks.models import Council, Membership, User, utcnow
 from marks.states import MembershipRole, MembershipState, UserRole
@@ -242,7 +243,7 @@ def add_to_council(
 
 
 def _serializer(salt: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt)
+    return URLSafeTimedSerializer(signing_keys(current_app.config), salt=salt)
 
 
 def _load(salt: str, token: str, max_age: int) -> dict[str, Any]:

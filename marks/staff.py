@@ -16,6 +16,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.orm import joinedload
 
 from marks import audit, mail, sessions
+from marks.config import signing_keys
 from marks.extensions import db
 from marks.models import Application, Assignment, Invitation, Membership, User, utcnow
 from marks.states import InvitationKind, UserRole
@@ -335,4 +336,4 @@ def accept(invitation: Invitation, user: User) -> None:
 
 
 def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="staff-invitation")
+    return URLSafeTimedSerializer(signing_keys(current_app.config), salt="staff-invitation")

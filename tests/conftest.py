@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,6 +45,30 @@ def app_config(database_url: str, **overrides) -> dict:
     }
     config.update(overrides)
     return config
+
+
+def redis_at(port: int, limits_db: int = 0, cache_db: int = 1) -> dict:
+    """The settings of an app whose rate limits and register cache are in Redis at `port`, in
+    these databases (the suite's own Redis: 15, as app_config's limits)."""
+    return {
+        "RATELIMIT_STORAGE_URI": f"redis://127.0.0.1:{port}/{limits_db}",
+        "CACHE_TYPE": "RedisCache",
+        "CACHE_REDIS_URL": f"redis://127.0.0.1:{port}/{cache_db}",
+    }
+
+
+@contextmanager
+def app_with(app: Flask, config: dict) -> Iterator[Flask]:
+    """Another app with these settings, on the test database (and in the test's transaction).
+    The rate limiter is one object that every app shares (marks/extensions.py): given back to
+    the suite's app afterwards."""
+    other = create_app(config)
+    try:
+        yield other
+    finally:
+        with other.app_context():
+            close_connections()
+        limiter.init_app(app)
 
 
 def reset_database(app: Flask) -> None:

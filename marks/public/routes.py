@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from flask import current_app, render_template
 from sqlalchemy.exc import SQLAlchemyError
 
+from marks import outages
 from marks.extensions import db, limiter
 from marks.permissions import PUBLIC, access
 from marks.public import bp
@@ -41,9 +42,24 @@ def accessibility():
 @access(PUBLIC)
 @limiter.exempt
 def healthz():
+    """Each engine the pages need, and 503 if any is down: the database, and Redis (the rate
+    limits' counts and the register's cache; the pages go on without it, but the limits are
+    per worker meanwhile). Answered over plain HTTP too (below)."""
     try:
         with db.engine.connect() as connection:
             connection.execute(sa.text("SELECT 1"))
+        database = "ok"
     except SQLAlchemyError:
-        return {"status": "unavailable", "app": "ok", "database": "unreachable"}, 503
-    return {"status": "ok", "app": "ok", "database": "ok"}
+        database = "unreachable"
+    checks = {"database": database}
+    answers = outages.redis_answers()
+    checks["redis"] = {None: "not used", True: "ok", False: "unreachable"}[answers]
+    healthy = all(state in ("ok", "not used") for state in checks.values())
+    body = {"status": "ok" if healthy else "unavailable", "app": "ok", **checks}
+    return body, 200 if healthy else 503
+
+
+# Load balancers and monitors call it on the inside, over plain HTTP, without the proxy's
+# X-Forwarded-Proto: not sent to HTTPS by FORCE_HTTPS (flask-talisman's per-view option; HSTS
+# is sent over HTTPS only, so none here).
+healthz.talisman_view_options = {"force_https": False}

@@ -10,6 +10,7 @@ import hmac
 import json
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time
+from typing import Any
 
 import sqlalchemy as sa
 from flask import (
@@ -24,7 +25,7 @@ from flask import (
 )
 from flask_login import current_user
 
-from marks import awards, presentation
+from marks import awards, outages, presentation
 from marks.badges import NOT_XML
 from marks.exports import FORMULA_STARTS, csv_line
 from marks.extensions import cache, db
@@ -65,28 +66,37 @@ def _filters(**defaults: str) -> search.Filters:
         abort(400, description=str(error))
 
 
-def _cached(kind: str, render) -> Response:
+def _cached(kind: str, filters: search.Filters, render) -> Response:
     """Answer from the HTTP cache (304), the shared cache, or by rendering, in that order.
     A page for someone signed in shows them in its menu: rendered for them alone, kept by
-    no one."""
+    no one.
+
+    `render` gives the body, its type and how many councils it lists. It is kept under the
+    filters as parsed (search.Filters: unknown parameters left out, values normalised), and
+    only if it lists any and is not a search by name: so that however many query strings
+    anyone makes up, the cache holds at most one entry for each page of the register there
+    is (made-up values find nothing). Without Redis, rendered afresh."""
     if kind == "html" and current_user.is_authenticated:
-        body, mimetype = render()
+        body, mimetype, _ = render()
         return Response(body, mimetype=mimetype)  # kept by no cache (permissions.keep_private)
     version = search.version()
-    key = hashlib.sha256(f"{kind}|{version.key}|{request.full_path}".encode()).hexdigest()
-    etag = key[:32]
-    # A cached page keeps the CSP nonce it was rendered with, so every response made from it
-    # (a 304 too) must send that nonce: one per cached page, derived with the secret key.
+    # Keyed with the secret key too: a page keeps the CSP nonce it was rendered with (every
+    # response made from it, a 304 too, must send that nonce), derived from the secret key,
+    # so a page rendered before the key changed is never sent with the new key's nonce.
     secret = current_app.secret_key
     secret = secret if isinstance(secret, bytes) else str(secret).encode()
+    what = f"{kind}|{version.key}|{filters.cache_key()}"
+    key = hmac.new(secret, what.encode(), hashlib.sha256).hexdigest()
+    etag = key[:32]
     request.csp_nonce = hmac.new(secret, f"nonce|{key}".encode(), hashlib.sha256).hexdigest()[:32]
     if etag in request.if_none_match:
         response = Response(status=304)
     else:
-        body, mimetype = cache.get(key) or (None, None)
+        body, mimetype = _cache_get(key) or (None, None)
         if body is None:
-            body, mimetype = render()
-            cache.set(key, (body, mimetype))
+            body, mimetype, found = render()
+            if found and not filters.q:
+                _cache_set(key, (body, mimetype))
         response = Response(body, mimetype=mimetype)
     response.set_etag(etag)
     response.last_modified = version.last_modified
@@ -94,6 +104,33 @@ def _cached(kind: str, render) -> Response:
     response.cache_control.max_age = 300
     response.vary.add("Cookie")  # a signed-in visitor's copy is another (see above)
     return response
+
+
+def _cache_outage() -> outages.Outage:
+    return outages.of("The register's cache (Redis)", "rendering the register without it")
+
+
+def _cache_get(key: str) -> Any:
+    outage = _cache_outage()
+    if outage.going_without:
+        return None
+    try:
+        found = cache.get(key)
+    except outages.CACHE_ERRORS as error:
+        outage.failed(error)
+        return None
+    outage.answered()
+    return found
+
+
+def _cache_set(key: str, value: Any) -> None:
+    outage = _cache_outage()
+    if outage.going_without:
+        return
+    try:
+        cache.set(key, value)
+    except outages.CACHE_ERRORS as error:
+        outage.failed(error)
 
 
 @bp.get("/register")
@@ -107,10 +144,10 @@ def register():
             abort(404)
         # The figures are the same on every page: worked out once per version of the awards.
         summary_key = f"summary|{search.version().key}"
-        summary = cache.get(summary_key)
+        summary = _cache_get(summary_key)
         if summary is None:
             summary = search.summary()
-            cache.set(summary_key, summary)
+            _cache_set(summary_key, summary)
         html = render_template(
             "register/register.html",
             page=found,
@@ -127,9 +164,9 @@ def register():
                 lambda n: url_for("register.register", **filters.query_string(page=n)),
             ),
         )
-        return html, "text/html"
+        return html, "text/html", found.total
 
-    return _cached("html", render)
+    return _cached("html", filters, render)
 
 
 def _record(row: search.Row) -> dict:
@@ -164,7 +201,7 @@ def _open_data_headers(response: Response, filename: str) -> Response:
 def register_csv():
     filters = _filters()
     version = search.version()
-    etag = hashlib.sha256(f"csv|{version.key}|{request.full_path}".encode()).hexdigest()[:32]
+    etag = hashlib.sha256(f"csv|{version.key}|{filters.cache_key()}".encode()).hexdigest()[:32]
     if etag in request.if_none_match:
         response = Response(status=304)
     else:
@@ -197,9 +234,9 @@ def register_json():
             "count": len(records),
             "councils": records,
         }
-        return json.dumps(document, indent=1, ensure_ascii=False), "application/json"
+        return json.dumps(document, indent=1, ensure_ascii=False), "application/json", len(records)
 
-    return _open_data_headers(_cached("json", render), "register.json")
+    return _open_data_headers(_cached("json", filters, render), "register.json")
 
 
 @bp.get("/register.atom")
@@ -223,9 +260,9 @@ def register_atom():
             updated=search.version().last_modified,
             licence=LICENCE,
         )
-        return NOT_XML.sub("", xml), "application/atom+xml"
+        return NOT_XML.sub("", xml), "application/atom+xml", len(events)
 
-    return _open_data_headers(_cached("atom", render), "register.atom")
+    return _open_data_headers(_cached("atom", filters, render), "register.atom")
 
 
 def _midnight(day: date) -> datetime:

@@ -4,10 +4,11 @@ job ran), filtered, sorted and counted in a fixed number of queries."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+from urllib.parse import urlencode
 
 import sqlalchemy as sa
 
@@ -57,22 +58,23 @@ class Filters:
 
     @classmethod
     def parse(cls, args: Mapping[str, str]) -> Filters:
-        """From the query string; unknown values are refused, never guessed."""
-        q = (args.get("q") or "").strip()[:100]
-        nation = args.get("nation", "")
-        if nation and nation not in {n.value for n in Nation}:
-            raise BadFilter(f"There is no nation called {nation!r}")
-        kind = args.get("kind", "")
-        if kind and kind not in {k.value for k in CouncilKind}:
-            raise BadFilter(f"There is no kind of council called {kind!r}")
-        level = args.get("level", "")
+        """From the query string: unknown parameters ignored, values normalised (spaces, and
+        the case of the ones chosen from a list), unknown values refused, never guessed."""
+        q = " ".join((args.get("q") or "").split())[:100]
+        nation = _one_of(args.get("nation", ""), [n.value for n in Nation])
+        if nation is None:
+            raise BadFilter(f"There is no nation called {args['nation']!r}")
+        kind = _one_of(args.get("kind", ""), [k.value for k in CouncilKind])
+        if kind is None:
+            raise BadFilter(f"There is no kind of council called {args['kind']!r}")
+        level = args.get("level", "").strip()
         if level and not level.replace("-", "").isalnum():
             raise BadFilter("The level is not one the scheme awards")
-        status = args.get("status", "current")
-        if status not in STATUS_FILTERS:
+        status = _one_of(args.get("status") or "current", STATUS_FILTERS)
+        if status is None:
             raise BadFilter(f"Status must be one of {', '.join(STATUS_FILTERS)}")
-        sort = args.get("sort", "name")
-        if sort not in SORTS:
+        sort = _one_of(args.get("sort") or "name", SORTS)
+        if sort is None:
             raise BadFilter(f"Sort must be one of {', '.join(SORTS)}")
         return cls(
             q=q,
@@ -84,6 +86,10 @@ class Filters:
             sort=sort,
             page=_number(args.get("page"), "page", 1, MAX_PAGE) or 1,
         )
+
+    def cache_key(self) -> str:
+        """The filters as one string, the same for every query string that means them."""
+        return urlencode(sorted(self.query_string().items()))
 
     def query_string(self, **changes: object) -> dict[str, object]:
         """The filters as URL parameters (defaults left out), with some changed."""
@@ -99,6 +105,15 @@ class Filters:
             "page": values.page if values.page != 1 else "",
         }
         return {k: v for k, v in params.items() if v not in ("", None)}
+
+
+def _one_of(text: str, values: Sequence[str]) -> str | None:
+    """The value of `values` that `text` names, whatever its case and spaces ("" for ""), or
+    None if none."""
+    text = " ".join(text.split()).casefold()
+    if not text:
+        return ""
+    return next((value for value in values if value.casefold() == text), None)
 
 
 def _number(text: str | None, name: str, low: int, high: int) -> int | None:

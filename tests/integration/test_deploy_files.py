@@ -12,6 +12,7 @@ from __future__ import annotations
 import configparser
 import os
 import re
+import secrets
 import shlex
 import shutil
 import subprocess
@@ -20,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from marks import create_app
-from marks.config import DEFAULTS
+from marks.config import DEFAULTS, ConfigurationError
 from tests.integration.deploy_site import DEPLOY, ROOT, SBIN_PATH, make_home, read_env_file
 
 pytestmark = [pytest.mark.slow, pytest.mark.real_database]
@@ -69,8 +70,13 @@ def test_the_env_file_names_only_settings_the_app_reads():
 
 
 def test_the_app_starts_with_the_env_file_template(monkeypatch, tmp_path):
-    for name, value in read_env_file(DEPLOY / "marks.env").items():
+    settings = read_env_file(DEPLOY / "marks.env")
+    for name, value in settings.items():
         monkeypatch.setenv(name, value)
+    # As it is, the template's SECRET_KEY is a placeholder: refused.
+    with pytest.raises(ConfigurationError, match="SECRET_KEY is the placeholder"):
+        create_app()
+    monkeypatch.setenv("SECRET_KEY", secrets.token_hex(32))  # the guide's command
     app = create_app()
     assert app.config["MARKS_ENV"] == "production"
     assert app.config["TRUSTED_PROXIES"] == 1
@@ -109,7 +115,11 @@ def test_the_systemd_units_verify(tmp_path):
 
 
 def test_the_units_run_commands_the_app_accepts(tmp_path):
-    home = make_home(tmp_path, DATABASE_URL=f"sqlite:///{tmp_path}/check.sqlite3")
+    home = make_home(
+        tmp_path,
+        DATABASE_URL=f"sqlite:///{tmp_path}/check.sqlite3",
+        SECRET_KEY=secrets.token_hex(32),
+    )
     env = {"PATH": SBIN_PATH, **read_env_file(home.env_file)}
     for name in ("marks-mail.service", "marks-reminders.service"):
         command = home.exec_start(name)
@@ -136,6 +146,23 @@ def test_the_units_run_commands_the_app_accepts(tmp_path):
     assert backup == [str(home.root / "app/docs/deploy/backup.sh")]
 
 
+def test_the_units_refuse_to_start_with_the_placeholder_key(tmp_path):
+    """The env file installed as it is, its SECRET_KEY not replaced: nothing starts."""
+    home = make_home(tmp_path, DATABASE_URL=f"sqlite:///{tmp_path}/check.sqlite3")
+    assert read_env_file(home.env_file)["SECRET_KEY"] == "replace-with-64-hex-characters"
+    env = {"PATH": SBIN_PATH, **read_env_file(home.env_file)}
+    for name, last in (("marks-web.service", "--check-config"), ("marks-mail.service", "--help")):
+        result = subprocess.run(
+            [*home.exec_start(name), last],
+            env=env,
+            capture_output=True,
+            text=True,
+            cwd=home.unit(name)["Service"]["WorkingDirectory"],
+        )
+        assert result.returncode != 0, name
+        assert "SECRET_KEY is the placeholder" in result.stdout + result.stderr, name
+
+
 def test_nginx_sends_what_the_app_needs():
     site = (DEPLOY / "nginx-marks.conf").read_text()
     limit = re.search(r"client_max_body_size (\d+)m;", site).group(1)
@@ -143,7 +170,7 @@ def test_nginx_sends_what_the_app_needs():
     for header in ("X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host", "Host"):
         assert f"proxy_set_header {header} " in site
     redacted = re.search(r"\(\?<marks_path>/\(([^)]*)\)/\)", site).group(1).split("|")
-    app = create_app({"SECRET_KEY": "x", "RATELIMIT_STORAGE_URI": "memory://"})
+    app = create_app({"SECRET_KEY": "x", "RATELIMIT_STORAGE_URI": "memory://"})  # development
     with_tokens = {
         rule.rule.split("/<token>")[0].lstrip("/")
         for rule in app.url_map.iter_rules()

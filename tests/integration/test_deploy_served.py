@@ -10,7 +10,9 @@ Everything runs on PostgreSQL and Redis (TEST_DATABASE_URL), as deployed: `.ci/r
 from __future__ import annotations
 
 import http.client
+import json
 import re
+import secrets
 import shlex
 import shutil
 import signal
@@ -24,10 +26,12 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
+import redis
 
 from marks.config import DEFAULTS
 from tests.integration.deploy_site import (
     ADMIN_EMAIL,
+    CACHE_DB,
     DEPLOY,
     SBIN_PATH,
     Site,
@@ -440,3 +444,45 @@ def test_the_email_worker_and_the_reminders_run_from_their_units(site):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().endswith("reminders queued")
+
+
+@needs_postgresql
+def test_a_plain_http_health_check_straight_to_gunicorn(served):
+    """As a load balancer or monitor calls it: over HTTP, with no proxy header. FORCE_HTTPS=1
+    (the template's) still sends pages to HTTPS, but not this."""
+    connection = http.client.HTTPConnection("127.0.0.1", served.app_port, timeout=30)
+    try:
+        connection.request("GET", "/healthz", headers={"Host": "10.0.0.5:8000"})
+        health = connection.getresponse()
+        body = json.loads(health.read())
+        connection.request("GET", "/register", headers={"Host": "mark.example.org"})
+        page = connection.getresponse()
+        page.read()
+    finally:
+        connection.close()
+    assert (health.status, body) == (
+        200,
+        {"status": "ok", "app": "ok", "database": "ok", "redis": "ok"},
+    )
+    assert health.getheader("Strict-Transport-Security") is None
+    assert page.status == 302
+    assert page.getheader("Location") == "https://mark.example.org/register"
+
+
+@needs_postgresql
+def test_made_up_query_strings_add_nothing_to_the_cache(served):
+    """Each distinct query string of the register was kept in Redis for a day."""
+    cached = redis.Redis(db=CACHE_DB)
+
+    def entries() -> int:
+        return len(cached.keys("marks-register-*"))
+
+    for query in ("", "?status=all", "?status=all&sort=newest"):
+        assert served.request("GET", f"/register{query}").status == 200
+    before = entries()
+    assert before >= 1  # the figures, at least (no council holds the Mark here)
+    for n in range(30):
+        junk = f"{secrets.token_hex(4)}={secrets.token_hex(8)}"
+        for query in (f"?{junk}", f"?STATUS=All&{junk}", f"?sort=Newest&status=ALL&n={n}"):
+            assert served.request("GET", f"/register{query}").status == 200
+    assert entries() == before

@@ -80,7 +80,7 @@ def test_wrong_method_is_a_clear_4xx(client):
 def test_healthz_reports_the_database(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json == {"status": "ok", "app": "ok", "database": "ok"}
+    assert response.json == {"status": "ok", "app": "ok", "database": "ok", "redis": "ok"}
 
 
 def test_healthz_is_503_when_the_database_is_unreachable():

@@ -7,9 +7,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+import secrets
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 
 import pytest
+import redis
 import sqlalchemy as sa
 from defusedxml import ElementTree
 
@@ -18,6 +21,7 @@ from marks.extensions import db
 from marks.models import Application, Award, Email, utcnow
 from marks.register import search
 from marks.states import ApplicationState, AwardState, CouncilKind, MembershipRole, Nation
+from tests.conftest import RATELIMIT_KEY_PREFIX, app_config, app_with, redis_at
 from tests.pages import PageClient
 
 TODAY = utcnow().date()
@@ -354,3 +358,51 @@ def test_each_visitor_sees_their_own_menu_whoever_came_first(app, client, regist
     assert "public" in anonymous.headers["Cache-Control"]
     assert "Cookie" in anonymous.headers["Vary"]
     assert "Sign out" in signed_in.get("/register").text  # after the shared copy was made
+
+
+@pytest.fixture
+def redis_cached(app, database_url) -> Iterator[tuple[PageClient, Callable[[], int]]]:
+    """The register cached in Redis, as deployed, under a prefix of this test's own; and how
+    many entries it holds."""
+    prefix = f"{RATELIMIT_KEY_PREFIX}-register-"
+    config = app_config(database_url, **redis_at(6379, 15, 15), CACHE_KEY_PREFIX=prefix)
+    store = redis.Redis(db=15)
+    with app_with(app, config) as cached:
+        try:
+            yield PageClient(cached), lambda: len(store.keys(prefix + "*"))
+        finally:
+            if keys := store.keys(prefix + "*"):
+                store.delete(*keys)
+
+
+def test_unknown_parameters_make_no_new_cache_entries(redis_cached, register):
+    """Each distinct query string was kept for a day: anyone could fill Redis."""
+    client, entries = redis_cached
+    first = client.get("/register")
+    made = entries()
+    assert made >= 1
+    for n in range(50):
+        page = client.get(f"/register?{secrets.token_hex(4)}={secrets.token_hex(8)}&n={n}")
+        assert page.status == 200
+        assert page.headers["ETag"] == first.headers["ETag"]
+    assert entries() == made
+
+
+def test_the_same_filters_in_another_order_or_case_are_one_entry(redis_cached, register):
+    client, entries = redis_cached
+    first = client.get("/register?status=all&nation=Wales&sort=newest")
+    assert names(first) == ["Ynys Môn Town Council"]
+    made = entries()
+    for query in (
+        "sort=newest&nation=Wales&status=all",
+        "nation=wales&status=ALL&sort=Newest",
+        "status=all&nation=WALES&sort=newest&page=1&q=",
+        "status=all&nation=Wales&sort=newest&utm_source=newsletter",
+    ):
+        page = client.get(f"/register?{query}")
+        assert names(page) == ["Ynys Môn Town Council"], query
+        assert page.headers["ETag"] == first.headers["ETag"], query
+    assert entries() == made
+    # Other filters are another entry.
+    assert names(client.get("/register?status=all&nation=England&sort=name"))
+    assert entries() == made + 1

@@ -84,7 +84,7 @@ def deployed(tmp_path_factory, monkeypatch, caplog, smtp) -> Iterator[Flask]:
         url = url.set(username=url.username or "postgres", password=DB_PASSWORD)  # trust auth
     environment = {
         "MARKS_ENV": "production",
-        "SECRET_KEY": "production-secret-key-for-tests",
+        "SECRET_KEY": "production-secret-key-for-the-tests-only",
         "DATABASE_URL": url.render_as_string(hide_password=False),
         "TRUSTED_PROXIES": "1",
         "MARKS_BASE_URL": "https://mark.example.org",
@@ -250,10 +250,11 @@ def test_every_route_with_a_token_is_redacted(production):  # noqa: F811
 
 def test_production_refuses_the_log_mail_backend(monkeypatch, database_url):
     monkeypatch.setenv("MARKS_ENV", "production")
-    monkeypatch.setenv("SECRET_KEY", "a-real-secret")
+    monkeypatch.setenv("SECRET_KEY", "a-real-secret-of-32-characters-or-more")
     monkeypatch.setenv("MAIL_BACKEND", "log")
     config = app_config(database_url)
-    config.pop("MAIL_BACKEND")
+    for name in ("SECRET_KEY", "MAIL_BACKEND"):
+        config.pop(name)  # from the environment, as in production
     with pytest.raises(ConfigurationError, match="MAIL_BACKEND=log writes whole emails"):
         create_app(config)
 

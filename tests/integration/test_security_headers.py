@@ -41,7 +41,7 @@ def production(app, database_url, monkeypatch) -> Iterator[Flask]:
     """The app with the production settings, as docs/deploy/marks.env sets them, on the test
     database (and in the test's transaction)."""
     monkeypatch.setenv("MARKS_ENV", "production")
-    monkeypatch.setenv("SECRET_KEY", "production-secret-key-for-tests")
+    monkeypatch.setenv("SECRET_KEY", "production-secret-key-for-the-tests-only")
     monkeypatch.setenv("TRUSTED_PROXIES", "1")
     monkeypatch.setenv("MARKS_BASE_URL", "https://mark.example.org")
     overrides = dict(app_config(database_url))

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
 from marks import create_app
-from marks.config import ConfigurationError, database_url
+from marks.config import ConfigurationError, check, database_url, signing_keys
 from marks.extensions import close_connections, db
+
+# What `python3 -c "import secrets; print(secrets.token_hex(32))"` prints, as the guide says.
+A_GOOD_KEY = "5f0c6b1e0d9a4c27b3e8f6a1d2c4b7e9a0f3d6c8b1e4a7d0c3f6b9e2a5d8c1f4"
 
 
 def test_production_refuses_to_start_without_a_secret_key(monkeypatch):
@@ -18,7 +24,7 @@ def test_production_refuses_to_start_without_a_secret_key(monkeypatch):
 
 def test_production_cookies_are_secure(monkeypatch, tmp_path):
     monkeypatch.setenv("MARKS_ENV", "production")
-    monkeypatch.setenv("SECRET_KEY", "a-real-secret")
+    monkeypatch.setenv("SECRET_KEY", A_GOOD_KEY)
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/p.sqlite3")
     monkeypatch.setenv("MARKS_BASE_URL", "https://mark.example.org/")
     app = create_app({"RATELIMIT_STORAGE_URI": "memory://"})
@@ -28,9 +34,84 @@ def test_production_cookies_are_secure(monkeypatch, tmp_path):
     assert app.config["MARKS_BASE_URL"] == "https://mark.example.org"
     assert app.config["MAIL_BACKEND"] == "smtp"
     # Plain HTTP is sent to HTTPS, with HSTS.
-    response = app.test_client().get("/healthz")
+    response = app.test_client().get("/register")
     assert response.status_code == 302
     assert response.headers["Location"].startswith("https://")
+
+
+def production(**settings) -> dict:
+    return {"MARKS_ENV": "production", "MAIL_BACKEND": "smtp", **settings}
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "replace-with-64-hex-characters",  # docs/deploy/marks.env's placeholder, as it is
+        "replace-with-a-secret-of-your-own-that-nobody-could-ever-guess",  # any placeholder
+        "a-real-secret",  # 13 characters
+        "production-secret-key-for-test",  # 30
+        "0" * 64,  # long, but one character: no secret at all
+        "abababababababababababababababab",  # 32, but two characters
+    ],
+)
+def test_production_refuses_a_placeholder_or_weak_secret_key(key):
+    with pytest.raises(ConfigurationError, match="SECRET_KEY") as refused:
+        check(production(SECRET_KEY=key))
+    assert key not in str(refused.value)  # the message never repeats the key (it is logged)
+    assert "secrets.token_hex(32)" in str(refused.value)
+
+
+def test_production_refuses_the_env_file_template_as_it_is(monkeypatch):
+    template = Path(__file__).resolve().parents[2] / "docs" / "deploy" / "marks.env"
+    placeholder = re.search(r"^SECRET_KEY=(.*)$", template.read_text(), re.MULTILINE).group(1)
+    monkeypatch.setenv("MARKS_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", placeholder)
+    with pytest.raises(ConfigurationError, match="SECRET_KEY is the placeholder"):
+        create_app({"RATELIMIT_STORAGE_URI": "memory://"})
+
+
+@pytest.mark.parametrize(
+    "key", [A_GOOD_KEY, "x7Qp-2mZ9_rT4vW8yB1nC6fH3jK5lD0s", "correct horse battery staple 1987!"]
+)
+def test_production_accepts_a_generated_key_or_a_long_passphrase(key):
+    check(production(SECRET_KEY=key))
+
+
+def test_a_weak_or_placeholder_fallback_key_is_refused_too():
+    # A fallback signs nothing new but still opens sessions: one anyone can guess would let
+    # them forge one.
+    with pytest.raises(ConfigurationError, match="SECRET_KEY_FALLBACKS"):
+        check(production(SECRET_KEY=A_GOOD_KEY, SECRET_KEY_FALLBACKS=["short"]))
+    check(production(SECRET_KEY=A_GOOD_KEY, SECRET_KEY_FALLBACKS=[A_GOOD_KEY[::-1]]))
+
+
+def test_development_accepts_any_key():
+    check({"MARKS_ENV": "development", "SECRET_KEY": "dev", "MAIL_BACKEND": "log"})
+
+
+@pytest.mark.parametrize(
+    ("given", "read"),
+    [
+        ("", []),
+        ("  ", []),
+        ("old-one", ["old-one"]),
+        ("old-one,older-one", ["old-one", "older-one"]),
+        ("old-one, older-one", ["old-one", "older-one"]),
+        ("old-one older-one\tolder-still", ["old-one", "older-one", "older-still"]),
+    ],
+)
+def test_fallback_keys_are_read_from_the_environment(monkeypatch, tmp_path, given, read):
+    monkeypatch.setenv("SECRET_KEY_FALLBACKS", given)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/f.sqlite3")
+    app = create_app({"RATELIMIT_STORAGE_URI": "memory://"})
+    assert app.config["SECRET_KEY_FALLBACKS"] == read
+
+
+def test_links_are_signed_with_the_key_and_checked_against_the_fallbacks_too():
+    config = {"SECRET_KEY": "new", "SECRET_KEY_FALLBACKS": ["oldest", "old"]}
+    # itsdangerous signs with the last key and tries them all, newest first.
+    assert signing_keys(config) == ["oldest", "old", "new"]
+    assert signing_keys({"SECRET_KEY": "only", "SECRET_KEY_FALLBACKS": None}) == ["only"]
 
 
 def test_development_runs_without_a_secret_key(monkeypatch):

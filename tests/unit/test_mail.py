@@ -3,8 +3,12 @@ server (aiosmtpd on localhost), retried when the server refuses, never sent twic
 
 from __future__ import annotations
 
+import email
+import email.policy
+import email.utils
+import re
 import socket
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from types import SimpleNamespace
 
@@ -123,3 +127,42 @@ def test_a_subject_is_one_line_without_control_characters(app):
     message = EmailMessage()
     message["Subject"] = subject  # a header Python's email accepts as it is
     assert "\n" not in message["Subject"]
+
+
+def sent_message(envelope) -> EmailMessage:
+    return email.message_from_bytes(envelope.content, policy=email.policy.default)
+
+
+def test_an_email_says_when_it_was_sent(make, smtp):
+    queue_one(make)
+    before = datetime.now(UTC).replace(microsecond=0)
+    mail.send_queued()
+    [envelope] = smtp.messages
+    date = sent_message(envelope)["Date"]
+    assert date is not None, "no Date: header"
+    sent = email.utils.parsedate_to_datetime(str(date))
+    assert sent.utcoffset() == timedelta(0)  # in UTC, as RFC 5322 allows and readers expect
+    assert before <= sent <= datetime.now(UTC) + timedelta(seconds=1)
+
+
+def test_the_message_id_is_on_the_senders_domain_and_kept_when_sent_again(
+    app, make, smtp, monkeypatch
+):
+    sender = "Social Media Friendly Mark <noreply@mark.example.org>"
+    monkeypatch.setitem(app.config, "MAIL_SENDER", sender)
+    monkeypatch.setitem(app.config, "MARKS_BASE_URL", "https://elsewhere.example")
+    first = queue_one(make)
+    second = queue_one(make)
+    mail.send_queued()
+    ids = [str(sent_message(envelope)["Message-ID"]) for envelope in smtp.messages]
+    assert all(re.fullmatch(r"<[^<>@\s]+@mark\.example\.org>", each) for each in ids), ids
+    assert ids[0] != ids[1]
+    # Not the bare row id: two installations (or a test server restored from a backup and
+    # then a new one) would reuse it.
+    assert all(f"<marks-{row.id}@" not in ids[i] for i, row in enumerate((first, second)))
+    # A retried or resent email is the same message: it keeps its Message-ID.
+    outgoing = mail.Outgoing(
+        *db.session.execute(sa.select(*mail.Outgoing.COLUMNS).where(Email.id == first.id)).one()
+    )
+    mail.deliver(outgoing)
+    assert str(sent_message(smtp.messages[-1])["Message-ID"]) == ids[0]

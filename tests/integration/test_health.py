@@ -1,0 +1,213 @@
+"""The health check tells the truth, and a Redis outage is not an outage of the service.
+
+/healthz answers monitors and load balancers over plain HTTP (they call it on the inside,
+without the proxy's X-Forwarded-Proto), and checks every engine the pages need: the database,
+and Redis (the rate limits' counts and the register's cache). With Redis unreachable, the
+pages still work: the register is rendered without its cache, and attempts are counted in the
+worker's own memory (per worker, so weaker: it is logged) until Redis answers again."""
+
+# ruff: noqa: S603 (redis-server, by its full path)
+
+from __future__ import annotations
+
+import logging
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+
+import pytest
+import redis
+import sqlalchemy as sa
+from flask import Flask
+
+from marks import outages
+from marks.config import DEFAULTS
+from marks.extensions import db
+from marks.models import Email, User
+from tests.conftest import app_config, app_with, redis_at
+from tests.pages import DEMO_PASSWORD, PageClient
+from tests.unit.test_mail import free_port
+
+SIGN_IN_EMAIL_LIMIT = int(DEFAULTS["SIGN_IN_EMAIL_LIMIT"].split()[0])  # "5 per 15 minutes"
+
+
+@pytest.fixture
+def redis_down(app, database_url) -> Iterator[Flask]:
+    """Redis is not there: its port is closed."""
+    with app_with(app, app_config(database_url, **redis_at(free_port()))) as down:
+        yield down
+
+
+def test_a_plain_http_health_check_is_answered_not_redirected(app, database_url, monkeypatch):
+    """Load balancers and monitors call it on the inside, over HTTP, with no proxy header:
+    FORCE_HTTPS=1 (the template's) must not send them to HTTPS."""
+    monkeypatch.setenv("MARKS_ENV", "production")
+    monkeypatch.setenv(
+        "SECRET_KEY", "1f2e3d4c5b6a79880f1e2d3c4b5a69788f9e0d1c2b3a4f5e6d7c8b9a0f1e2d3c"
+    )
+    monkeypatch.setenv("FORCE_HTTPS", "1")
+    monkeypatch.setenv("TRUSTED_PROXIES", "1")
+    config = app_config(database_url)
+    for name in ("SECRET_KEY", "MAIL_BACKEND"):
+        config.pop(name)  # from the environment, as in production
+    with app_with(app, config) as production:
+        http = production.test_client()
+        health = http.get("/healthz")
+        assert health.status_code == 200, health.headers.get("Location")
+        assert health.json["status"] == "ok"
+        assert "Strict-Transport-Security" not in health.headers  # ignored over HTTP anyway
+        # Every other page still goes to HTTPS.
+        page = http.get("/register")
+        assert page.status_code == 302
+        assert page.headers["Location"] == "https://localhost/register"
+
+
+def test_healthz_reports_each_check(app, database_url):
+    with app_with(app, app_config(database_url, **redis_at(6379, 15, 15))) as up:
+        health = up.test_client().get("/healthz")
+    assert health.status_code == 200
+    assert health.json == {"status": "ok", "app": "ok", "database": "ok", "redis": "ok"}
+
+
+def test_healthz_is_503_naming_redis_when_it_is_unreachable(redis_down):
+    health = redis_down.test_client().get("/healthz")
+    assert health.status_code == 503
+    assert health.json == {
+        "status": "unavailable",
+        "app": "ok",
+        "database": "ok",
+        "redis": "unreachable",
+    }
+
+
+def test_the_register_is_served_without_its_cache_while_redis_is_unreachable(
+    redis_down, make, caplog
+):
+    make.demo_edition()
+    make.council(name="Cacheless Parish Council")
+    client = PageClient(redis_down)
+    for _ in range(2):
+        page = client.get("/register?status=all&q=cacheless")
+        assert page.status == 200
+        assert page.h1 == "The register of the Social Media Friendly Mark"
+        assert "0 councils" in page.text  # it has never held the Mark
+    json = client.get("/register.json")
+    assert json.status_code == 200 and json.json["count"] == 0
+    assert "The register's cache (Redis) is unreachable" in caplog.text
+
+
+def test_sign_up_and_sign_in_work_while_redis_is_unreachable(redis_down, make, caplog):
+    client = PageClient(redis_down)
+    data = {
+        "full_name": "Rhian Redisless",
+        "email": "rhian@cardiff.gov.uk",
+        "password": DEMO_PASSWORD,
+        "confirm": DEMO_PASSWORD,
+    }
+    response = client.submit("/sign-up", data)
+    assert response.status_code == 302
+    assert client.get(response.headers["Location"]).h1 == "Check your email"
+    queued = sa.select(Email.subject).where(Email.to_address == "rhian@cardiff.gov.uk")
+    assert db.session.scalars(queued).all() == ["Confirm your email address"]
+    assert db.session.scalar(sa.select(User.full_name).where(User.email == data["email"]))
+
+    member = make.member(email="mo.member@leeds.gov.uk")
+    signed_in = PageClient(redis_down)
+    assert signed_in.submit("/sign-in", {"email": member.email, "password": DEMO_PASSWORD})
+    assert signed_in.get("/account").h1 == "Your account"
+    assert "counting attempts in this worker's memory" in caplog.text
+
+
+def test_attempts_are_still_limited_while_redis_is_unreachable(redis_down, make, caplog):
+    """Counted in the worker's memory: the limit per email address still bites."""
+    member = make.member(email="guessed@leeds.gov.uk")
+    client = PageClient(redis_down)
+    statuses = [
+        client.submit("/sign-in", {"email": member.email, "password": "wrong password"}).status
+        for _ in range(SIGN_IN_EMAIL_LIMIT + 2)
+    ]
+    assert statuses == [200] * SIGN_IN_EMAIL_LIMIT + [429] * 2
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    # Logged when the outage starts, not on every attempt.
+    assert sum("counting attempts" in r.getMessage() for r in warnings) == 1
+
+
+@pytest.fixture
+def redis_server(tmp_path) -> Iterator[RedisServer]:
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed")
+    server = RedisServer(tmp_path, free_port())
+    server.start()
+    yield server
+    server.stop()
+
+
+class RedisServer:
+    """A redis-server of the test's own, on a free port, that it can stop and start again."""
+
+    def __init__(self, tmp_path, port: int) -> None:
+        self.dir, self.port = tmp_path, port
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                shutil.which("redis-server"),
+                "--port",
+                str(self.port),
+                "--save",
+                "",
+                "--dir",
+                str(self.dir),
+                "--bind",
+                "127.0.0.1",
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise AssertionError("redis-server did not start")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+
+def test_redis_going_away_and_coming_back(app, database_url, redis_server, make, monkeypatch):
+    """A real Redis, stopped and started again: the health check follows it, the pages keep
+    working, and once it is back the counts and the cache are in it again."""
+    monkeypatch.setattr(outages, "RETRY_AFTER", 0)  # try Redis again at once
+    member = make.member(email="comes.and.goes@leeds.gov.uk")
+    with app_with(app, app_config(database_url, **redis_at(redis_server.port))) as served:
+        client = PageClient(served)
+
+        def health() -> tuple[int, str]:
+            answer = client.get("/healthz")
+            return answer.status_code, answer.json["redis"]
+
+        def wrong_password() -> int:
+            fields = {"email": member.email, "password": "wrong password"}
+            return client.submit("/sign-in", fields).status
+
+        assert health() == (200, "ok")
+        assert wrong_password() == 200
+        redis_server.stop()
+        assert health() == (503, "unreachable")
+        assert client.get("/register").status == 200
+        assert wrong_password() == 200
+        redis_server.start()  # empty: --save "" keeps nothing
+        assert health() == (200, "ok")
+        assert client.get("/register").status == 200
+        assert wrong_password() == 200
+        cached = redis.Redis(port=redis_server.port, db=1).keys("marks-register-*")
+        counted = redis.Redis(port=redis_server.port, db=0).keys("*attempts*")
+        assert cached and counted

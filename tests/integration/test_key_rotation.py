@@ -1,0 +1,158 @@
+"""Rotating SECRET_KEY (docs/deploy.md, "Changing the secret key"): with the old key in
+SECRET_KEY_FALLBACKS, everything signed with it still works (a signed-in session, the CSRF
+token of a form open in a browser, the links already emailed: confirm an address, reset a
+password, accept an invitation to a council or to the staff), and what is signed from then on
+is signed with the new key. Once the old key is dropped from the fallbacks, none of it works."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+
+from marks import memberships, people, staff
+from marks.extensions import db
+from marks.models import Email, User
+from marks.states import InvitationKind, MembershipRole
+from tests.conftest import app_config, app_with
+from tests.pages import DEMO_PASSWORD, PageClient
+
+OLD_KEY = "9c1f0e8d7b6a5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d"
+NEW_KEY = "0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9"
+
+
+@dataclass
+class Signed:
+    """What a person holds that the old key signed: a browser's cookie and open form, and the
+    emailed links."""
+
+    cookie: str
+    csrf_token: str
+    links: dict[str, str]
+
+
+def last_link(address: str) -> str:
+    body = db.session.scalar(
+        sa.select(Email.body_text).where(Email.to_address == address).order_by(Email.id.desc())
+    )
+    return re.search(r"http://marks\.test(/\S+)", body).group(1)
+
+
+@pytest.fixture
+def keys(app, database_url):
+    @contextmanager
+    def serving(key: str, fallbacks: list[str]) -> Iterator[Flask]:
+        config = app_config(database_url, SECRET_KEY=key, SECRET_KEY_FALLBACKS=fallbacks)
+        with app_with(app, config) as served:
+            yield served
+
+    return serving
+
+
+@pytest.fixture
+def signed(keys, make) -> Signed:
+    """Under the old key: a council member signed in with the change-password form open; a
+    newcomer's confirmation link, the member's password reset link, and invitations to a
+    council and to the staff, all emailed."""
+    lead = make.member(email="lee.lead@leeds.gov.uk", role=MembershipRole.LEAD)
+    admin = make.administrator(email="ada@scheme.org")
+    with keys(OLD_KEY, []) as old:
+        browser = PageClient(old)
+        browser.sign_in(lead.email)
+        form = browser.get("/account/change-password")
+        token = form.field_value("csrf_token")
+        cookie = browser.http.get_cookie("session").value
+        newcomer = PageClient(old)
+        data = {"full_name": "Nia New", "email": "nia@leeds.gov.uk"}
+        data.update(password=DEMO_PASSWORD, confirm=DEMO_PASSWORD)
+        assert newcomer.submit("/sign-up", data).status_code == 302
+        with old.test_request_context():  # a session of its own: the test's objects, read again
+            inviter, administrator = db.session.get(User, lead.id), db.session.get(User, admin.id)
+            people.send_password_reset(inviter.email)
+            memberships.invite(inviter.membership.council, "cy@leeds.gov.uk", actor=inviter)
+            staff.invite("sam@assessors.org", InvitationKind.ASSESSOR, administrator)
+            db.session.commit()
+    links = {
+        "confirm": last_link("nia@leeds.gov.uk"),
+        "reset": last_link(lead.email),
+        "council invitation": last_link("cy@leeds.gov.uk"),
+        "staff invitation": last_link("sam@assessors.org"),
+    }
+    return Signed(cookie, token, links)
+
+
+def browser_with(served: Flask, signed: Signed) -> PageClient:
+    browser = PageClient(served)
+    browser.http.set_cookie("session", signed.cookie)
+    return browser
+
+
+def link_works(served: Flask, path: str) -> bool:
+    """Whether the page the link opens accepts it (the same checks as following it)."""
+    with served.test_request_context():
+        token = path.rsplit("/", 1)[1]
+        check = {
+            "/confirm-email/": lambda: people.confirm_email(token),
+            "/reset-password/": lambda: people.user_for_reset(token),
+            "/apply/invitations/": lambda: memberships.invitation_for(token),
+            "/account/invitations/": lambda: staff.invitation_for(token),
+        }
+        [prefix] = [p for p in check if path.startswith(p)]
+        try:
+            with db.session.begin_nested() as nested:
+                check[prefix]()
+                nested.rollback()  # a look, not a use
+        except (people.LinkError, memberships.MembershipRefused, staff.StaffRefused):
+            return False
+    return True
+
+
+def test_with_the_old_key_as_a_fallback_everything_it_signed_still_works(keys, signed):
+    with keys(NEW_KEY, [OLD_KEY]) as rotated:
+        browser = browser_with(rotated, signed)
+        account = browser.get("/account")
+        assert account.h1 == "Your account"  # still signed in
+        # The form opened before the rotation is sent after it: its CSRF token is accepted.
+        answer = browser.post(
+            "/account/change-password",
+            data={
+                "csrf_token": signed.csrf_token,
+                "current": "not the password",
+                "password": "a new password 2026",
+                "confirm": "a new password 2026",
+            },
+        )
+        assert answer.status == 200
+        assert answer.error_summary() == ["Your current password is not correct"]
+        for what, path in signed.links.items():
+            assert link_works(rotated, path), what
+        page = PageClient(rotated).get(signed.links["reset"])
+        assert page.status == 200 and page.h1 == "Choose a new password"
+        # From now on, the new key signs: a cookie made now opens without the old one.
+        renewed = browser.http.get_cookie("session").value
+    with keys(NEW_KEY, []) as new_only:
+        browser = PageClient(new_only)
+        browser.http.set_cookie("session", renewed)
+        assert browser.get("/account").h1 == "Your account"
+
+
+def test_once_the_fallback_is_dropped_nothing_the_old_key_signed_works(keys, signed):
+    with keys(NEW_KEY, []) as new_only:
+        browser = browser_with(new_only, signed)
+        response = browser.get("/account")
+        assert response.status_code == 302  # signed out: to the sign-in page
+        assert response.headers["Location"].startswith("/sign-in")
+        refused = browser.post(
+            "/account/change-password",
+            data={"csrf_token": signed.csrf_token, "current": DEMO_PASSWORD},
+        )
+        assert refused.status_code in (302, 400)  # signed out, or the form refused
+        for what, path in signed.links.items():
+            assert not link_works(new_only, path), what
+        page = PageClient(new_only).get(signed.links["reset"])
+        assert page.status == 400 and "does not work" in page.text
