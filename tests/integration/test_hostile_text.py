@@ -414,7 +414,9 @@ def test_what_is_searched_for_is_shown_as_typed(app, make, edition, admin):
     for typed in [*packed(100), *BLANKS, long_text(320)]:
         for client, url, field, keeps in boxes:
             page = checked(client.get(url + quote(typed)), f"{url}{typed!r}")
-            assert page.field_value(field) == typed.strip()[:keeps], f"{url}{typed!r}"
+            # The register's search is one line, its spaces collapsed (one page, one ETag).
+            shown = " ".join(typed.split()) if url == "/register?q=" else typed.strip()
+            assert page.field_value(field) == shown[:keeps], f"{url}{typed!r}"
         for kind in ("csv", "json", "atom"):
             assert public.get(f"/register.{kind}?q={quote(typed)}").status_code == 200
         response = public.get(f"/verify?number={quote(typed)}")
