@@ -184,9 +184,7 @@ def apply_retention(dry_run: bool) -> None:
     from marks import retention
 
     outcomes = retention.run(dry_run=dry_run)
-    if dry_run:
-        db.session.rollback()
-    else:
+    if not dry_run:  # a dry run only reads: nothing to commit, nor to roll back
         db.session.commit()
     for outcome in outcomes:
         click.echo(f"{outcome.rule.name}: {outcome.said(dry_run)}")

@@ -88,7 +88,7 @@ def test_the_systemd_units_verify(tmp_path):
     for path in UNITS:
         (units / path.name).write_text(home.substitute(path.read_text()))
     timers = {p.stem for p in UNITS if p.suffix == ".timer"}
-    assert timers == {"marks-reminders", "marks-backup"}
+    assert timers == {"marks-reminders", "marks-backup", "marks-retention"}
     assert timers <= {p.stem for p in UNITS if p.suffix == ".service"}
     for path in UNITS:
         unit = read_unit(units / path.name)
@@ -111,7 +111,7 @@ def test_the_systemd_units_verify(tmp_path):
 def test_the_units_run_commands_the_app_accepts(tmp_path):
     home = make_home(tmp_path, DATABASE_URL=f"sqlite:///{tmp_path}/check.sqlite3")
     env = {"PATH": SBIN_PATH, **read_env_file(home.env_file)}
-    for name in ("marks-mail.service", "marks-reminders.service"):
+    for name in ("marks-mail.service", "marks-reminders.service", "marks-retention.service"):
         command = home.exec_start(name)
         # --help after the unit's own options: click refuses an option it does not know.
         result = subprocess.run(
