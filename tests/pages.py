@@ -33,7 +33,10 @@ def next_code(email: str) -> str:
     now = int(time.time() // two_factor.STEP)
     step = now if user.two_factor_last_step is None else max(now, user.two_factor_last_step + 1)
     if step > now + two_factor.WINDOW:
-        user.two_factor_last_step = step = now - two_factor.WINDOW
+        # The window's oldest step, and the one before it as the last used: a code is taken
+        # only for a step later than the last.
+        step = now - two_factor.WINDOW
+        user.two_factor_last_step = step - 1
         db.session.commit()
     return two_factor.code_for(user.two_factor_key, step * two_factor.STEP)
 
