@@ -1,5 +1,5 @@
 """Command-line tasks: `flask seed-demo`, `create-user`, `reset-two-factor`, `import-councils`,
-`send-mail`, `regenerate-certificates`."""
+`send-mail`, `send-reminders`, `apply-retention`, `regenerate-certificates`."""
 
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(import_councils)
     app.cli.add_command(send_mail)
     app.cli.add_command(send_reminders)
+    app.cli.add_command(apply_retention)
     app.cli.add_command(seed_scale)
     app.cli.add_command(regenerate_certificates)
 
@@ -173,6 +174,22 @@ def send_reminders() -> None:
     count = reminders.send()
     db.session.commit()
     click.echo(f"{count} reminders queued")
+
+
+@click.command("apply-retention")
+@click.option("--dry-run", is_flag=True, help="Say what would be removed, and remove nothing")
+def apply_retention(dry_run: bool) -> None:
+    """Delete or anonymise the personal data past its retention period (run it daily; running
+    it again does nothing twice). Each rule that removes something is audited."""
+    from marks import retention
+
+    outcomes = retention.run(dry_run=dry_run)
+    if not dry_run:  # a dry run only reads: nothing to commit, nor to roll back
+        db.session.commit()
+    for outcome in outcomes:
+        click.echo(f"{outcome.rule.name}: {outcome.said(dry_run)}")
+    if dry_run:
+        click.echo("Dry run: nothing was changed")
 
 
 @click.command("seed-scale")

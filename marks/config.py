@@ -117,6 +117,14 @@ DEFAULTS: dict[str, Any] = {
     "RESET_PASSWORD_MAX_AGE": 3600,
     # Argon2id, OWASP's recommended minimum (tests lower it for speed).
     "PASSWORD_HASH": {"time_cost": 2, "memory_cost": 19 * 1024, "parallelism": 1},
+    # How long personal data is kept: `flask apply-retention` (marks/retention.py), run daily,
+    # removes what is older. The privacy notice (templates/public/privacy.html) says the same.
+    "RETAIN_EMAIL_BODIES": timedelta(days=90),  # after sending: the row stays, not its words
+    "RETAIN_UNCONFIRMED_ACCOUNTS": timedelta(days=30),  # sign-ups never confirmed: deleted
+    "RETAIN_INACTIVE_ACCOUNTS": timedelta(days=3 * 365),  # since last signing in: erased
+    "RETAIN_EXPIRED_INVITATIONS": timedelta(days=30),  # after the link expired: deleted
+    "RETAIN_WITHDRAWN_EVIDENCE": timedelta(days=182),  # files of a withdrawn application
+    "RETAIN_DECIDED_EVIDENCE": timedelta(days=6 * 365),  # files, after the decision
     "CERTIFICATE_SIGNATORY_NAME": "Alex Morgan",
     "CERTIFICATE_SIGNATORY_TITLE": "Chair, Social Media Friendly Mark panel",
 }

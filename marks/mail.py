@@ -154,6 +154,10 @@ def resend(email: Email, *, actor: User) -> None:
         raise ResendRefused(
             f"Only an email that could not be sent can be sent again: this one is {email.state}."
         )
+    if not email.body_text:
+        raise ResendRefused(
+            "Its message was removed, as the privacy notice says: there is nothing to send again."
+        )
     error = email.last_error
     email.state = EmailState.QUEUED
     email.attempts = 0

@@ -125,8 +125,11 @@ def assignments_of(user: User) -> list[Assignment]:
 # --- Roles and deactivation -----------------------------------------------------------------
 
 
-def _check_actor(user: User, actor: User | None, doing: str) -> None:
-    """actor None is a command run on the server, which may do anything an administrator may."""
+def check_actor(user: User, actor: User | None, doing: str) -> None:
+    """actor None is a command run on the server, which may do anything an administrator may.
+    An erased account is never used again (marks/personal_data.py)."""
+    if user.is_erased:
+        raise StaffRefused(f"{user.full_name}'s personal data was erased: the account stays closed")
     if actor is None:
         return
     if not (actor.is_active and actor.is_administrator):
@@ -135,7 +138,7 @@ def _check_actor(user: User, actor: User | None, doing: str) -> None:
         raise StaffRefused(f"You cannot {doing} your own account: ask another administrator")
 
 
-def _keep_an_administrator(user: User) -> None:
+def keep_an_administrator(user: User) -> None:
     """Refuse if the user is the only active administrator. The administrators' rows are
     locked first, so two administrators demoting each other at once cannot both succeed."""
     if not (user.is_administrator and user.is_active):
@@ -156,7 +159,7 @@ def _set_role(user: User, role: UserRole, actor: User | None, **data: object) ->
     if user.role == role:
         raise StaffRefused(f"{user.full_name} is already {ROLE_NAMES[role]}")
     if role != UserRole.ADMINISTRATOR:
-        _keep_an_administrator(user)
+        keep_an_administrator(user)
     before = user.role
     user.role = role
     db.session.flush()
@@ -172,16 +175,16 @@ def _set_role(user: User, role: UserRole, actor: User | None, **data: object) ->
 
 def change_role(user: User, role: UserRole, actor: User | None) -> None:
     """Make the user a council user, an assessor or an administrator."""
-    _check_actor(user, actor, "change the role of")
+    check_actor(user, actor, "change the role of")
     _set_role(user, UserRole(role), actor)
 
 
 def deactivate(user: User, actor: User | None) -> None:
     """Stop the account signing in (its sessions end too). Its history stays."""
-    _check_actor(user, actor, "deactivate")
+    check_actor(user, actor, "deactivate")
     if not user.is_active:
         raise StaffRefused(f"{user.full_name}'s account is already deactivated")
-    _keep_an_administrator(user)
+    keep_an_administrator(user)
     user.deactivated_at = utcnow()
     sessions.end_all(user)
     db.session.flush()
@@ -190,7 +193,7 @@ def deactivate(user: User, actor: User | None) -> None:
 
 def reactivate(user: User, actor: User | None) -> None:
     """Let a deactivated account sign in again."""
-    _check_actor(user, actor, "reactivate")
+    check_actor(user, actor, "reactivate")
     if user.is_active:
         raise StaffRefused(f"{user.full_name}'s account is already active")
     user.deactivated_at = None

@@ -91,3 +91,17 @@ class RevokeForm(FlaskForm):
         widget=GovTextArea(),
     )
     submit = SubmitField("Revoke the Mark", widget=GovSubmitInput())
+
+
+class EraseForm(FlaskForm):
+    reason = TextAreaField(
+        "Why are you erasing their personal data?",
+        description="For example: they asked by email on 3 March 2026. This is kept in the "
+        "audit log: do not write their name or email address.",
+        validators=[
+            InputRequired(message="Say why you are erasing their personal data"),
+            Length(max=2000, message="The reason must be 2,000 characters or fewer"),
+        ],
+        widget=GovTextArea(),
+    )
+    submit = SubmitField("Erase their personal data", widget=GovSubmitInput())

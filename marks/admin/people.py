@@ -1,18 +1,19 @@
 """Administrators: people. Find users, see their councils and assignments, change their role,
-deactivate and reactivate accounts, reset two-factor sign-in for a lost device, and invite
-assessors and administrators."""
+deactivate and reactivate accounts, reset two-factor sign-in for a lost device, download a
+person's personal data and erase it, and invite assessors and administrators."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSubmitInput, GovTextInput
 from wtforms import EmailField, RadioField, SubmitField
 from wtforms.validators import InputRequired
 
-from marks import permissions, presentation, staff, two_factor
+from marks import permissions, personal_data, presentation, staff, two_factor
 from marks.admin import bp
+from marks.admin.forms import EraseForm
 from marks.admin.records import MAX_PAGE
 from marks.council.forms import ConfirmForm
 from marks.extensions import db
@@ -128,6 +129,7 @@ def _person_page(
         role_labels=staff.ROLE_LABELS,
         role_hints=[staff.ROLE_HINTS[r] for r in UserRole],
         is_self=user.id == current_user.id,
+        may_erase=personal_data.why_not_erase(user, current_user) is None,
     ), status
 
 
@@ -201,6 +203,45 @@ def reset_two_factor(user_id: int):
         "success",
     )
     return redirect(url_for("admin.person", user_id=user.id))
+
+
+# --- Personal data: a subject access request, and erasure ----------------------------------
+
+
+@bp.get("/people/<int:user_id>/personal-data.json")
+@access(ADMINISTRATOR)
+def person_data(user_id: int):
+    user = db.get_or_404(User, user_id)
+    data = personal_data.export(user, actor=current_user._get_current_object())
+    db.session.commit()
+    response = Response(personal_data.export_file(data), mimetype="application/json")
+    response.headers["Content-Disposition"] = f'attachment; filename="personal-data-{user.id}.json"'
+    return response
+
+
+@bp.route("/people/<int:user_id>/erase", methods=["GET", "POST"])
+@access(ADMINISTRATOR)
+def erase_person(user_id: int):
+    user = db.get_or_404(User, user_id)
+    form = EraseForm()
+    refusal = personal_data.why_not_erase(user, current_user)
+    if refusal is None and form.validate_on_submit():
+        personal_data.erase(user, actor=current_user._get_current_object(), reason=form.reason.data)
+        db.session.commit()
+        flash(
+            f"Their personal data is erased. The service now shows them as {user.full_name}.",
+            "success",
+        )
+        return redirect(url_for("admin.person", user_id=user.id))
+    if refusal is not None and request.method == "POST":
+        abort(400, description=refusal)
+    return render_template(
+        "admin/people/erase.html",
+        person=user,
+        form=form,
+        refusal=refusal,
+        memberships=[m for m in staff.memberships_of(user) if m.state in ("requested", "active")],
+    ), 400 if form.errors else 200
 
 
 # --- Invitations ----------------------------------------------------------------------------

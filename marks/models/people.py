@@ -38,6 +38,9 @@ class User(UserMixin, db.Model):
     two_factor_key: Mapped[str | None] = mapped_column(sa.String(64))
     two_factor_enrolled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     two_factor_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
+    # Their personal data was erased (marks/personal_data.py): the row stays, anonymised, so
+    # that the scheme's records keep an actor.
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", foreign_keys="Membership.user_id"
@@ -48,6 +51,9 @@ class User(UserMixin, db.Model):
         sa.CheckConstraint(
             "(two_factor_key IS NULL) = (two_factor_enrolled_at IS NULL)",
             name="two_factor_key_iff_enrolled",
+        ),
+        sa.CheckConstraint(
+            "erased_at IS NULL OR deactivated_at IS NOT NULL", name="erased_is_deactivated"
         ),
     )
 
@@ -75,6 +81,10 @@ class User(UserMixin, db.Model):
             if m.state in (MembershipState.REQUESTED, MembershipState.ACTIVE):
                 return m
         return None
+
+    @property
+    def is_erased(self) -> bool:
+        return self.erased_at is not None
 
     @property
     def two_factor_enrolled(self) -> bool:

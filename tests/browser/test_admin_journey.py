@@ -1,20 +1,22 @@
 """The administrators' areas in a real browser: how the scheme is doing (charts with tables),
 councils (search, add, edit and record email domains, import a CSV with a preview), people
-(search, a person's assignments, inviting an assessor), the audit log (filters, errors, CSV) and
-the outbox.
+(search, a person's assignments, inviting an assessor, downloading a person's data and erasing
+it), the audit log (filters, errors, CSV) and the outbox.
 
 Every page is checked with axe (WCAG 2.2 A and AA) and for browser errors: see conftest.py.
 """
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
 from playwright.sync_api import Locator, expect
 
-from marks import mail, staff
+from marks import mail, people, staff
 from marks.extensions import db
 from marks.models import Application, AuditEvent, Email, User
 from marks.states import ApplicationState
@@ -314,6 +316,81 @@ def test_people_search_a_person_and_invite_an_assessor(page: CheckedPage, live_s
     expect(row.get_by_role("cell").nth(1)).to_have_text("Assessor")
     [invitation] = live_server.emails_to(INVITED)
     assert "/invitations/" in live_server.link_in(invitation)
+
+
+def test_a_persons_data_downloaded_then_erased(page: CheckedPage, live_server: LiveServer):
+    """A subject access request, then a request to be forgotten, for someone the test adds
+    (the demo people stay as the other journeys expect them)."""
+    name, email = "Erin Erasmus", "erin.erasmus@example.org"
+    with live_server.app.app_context():
+        erin = people.create_user(email, name, "a-long-password-1", confirmed=True)
+        mail.queue(email, "password_changed", user=erin)
+        db.session.commit()
+        erin_id = erin.id
+        db.session.remove()
+
+    sign_in_to_administration(page, "People")
+    page.get_by_label("Name or email address").fill("erasmus")
+    page.submit(page.get_by_role("button", name="Search").click)
+    page.submit(page.get_by_role("link", name=name).click)
+    expect(heading(page)).to_have_text(name)
+    expect(page.get_by_role("heading", name="Personal data")).to_be_visible()
+
+    # The download: one JSON file, an attachment no cache keeps.
+    link = page.get_by_role("link", name=f"Download {name}’s personal data (JSON)")
+    with page.expect_download() as downloading:
+        link.click()
+    download = downloading.value
+    assert download.suggested_filename == f"personal-data-{erin_id}.json"
+    data = json.loads(Path(download.path()).read_text())
+    assert (data["account"]["name"], data["account"]["email"]) == (name, email)
+    assert [e["to"] for e in data["emails"]] == [email]
+    response = page.request.get(link.get_attribute("href"))
+    assert response.status == 200
+    assert response.headers["content-type"] == "application/json"
+    assert response.headers["content-disposition"] == (
+        f'attachment; filename="personal-data-{erin_id}.json"'
+    )
+    assert "no-store" in response.headers["cache-control"]
+
+    # Erasure: the page says what happens; sent without a reason, the error summary.
+    page.submit(page.get_by_role("link", name="erase their personal data").click)
+    expect(heading(page)).to_have_text(f"Erase {name}’s personal data")
+    expect(page.locator("main")).to_contain_text(f"erased-{erin_id}@invalid")
+    erase_url = f"{live_server.url}/admin/people/{erin_id}/erase"
+    page.expected_errors.add(erase_url)  # the form with errors answers 400
+    page.submit(page.get_by_role("button", name="Erase their personal data").click)
+    expect_errors(
+        page, f"Erase {name}’s personal data", ["Say why you are erasing their personal data"]
+    )
+    page.get_by_label("Why are you erasing their personal data?").fill(
+        "They asked by email on 3 March 2026."
+    )
+    page.submit(page.get_by_role("button", name="Erase their personal data").click)
+    erased = f"Erased person #{erin_id}"
+    expect(heading(page)).to_have_text(erased)
+    expect(banner(page)).to_contain_text(f"The service now shows them as {erased}.")
+    expect(summary_value(page, "Email address")).to_have_text(f"erased-{erin_id}@invalid")
+    expect(page.get_by_role("button", name="Reactivate account")).to_have_count(0)
+
+    # The audit log and the list show the erased person, never their name.
+    page.visit(f"/admin/audit?user=erased-{erin_id}")
+    table = page.get_by_role("table", name=re.compile(r"^Events, page 1 of "))
+    expect(table.locator("tbody")).to_contain_text(erased)
+    expect(page.locator("main")).not_to_contain_text(name)
+    page.visit("/admin/people?q=erased")
+    expect(page.locator("tbody")).to_contain_text(erased)
+    expect(page.locator("tbody")).to_contain_text("Erased")
+    with live_server.app.app_context():
+        actions = db.session.scalars(
+            sa.select(AuditEvent.action).where(
+                AuditEvent.subject_type == "User", AuditEvent.subject_id == erin_id
+            )
+        ).all()
+        emails = live_server.emails_to(f"erased-{erin_id}@invalid")
+        db.session.remove()
+    assert {"user.data_exported", "user.erased"} <= set(actions)
+    assert [e.body_text for e in emails] == []  # queued, never sent: deleted
 
 
 def test_the_audit_log_filters_and_downloads(page: CheckedPage, live_server: LiveServer):

@@ -56,6 +56,8 @@ NOT_PAGES = {
     "admin.edition_scores_csv": "a CSV download",
     "admin.export_edition": "a TOML download",
     "admin.audit_csv": "a CSV download",
+    "admin.person_data": "a JSON download, a person's data for a subject access request: "
+    "tests/integration/test_personal_data.py, and downloaded in test_admin_journey",
     "council.evidence_file": "the council's own upload, served as an attachment",
     "admin.email_html": "an email's HTML as sent, served sandboxed (no script runs, so no axe): "
     "test_html_emails checks it as a mail client shows it",
@@ -93,6 +95,7 @@ EMPTY_FORMS = {
     "admin.edition_levels": "Save the levels",
     "admin.import_edition": "Import the edition",
     "admin.invite_staff": "Send invitation",
+    "admin.erase_person": "Erase their personal data",
     "accounts.set_up_two_factor": "Continue",
 }
 NOT_SENT_EMPTY = {

@@ -177,6 +177,8 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "admin.deactivate_person": ("/admin/people/{user_id}/deactivate", POST_ONLY),
     "admin.reactivate_person": ("/admin/people/{user_id}/reactivate", POST_ONLY),
     "admin.reset_two_factor": ("/admin/people/{user_id}/two-factor/reset", POST_ONLY),
+    "admin.person_data": ("/admin/people/{user_id}/personal-data.json", ADMIN_ONLY),
+    "admin.erase_person": ("/admin/people/{user_id}/erase", ADMIN_ONLY),
     "admin.invite_staff": ("/admin/people/invite", ADMIN_ONLY),
     "admin.revoke_award": ("/admin/awards/{number}/revoke", ADMIN_ONLY),
     "admin.outbox": ("/admin/outbox", ADMIN_ONLY),

@@ -22,10 +22,12 @@ from tests.integration.deploy_site import (
     ADMIN_EMAIL,
     DEPLOY,
     ROOT,
+    SBIN_PATH,
     Site,
     libpq_url,
     make_home,
     needs_postgresql,
+    read_env_file,
 )
 from tests.unit.test_mail import Inbox
 
@@ -147,3 +149,45 @@ def test_an_upgrade_with_migrations_keeps_the_data(tmp_path_factory):
         assert "No new upgrade operations detected" in site.marks_flask("db", "check").stdout
     finally:
         database.drop()
+
+
+def test_retention_from_its_units_command_dry_run_then_run(site):
+    """marks-retention.service's own command line, with the env file as systemd reads it: a
+    dry run says what it would remove and removes nothing; the run removes an old email's
+    words and audits it; running it again does nothing."""
+    engine = site.engine()
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                sa.text(
+                    "INSERT INTO emails (to_address, subject, body_text, template, state,"
+                    " attempts, sent_at, created_at) VALUES ('old@example.org', 'Old',"
+                    " 'Old words', 'password_changed', 'sent', 1, now() - interval '100 days',"
+                    " now() - interval '100 days')"
+                )
+            )
+    finally:
+        engine.dispose()
+
+    def run(*args: str) -> str:
+        unit = site.home.unit("marks-retention.service")["Service"]
+        result = subprocess.run(
+            [*site.home.exec_start("marks-retention.service"), *args],
+            env={"PATH": SBIN_PATH, **read_env_file(site.home.env_file)},
+            cwd=unit["WorkingDirectory"],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert result.returncode == 0, result.stderr[-3000:]
+        return result.stdout
+
+    words = "SELECT body_text FROM emails WHERE to_address = 'old@example.org'"
+    audited = "SELECT count(*) FROM audit_events WHERE action = 'retention.email_bodies_removed'"
+    dry = run("--dry-run")
+    assert "email_bodies_removed: 1 emails' words would be removed" in dry
+    assert (site.scalar(words), site.scalar(audited)) == ("Old words", 0)
+    assert "email_bodies_removed: 1 emails' words removed" in run()
+    assert (site.scalar(words), site.scalar(audited)) == ("", 1)
+    assert "email_bodies_removed: 0 " in run()
+    assert site.scalar(audited) == 1

@@ -94,7 +94,7 @@ def test_the_systemd_units_verify(tmp_path):
     for path in UNITS:
         (units / path.name).write_text(home.substitute(path.read_text()))
     timers = {p.stem for p in UNITS if p.suffix == ".timer"}
-    assert timers == {"marks-reminders", "marks-backup"}
+    assert timers == {"marks-reminders", "marks-backup", "marks-retention"}
     assert timers <= {p.stem for p in UNITS if p.suffix == ".service"}
     for path in UNITS:
         unit = read_unit(units / path.name)
@@ -121,7 +121,7 @@ def test_the_units_run_commands_the_app_accepts(tmp_path):
         SECRET_KEY=secrets.token_hex(32),
     )
     env = {"PATH": SBIN_PATH, **read_env_file(home.env_file)}
-    for name in ("marks-mail.service", "marks-reminders.service"):
+    for name in ("marks-mail.service", "marks-reminders.service", "marks-retention.service"):
         command = home.exec_start(name)
         # --help after the unit's own options: click refuses an option it does not know.
         result = subprocess.run(
