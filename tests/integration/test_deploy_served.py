@@ -66,6 +66,7 @@ class Served:
     cafile: Path
     gunicorn_log: Path
     nginx_log: Path
+    gunicorn: subprocess.Popen
 
     def request(
         self,
@@ -177,15 +178,14 @@ def serve(site, workers: int | None, name: str) -> Served:
     }
     gunicorn_log = site.tmp / f"{name}-gunicorn.log"
     with gunicorn_log.open("w") as output:
-        site.processes.append(
-            subprocess.Popen(
-                shlex.split(unit["ExecStart"]),
-                cwd=unit["WorkingDirectory"],
-                env=env,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-            )
+        gunicorn = subprocess.Popen(
+            shlex.split(unit["ExecStart"]),
+            cwd=unit["WorkingDirectory"],
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
         )
+        site.processes.append(gunicorn)
     wait_for(lambda: socket.create_connection(("127.0.0.1", app_port)).close() is None, "app")
     tmp = nginx_config(site, app_port, http_port, https_port, name)
     check = subprocess.run(
@@ -207,6 +207,7 @@ def serve(site, workers: int | None, name: str) -> Served:
         tmp / "fullchain.pem",
         gunicorn_log,
         tmp / "access.log",
+        gunicorn,
     )
     wait_for(lambda: served.request("GET", "/healthz").status == 200, "nginx and gunicorn")
     return served
@@ -402,6 +403,44 @@ def test_tokens_in_links_are_kept_out_of_both_request_logs(served):
     assert '"GET /reset-password/[redacted] HTTP/1.1" 200' in nginx_log
     assert secret not in gunicorn_log
     assert secret not in nginx_log
+
+
+@needs_postgresql
+def test_a_reload_puts_the_env_files_changes_in_force(site):
+    """`systemctl reload marks-web` (the unit's ExecReload: a HUP to gunicorn) starts new
+    workers, which have the env file read again: a changed setting and one taken out."""
+    served = serve(site, 1, "reload")
+    unit = site.home.unit("marks-web.service")["Service"]
+    assert unit["ExecReload"] == "/bin/kill -s HUP $MAINPID"
+    env_file = site.home.env_file
+    template = env_file.read_text()
+    assert "MARKS_CONTACT_EMAIL=mark@example.org\n" in template
+
+    def contact_shown() -> bytes:
+        page = served.request("GET", "/accessibility").body
+        return re.search(rb'href="mailto:([^"]+)"', page).group(1)
+
+    def reload_and_wait_for(wanted: bytes) -> None:
+        served.gunicorn.send_signal(signal.SIGHUP)
+        wait_for(lambda: contact_shown() == wanted, f"a reload showing {wanted!r}", 30)
+
+    assert contact_shown() == b"mark@example.org"
+    try:
+        changed = "MARKS_CONTACT_EMAIL='web$team@council.example'\n"
+        env_file.write_text(template.replace("MARKS_CONTACT_EMAIL=mark@example.org\n", changed))
+        assert contact_shown() == b"mark@example.org"  # nothing read until the reload
+        reload_and_wait_for(b"web$team@council.example")
+        env_file.write_text(template.replace("MARKS_CONTACT_EMAIL=mark@example.org\n", ""))
+        reload_and_wait_for(b"mark@example.org")  # the app's default, as after a restart
+        # A mistake in the file refuses the reload, and the site goes on as it was.
+        env_file.write_text(template + "A LINE WITHOUT EQUALS\n")
+        served.gunicorn.send_signal(signal.SIGHUP)
+        refused = f"{env_file} not read again: line "
+        wait_for(lambda: refused in served.gunicorn_log.read_text(), "the refusal", 30)
+        assert served.gunicorn.poll() is None
+        assert contact_shown() == b"mark@example.org"
+    finally:
+        env_file.write_text(template)
 
 
 @needs_postgresql
