@@ -9,6 +9,8 @@ Everything runs on PostgreSQL and Redis (TEST_DATABASE_URL), as deployed: `.ci/r
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import http.client
 import re
 import shlex
@@ -29,6 +31,7 @@ from marks.config import DEFAULTS
 from tests.integration.deploy_site import (
     ADMIN_EMAIL,
     DEPLOY,
+    ROOT,
     SBIN_PATH,
     Site,
     needs_postgresql,
@@ -129,7 +132,10 @@ def nginx_config(site: Site, app_port: int, http_port: int, https_port: int, nam
     )
     text = (DEPLOY / "nginx-marks.conf").read_text()
     for old, new in (
-        ("/etc/ssl/marks/", f"{tmp}/"),
+        ("/etc/ssl/certs/ssl-cert-snakeoil.pem", f"{tmp}/fullchain.pem"),
+        ("/etc/ssl/private/ssl-cert-snakeoil.key", f"{tmp}/privkey.pem"),
+        ("/var/www/letsencrypt", f"{tmp}/letsencrypt"),
+        ("/srv/marks/", f"{site.home.root}/"),
         ("/var/log/nginx/marks.access.log", f"{tmp}/access.log"),
         ("listen 80;", f"listen 127.0.0.1:{http_port};"),
         ("listen [::]:80;", ""),
@@ -150,6 +156,13 @@ pid {tmp}/nginx.pid;
 error_log {tmp}/error.log;
 events {{}}
 http {{
+    # As Debian's /etc/nginx/nginx.conf.
+    sendfile on;
+    tcp_nopush on;
+    types_hash_max_size 2048;
+    include /etc/nginx/mime.types;
+    default_type application/octet-stream;
+    gzip on;
     client_body_temp_path {temp}/body;
     proxy_temp_path {temp}/proxy;
     fastcgi_temp_path {temp}/fastcgi;
@@ -367,6 +380,12 @@ def test_nginx_and_the_app_agree_on_https_cookies_and_sizes(served):
     redirect = served.request("GET", "/register?page=1", tls=False)
     assert redirect.status == 301
     assert redirect.getheader("Location") == "https://mark.example.org/register?page=1"
+    # But Let's Encrypt's check, over plain HTTP, is answered (certbot --webroot: the guide).
+    challenges = served.nginx_log.parent / "letsencrypt/.well-known/acme-challenge"
+    challenges.mkdir(parents=True, exist_ok=True)
+    (challenges / "t0ken").write_text("t0ken.thumbprint")
+    answer = served.request("GET", "/.well-known/acme-challenge/t0ken", tls=False)
+    assert (answer.status, answer.body) == (200, b"t0ken.thumbprint")
 
     page = served.request("GET", "/sign-in")
     assert page.status == 200
@@ -377,6 +396,59 @@ def test_nginx_and_the_app_agree_on_https_cookies_and_sizes(served):
     too_big = served.request("POST", "/sign-in", body=b"x" * (DEFAULTS["MAX_CONTENT_LENGTH"] + 1))
     assert too_big.status == 413  # nginx refuses it before gunicorn reads a byte
     assert b"nginx" in too_big.body
+
+
+@needs_postgresql
+def test_static_files_come_from_nginx_compressed_and_kept_for_a_year(served):
+    """The stylesheet (136 KB), the script and the icon, linked with a fingerprint of their
+    content: served by nginx from the checkout, not by gunicorn; compressed when the browser
+    asks; kept for a year, since a changed file gets a new address. nginx names no version."""
+    page = served.request("GET", "/sign-in")
+    links = re.findall(rb'(?:href|src)="(/static/[^"?]+)\?v=([0-9a-f]+)"', page.body)
+    assert {path for path, _ in links} == {
+        b"/static/css/marks.css",
+        b"/static/images/favicon.svg",
+        b"/static/js/init.js",
+    }
+    for path, fingerprint in links:
+        content = (ROOT / path.decode().lstrip("/")).read_bytes()
+        assert hashlib.sha256(content).hexdigest().startswith(fingerprint.decode())
+        address = f"{path.decode()}?v={fingerprint.decode()}"
+        plain = served.request("GET", address)
+        assert plain.status == 200 and plain.body == content
+        assert plain.getheader("Cache-Control") == "public, max-age=31536000, immutable"
+        assert plain.getheader("X-Content-Type-Options") == "nosniff"
+        packed = served.request("GET", address, headers={"Accept-Encoding": "gzip"})
+        assert packed.getheader("Content-Encoding") == "gzip", path
+        assert gzip.decompress(packed.body) == content
+        assert len(packed.body) < len(content) / (5 if path.endswith(b".css") else 1)
+        assert packed.getheader("Vary") == "Accept-Encoding"
+    stylesheet = served.request(
+        "GET", "/static/css/marks.css?v=1", headers={"Accept-Encoding": "gzip"}
+    )
+    assert stylesheet.getheader("Content-Type") == "text/css"
+    # Without a fingerprint (init.js's import of GOV.UK Frontend): checked each time.
+    imported = served.request("GET", "/static/js/govuk-frontend.min.js")
+    assert imported.status == 200
+    assert imported.getheader("Content-Type") == "application/javascript"
+    assert imported.getheader("Cache-Control") == "no-cache"
+    assert imported.getheader("Last-Modified") and imported.getheader("ETag")
+    # None of them reached gunicorn.
+    assert "/static/" not in served.gunicorn_log.read_text()
+    # nginx names itself without its version, on its own pages and the app's; the app's pages
+    # are not compressed (BREACH: a page with a CSRF token and what someone typed).
+    for response in (
+        served.request("GET", "/sign-in", headers={"Accept-Encoding": "gzip"}),
+        served.request("GET", "/static/nothing-here.css"),
+        served.request("GET", "/", tls=False),
+    ):
+        assert response.getheader("Server") == "nginx"
+    assert (
+        served.request("GET", "/sign-in", headers={"Accept-Encoding": "gzip"}).getheader(
+            "Content-Encoding"
+        )
+        is None
+    )
 
 
 @needs_postgresql
