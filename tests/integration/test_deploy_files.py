@@ -135,6 +135,20 @@ def test_the_app_starts_with_the_env_file_template(monkeypatch, tmp_path):
     assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg:///marks"
 
 
+def test_the_app_starts_from_code_it_cannot_write(monkeypatch):
+    """The code is root's, and read-only to the units (ProtectSystem=strict): on PostgreSQL
+    the app creates nothing there (instance/ is for development's SQLite file)."""
+    for name, value in read_env_file(DEPLOY / "marks.env").items():
+        monkeypatch.setenv(name, value)
+
+    def read_only(path: Path, *args, **kwargs) -> None:
+        raise PermissionError(f"[Errno 30] Read-only file system: {str(path)!r}")
+
+    monkeypatch.setattr(Path, "mkdir", read_only)
+    app = create_app()
+    assert app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
+
+
 def test_the_systemd_units_verify(tmp_path):
     home = make_home(tmp_path)
     units = tmp_path / "units"

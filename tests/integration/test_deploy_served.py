@@ -541,6 +541,20 @@ def test_the_email_worker_and_the_reminders_run_from_their_units(site):
     assert len(site.smtp.messages) >= queued
     assert b"Subject: Reset your password" in site.smtp.messages[-1].content
 
+    # With nothing to send, the worker says nothing: the journal keeps what it did.
+    idle = subprocess.Popen(
+        [*shlex.split(unit["ExecStart"]), "--interval", "1"],
+        cwd=unit["WorkingDirectory"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    site.processes.append(idle)
+    time.sleep(4)
+    idle.send_signal(signal.SIGTERM)
+    assert idle.communicate(timeout=30)[0] == ""
+
     unit = site.home.unit("marks-reminders.service")["Service"]
     result = subprocess.run(
         shlex.split(unit["ExecStart"]),
