@@ -22,6 +22,9 @@ forwarded_allow_ips = "127.0.0.1"
 accesslog = "-"
 access_log_format = '%({x-forwarded-for}i)s "%(r)s" %(s)s %(b)s %(M)sms pid=%(p)s'
 errorlog = "-"
+# No control socket (gunicorn 24 and later: ~/.gunicorn/): systemd's signals are enough, and
+# the service user has no home to write it in.
+control_socket_disable = True
 
 
 def _read_the_env_file_again() -> None:

@@ -158,6 +158,7 @@ def test_the_systemd_units_verify(tmp_path):
     timers = {p.stem for p in UNITS if p.suffix == ".timer"}
     assert timers == {"marks-reminders", "marks-backup"}
     assert timers <= {p.stem for p in UNITS if p.suffix == ".service"}
+    assert "marks-failed@" in {p.stem for p in UNITS}
     for path in UNITS:
         unit = read_unit(units / path.name)
         if path.suffix == ".service":
@@ -174,6 +175,51 @@ def test_the_systemd_units_verify(tmp_path):
     )
     # Unknown keys or sections are only warnings to systemd: any line at all is a failure.
     assert (result.returncode, result.stdout + result.stderr) == (0, "")
+
+
+def test_the_units_cannot_rewrite_the_code_and_their_failures_are_logged(tmp_path):
+    services = [p for p in UNITS if p.suffix == ".service" and "@" not in p.name]
+    assert len(services) == 4
+    for path in services:
+        unit = read_unit(path)
+        assert unit["Unit"]["OnFailure"] == "marks-failed@%n.service", path.name
+        assert unit["Service"]["ProtectSystem"] == "strict", path.name  # all read-only but:
+        writable = unit["Service"].get("ReadWritePaths")
+        assert writable == ("/var/backups/marks" if path.stem == "marks-backup" else None)
+        if unit["Service"].get("Restart"):  # failing over and over is a failure too
+            assert unit["Unit"]["StartLimitBurst"] == "5"
+    backup = read_unit(DEPLOY / "marks-backup.service")["Service"]["Environment"]
+    assert "BACKUP_DIR=/var/backups/marks" in backup.split()
+    # The line monitoring matches (the guide's `journalctl -t marks-alert -p err`).
+    command = shlex.split(read_unit(DEPLOY / "marks-failed@.service")["Service"]["ExecStart"])
+    command = [part.replace("%i", "marks-backup.service") for part in command]
+    result = subprocess.run(
+        [command[0], "--socket-errors=off", "--no-act", "--stderr", *command[1:]],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.startswith("<11>")  # user.err: -p err
+    assert result.stderr.rstrip().endswith(
+        " marks-alert: marks-backup.service failed: see journalctl -u marks-backup.service"
+    )
+    assert "`journalctl -t marks-alert -p err`" in GUIDE.read_text()
+
+
+def test_the_timers_run_in_utc_whatever_the_servers_time_zone():
+    for path in DEPLOY.glob("*.timer"):
+        when = read_unit(path)["Timer"]["OnCalendar"]
+        assert when.endswith(" UTC"), path.name
+        if shutil.which("systemd-analyze"):
+            result = subprocess.run(
+                ["systemd-analyze", "calendar", when],
+                capture_output=True,
+                text=True,
+                env={"TZ": "Pacific/Auckland", "PATH": SBIN_PATH},
+            )
+            assert f"Normalized form: {when}" in result.stdout, result.stderr
+            # On a server in New Zealand's time: still at that time in UTC.
+            assert re.search(rf"\(in UTC\): .* {when.split()[1]} UTC$", result.stdout, re.M)
 
 
 def test_the_units_run_commands_the_app_accepts(tmp_path):
