@@ -17,6 +17,7 @@ keep_days=${KEEP_DAYS:-30}
 umask 077
 mkdir -p "$directory"
 archive="$directory/marks-$(date -u +%Y%m%dT%H%M%SZ).dump"
+trap 'rm -f "$archive.partial"' EXIT  # a failed dump leaves nothing that looks like a backup
 pg_dump --format=custom --no-owner --no-privileges --file="$archive.partial" "$url"
 pg_restore --list "$archive.partial" >/dev/null  # a readable archive, or no backup at all
 mv "$archive.partial" "$archive"

@@ -23,6 +23,7 @@ from tests.integration.deploy_site import (
     DEPLOY,
     RELAY_PASSWORD,
     ROOT,
+    SBIN_PATH,
     Site,
     libpq_url,
     make_home,
@@ -117,6 +118,20 @@ def test_a_backup_restores_into_a_fresh_database_row_for_row(site, tmp_path_fact
             assert after[table] == rows, table
     finally:
         fresh.drop()
+
+
+def test_a_failed_backup_fails_its_unit_and_leaves_nothing(tmp_path):
+    """The database unreachable: backup.sh exits non-zero (the unit fails, and its OnFailure=
+    logs the line monitoring matches) and leaves no half-written archive to be trusted."""
+    result = subprocess.run(
+        [str(DEPLOY / "backup.sh"), str(tmp_path / "backups")],
+        env={"PATH": SBIN_PATH, "DATABASE_URL": "postgresql://marks@127.0.0.1:9/marks"},
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode != 0
+    assert "pg_dump" in result.stderr
+    assert list((tmp_path / "backups").iterdir()) == []
 
 
 @needs_postgresql
