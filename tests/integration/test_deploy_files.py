@@ -10,6 +10,7 @@ The deployment served by gunicorn behind nginx is in test_deploy_served.py; its 
 from __future__ import annotations
 
 import configparser
+import fnmatch
 import os
 import re
 import shlex
@@ -248,6 +249,76 @@ def test_the_units_run_commands_the_app_accepts(tmp_path):
     assert result.returncode == 0, result.stderr  # the config file, and the app imports
     backup = home.exec_start("marks-backup.service")
     assert backup == [str(home.root / "app/docs/deploy/backup.sh")]
+
+
+def guide_commands() -> str:
+    return "\n".join(re.findall(r"```sh\n(.*?)```", GUIDE.read_text(), re.DOTALL))
+
+
+def test_the_guide_is_the_one_story_and_runs_as_root():
+    """A minimal Debian has no sudo; the README points to the guide, not a second story."""
+    commands = guide_commands()
+    assert "sudo" not in commands
+    assert re.search(r"apt-get install -y [^\n]*\bssl-cert certbot\b", commands)
+    assert "runuser -u marks -- marks-flask db upgrade" in commands
+    production = (ROOT / "README.md").read_text().split("## Running in production")[1]
+    production = production.split("\n## ")[0]
+    assert "docs/deploy.md" in production
+    assert "```" not in production  # no commands of its own: no 0.0.0.0, no cron lines
+    # Every file the guide installs is one of docs/deploy/'s, and each is named by the guide.
+    files = [p for p in DEPLOY.iterdir() if p.name != "__pycache__"]
+    for pattern in re.findall(r"docs/deploy/([\w.@*-]+)", commands):
+        assert [p for p in files if fnmatch.fnmatch(p.name, pattern)], pattern
+    for path in files:
+        assert f"deploy/{path.name}" in GUIDE.read_text(), path.name
+
+
+def test_the_tls_site_starts_before_its_certificate_exists():
+    """The site file as shipped names Debian's snakeoil certificate (package ssl-cert), and
+    the guide's sed puts the Let's Encrypt one in its place, line for line."""
+    site = (DEPLOY / "nginx-marks.conf").read_text()
+    certificates = re.findall(r"^\s*ssl_certificate(?:_key)? (\S+);", site, re.MULTILINE)
+    assert certificates == [
+        "/etc/ssl/certs/ssl-cert-snakeoil.pem",
+        "/etc/ssl/private/ssl-cert-snakeoil.key",
+    ]
+    replaced = re.findall(r"-e 's\|([^|]+)\|([^|]+)\|'", guide_commands())
+    assert [old for old, _ in replaced] == certificates
+    assert [new.rsplit("/", 1)[1] for _, new in replaced] == ["fullchain.pem", "privkey.pem"]
+    assert "location /.well-known/acme-challenge/ {\n        root /var/www/letsencrypt;" in site
+    assert "certbot certonly --webroot -w /var/www/letsencrypt" in guide_commands()
+
+
+def test_the_journal_keeps_the_logs_90_days():
+    journal = read_unit(DEPLOY / "journald-marks.conf")["Journal"]
+    assert dict(journal) == {
+        "Storage": "persistent",
+        "MaxRetentionSec": "90day",
+        "SystemMaxUse": "2G",
+    }
+    assert "Keep the journal for 90 days" in GUIDE.read_text()
+
+
+def nginx_block(site: str, start: str) -> str:
+    """From `start` to the closing brace at its own indentation."""
+    indent = re.match(r"\s*", start).group(0)
+    begin = site.index(start)
+    return site[begin : site.index(f"\n{indent}}}", begin) + len(indent) + 2]
+
+
+def test_an_app_server_behind_a_balancer_serves_as_one_server_does():
+    """nginx-marks-behind-balancer.conf: the same logs, static files and limits as
+    nginx-marks.conf, but plain HTTP with no redirect, and each proxy's headers added to."""
+    one = (DEPLOY / "nginx-marks.conf").read_text()
+    behind = (DEPLOY / "nginx-marks-behind-balancer.conf").read_text()
+    for start in ("map $request_uri", "log_format marks", "map $arg_v", "    location /static/"):
+        assert nginx_block(behind, start) == nginx_block(one, start), start
+    assert "server_tokens off;" in behind and "client_max_body_size 30m;" in behind
+    assert "ssl" not in behind and "return 301" not in behind
+    assert "proxy_set_header X-Forwarded-Proto $marks_forwarded_proto;" in behind
+    balancer = (DEPLOY / "nginx-balancer.conf").read_text()
+    for header in ("X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host", "Host"):
+        assert f"proxy_set_header {header} " in balancer
 
 
 def test_nginx_sends_what_the_app_needs():

@@ -5,39 +5,30 @@ worker and the reminders run by their units.
 
 Everything runs on PostgreSQL and Redis (TEST_DATABASE_URL), as deployed: `.ci/run` does."""
 
-# ruff: noqa: S603, S607 (the commands are the guide's own files and Debian's tools, by name)
+# ruff: noqa: S603 (the commands are the guide's own files and Debian's tools, by name)
 
 from __future__ import annotations
 
 import gzip
 import hashlib
-import http.client
 import re
 import shlex
-import shutil
 import signal
 import socket
-import ssl
 import subprocess
 import threading
 import time
-from dataclasses import dataclass
-from pathlib import Path
-from urllib.parse import urlencode
 
 import pytest
 
 from marks.config import DEFAULTS
+from tests.integration.deploy_served import Served, cookie_and_token, post_form, serve, wait_for
 from tests.integration.deploy_site import (
     ADMIN_EMAIL,
-    DEPLOY,
     ROOT,
-    SBIN_PATH,
-    Site,
     needs_postgresql,
     read_env_file,
 )
-from tests.unit.test_mail import free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.real_database]
 
@@ -46,184 +37,6 @@ SIGN_IN_EMAIL_LIMIT = int(DEFAULTS["SIGN_IN_EMAIL_LIMIT"].split()[0])  # "5 per 
 
 
 # --- A deployment of its own: PostgreSQL, Redis, gunicorn, nginx --------------------------
-
-
-def wait_for(check, what: str, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            if check():
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"{what} did not come up in {seconds} s")
-
-
-@dataclass
-class Served:
-    site: Site
-    app_port: int
-    http_port: int
-    https_port: int
-    cafile: Path
-    gunicorn_log: Path
-    nginx_log: Path
-    gunicorn: subprocess.Popen
-
-    def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        body: bytes | None = None,
-        headers: dict[str, str] | None = None,
-        source: str = "127.0.0.1",
-        tls: bool = True,
-    ) -> http.client.HTTPResponse:
-        """One request through nginx, on a connection of its own (so any worker may take it)."""
-        if tls:
-            context = ssl.create_default_context(cafile=str(self.cafile))
-            connection = http.client.HTTPSConnection(
-                "127.0.0.1",
-                self.https_port,
-                context=context,
-                source_address=(source, 0),
-                timeout=60,
-            )
-        else:
-            connection = http.client.HTTPConnection(
-                "127.0.0.1", self.http_port, source_address=(source, 0), timeout=60
-            )
-        connection.request(
-            method, path, body=body, headers={"Host": "mark.example.org", **(headers or {})}
-        )
-        response = connection.getresponse()
-        response.body = response.read()
-        connection.close()
-        return response
-
-
-def nginx_config(site: Site, app_port: int, http_port: int, https_port: int, name: str) -> Path:
-    """The guide's site file, with this machine's ports, certificate and log paths."""
-    tmp = site.tmp / f"{name}-nginx"
-    (tmp / "temp").mkdir(parents=True)
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=mark.example.org",
-            "-addext",
-            "subjectAltName=DNS:mark.example.org,IP:127.0.0.1",
-            "-keyout",
-            str(tmp / "privkey.pem"),
-            "-out",
-            str(tmp / "fullchain.pem"),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    text = (DEPLOY / "nginx-marks.conf").read_text()
-    for old, new in (
-        ("/etc/ssl/certs/ssl-cert-snakeoil.pem", f"{tmp}/fullchain.pem"),
-        ("/etc/ssl/private/ssl-cert-snakeoil.key", f"{tmp}/privkey.pem"),
-        ("/var/www/letsencrypt", f"{tmp}/letsencrypt"),
-        ("/srv/marks/", f"{site.home.root}/"),
-        ("/var/log/nginx/marks.access.log", f"{tmp}/access.log"),
-        ("listen 80;", f"listen 127.0.0.1:{http_port};"),
-        ("listen [::]:80;", ""),
-        ("listen 443 ssl http2;", f"listen 127.0.0.1:{https_port} ssl http2;"),
-        ("listen [::]:443 ssl http2;", ""),
-        ("proxy_pass http://127.0.0.1:8000;", f"proxy_pass http://127.0.0.1:{app_port};"),
-    ):
-        assert old in text, old
-        text = text.replace(old, new)
-    (tmp / "site.conf").write_text(text)
-    temp = tmp / "temp"
-    main = f"""
-daemon off;
-master_process on;
-worker_processes 1;
-user root root;
-pid {tmp}/nginx.pid;
-error_log {tmp}/error.log;
-events {{}}
-http {{
-    # As Debian's /etc/nginx/nginx.conf.
-    sendfile on;
-    tcp_nopush on;
-    types_hash_max_size 2048;
-    include /etc/nginx/mime.types;
-    default_type application/octet-stream;
-    gzip on;
-    client_body_temp_path {temp}/body;
-    proxy_temp_path {temp}/proxy;
-    fastcgi_temp_path {temp}/fastcgi;
-    uwsgi_temp_path {temp}/uwsgi;
-    scgi_temp_path {temp}/scgi;
-    include {tmp}/site.conf;
-}}
-"""
-    (tmp / "nginx.conf").write_text(main)
-    return tmp
-
-
-def serve(site, workers: int | None, name: str) -> Served:
-    """gunicorn as marks-web.service starts it (its ExecStart, WorkingDirectory and env file),
-    with its configured workers or `workers`, behind nginx with the guide's site file."""
-    nginx = shutil.which("nginx", path=SBIN_PATH)
-    if nginx is None:
-        pytest.skip("nginx is not installed (make system-packages installs it)")
-    app_port, http_port, https_port = free_port(), free_port(), free_port()
-    unit = site.home.unit("marks-web.service")["Service"]
-    arguments = f"--bind 127.0.0.1:{app_port}" + (f" --workers {workers}" if workers else "")
-    env = {
-        **site.env,
-        **read_env_file(site.home.env_file),
-        "GUNICORN_CMD_ARGS": arguments,
-    }
-    gunicorn_log = site.tmp / f"{name}-gunicorn.log"
-    with gunicorn_log.open("w") as output:
-        gunicorn = subprocess.Popen(
-            shlex.split(unit["ExecStart"]),
-            cwd=unit["WorkingDirectory"],
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-        site.processes.append(gunicorn)
-    wait_for(lambda: socket.create_connection(("127.0.0.1", app_port)).close() is None, "app")
-    tmp = nginx_config(site, app_port, http_port, https_port, name)
-    check = subprocess.run(
-        [nginx, "-t", "-c", str(tmp / "nginx.conf")], capture_output=True, text=True
-    )
-    assert check.returncode == 0, check.stderr
-    site.processes.append(
-        subprocess.Popen(
-            [nginx, "-c", str(tmp / "nginx.conf")],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-    )
-    served = Served(
-        site,
-        app_port,
-        http_port,
-        https_port,
-        tmp / "fullchain.pem",
-        gunicorn_log,
-        tmp / "access.log",
-        gunicorn,
-    )
-    wait_for(lambda: served.request("GET", "/healthz").status == 200, "nginx and gunicorn")
-    return served
 
 
 @pytest.fixture(scope="module")
@@ -236,24 +49,6 @@ def served(site) -> Served:
 def served_as_configured(site) -> Served:
     """The workers gunicorn.conf.py asks for (four), on the same database and Redis."""
     return serve(site, None, "as-configured")
-
-
-def cookie_and_token(served: Served, source: str = "127.0.0.1") -> tuple[str, str]:
-    """A session cookie and its CSRF token, from the sign-in page, as a browser has them."""
-    page = served.request("GET", "/sign-in", source=source)
-    cookie = page.getheader("Set-Cookie").split(";")[0]
-    token = re.search(rb'name="csrf_token" type="hidden" value="([^"]+)"', page.body).group(1)
-    return cookie, token.decode()
-
-
-def post_form(served: Served, path: str, fields: dict, cookie: str, **kwargs):
-    headers = {
-        "Cookie": cookie,
-        "Content-Type": "application/x-www-form-urlencoded",
-        "Referer": f"https://mark.example.org{path}",  # Flask-WTF checks it over HTTPS
-        **kwargs.pop("headers", {}),
-    }
-    return served.request("POST", path, body=urlencode(fields).encode(), headers=headers, **kwargs)
 
 
 def worker_lines(served: Served, marker: str) -> list[tuple[int, int]]:
