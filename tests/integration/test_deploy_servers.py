@@ -110,8 +110,9 @@ def test_a_form_and_a_sign_in_from_one_server_hold_on_the_other(servers):
     )
     assert account.status == 200
     assert b"Bea Both" in account.body and COUNCIL_EMAIL.encode() in account.body
-    assert served_by(a, '"GET /account HTTP/1.0" 200') == 1
-    assert served_by(b, '"POST /sign-in HTTP/1.0" 302') == 1
+    # Each gunicorn writes its line once the response has gone.
+    wait_for(lambda: served_by(a, '"GET /account HTTP/1.0" 200') == 1, "server A's log", 10)
+    wait_for(lambda: served_by(b, '"POST /sign-in HTTP/1.0" 302') == 1, "server B's log", 10)
 
 
 @needs_postgresql
@@ -151,8 +152,14 @@ def test_tls_ends_at_the_load_balancer_without_a_redirect_loop(servers):
         assert page.getheader("Strict-Transport-Security").startswith("max-age=")
         assert "; Secure" in page.getheader("Set-Cookie")
         assert page.getheader("Server") == "nginx"
-    after = [served_by(server, '"GET /sign-in HTTP/1.0" 200') for server in (servers.a, servers.b)]
-    assert [later - earlier for earlier, later in zip(before, after, strict=True)] == [2, 2]
+
+    def after() -> list[int]:
+        return [
+            served_by(server, '"GET /sign-in HTTP/1.0" 200') for server in (servers.a, servers.b)
+        ]
+
+    wait_for(lambda: sum(after()) == sum(before) + 4, "the access logs", 10)
+    assert [later - earlier for earlier, later in zip(before, after(), strict=True)] == [2, 2]
     # The static files come from the app servers' nginx, as on one server.
     stylesheet = balancer.request("GET", "/static/css/marks.css?v=1")
     assert stylesheet.getheader("Cache-Control") == "public, max-age=31536000, immutable"
