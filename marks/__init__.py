@@ -86,7 +86,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config.setdefault("CACHE_OPTIONS", marks_config.REDIS_TIMEOUTS)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = marks_config.engine_options(app.config)
     app.config["SQLALCHEMY_BINDS"] = marks_config.binds(app.config)
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///" + app.instance_path):
+        # Development's SQLite file: the only thing the app writes beside its code, which in
+        # production is root's and read-only to it (docs/deploy.md).
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

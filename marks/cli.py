@@ -159,7 +159,8 @@ def send_mail(loop: bool, interval: int) -> None:
 
     while True:
         sent, failed = mail.send_queued()
-        click.echo(f"{sent} sent, {failed} failed")
+        if sent or failed or not loop:  # a worker with nothing to do says nothing
+            click.echo(f"{sent} sent, {failed} failed")
         if not loop:
             return
         time.sleep(interval)

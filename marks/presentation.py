@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import html
 from collections.abc import Callable
 from datetime import date, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from flask import Flask, request, url_for
+from flask import Flask, current_app, request, url_for
 from flask_login import current_user
 
 from marks.mail import link
@@ -31,6 +34,19 @@ def govuk_datetime(value: datetime | None) -> str:
     local = value.astimezone(LONDON)
     hour = local.hour % 12 or 12
     return f"{govuk_date(local)} at {hour}:{local:%M}{'am' if local.hour < 12 else 'pm'}"
+
+
+def static_url(filename: str) -> str:
+    """The address of one of the service's static files, with a fingerprint of its content
+    (`?v=`): a changed file has a new address, so browsers may keep each for a year (nginx
+    says so: docs/deploy/nginx-marks.conf)."""
+    return url_for("static", filename=filename, v=_fingerprint(current_app.static_folder, filename))
+
+
+@functools.cache
+def _fingerprint(folder: str, filename: str) -> str:
+    """Once per file in a process: a reload's new workers (an upgrade) read the files again."""
+    return hashlib.sha256((Path(folder) / filename).read_bytes()).hexdigest()[:12]
 
 
 def navigation() -> list[dict]:
@@ -146,3 +162,4 @@ def register(app: Flask) -> None:
     app.add_template_filter(govuk_date)
     app.add_template_filter(govuk_datetime)
     app.add_template_global(navigation)
+    app.add_template_global(static_url)

@@ -5,10 +5,9 @@
 # DATABASE_URL comes from the environment, or else from /etc/marks/marks.env. Evidence files
 # and certificates are in the database: this archive is everything.
 set -euo pipefail
-if [ -z "${DATABASE_URL:-}" ]; then
-    set -a
-    . "${MARKS_ENV_FILE:-/etc/marks/marks.env}"
-    set +a
+if [ -z "${DATABASE_URL:-}" ] && [ -z "${MARKS_ENV_READ:-}" ]; then
+    # Run again with the settings, read as the units read them (a `$` stays a `$`).
+    MARKS_ENV_READ=1 exec "$(dirname "$0")/marks-env" "${MARKS_ENV_FILE:-/etc/marks/marks.env}" "$0" "$@"
 fi
 : "${DATABASE_URL:?DATABASE_URL is not set}"
 url=${DATABASE_URL/#postgresql+psycopg:/postgresql:}  # libpq's spelling
@@ -18,6 +17,7 @@ keep_days=${KEEP_DAYS:-30}
 umask 077
 mkdir -p "$directory"
 archive="$directory/marks-$(date -u +%Y%m%dT%H%M%SZ).dump"
+trap 'rm -f "$archive.partial"' EXIT  # a failed dump leaves nothing that looks like a backup
 pg_dump --format=custom --no-owner --no-privileges --file="$archive.partial" "$url"
 pg_restore --list "$archive.partial" >/dev/null  # a readable archive, or no backup at all
 mv "$archive.partial" "$archive"

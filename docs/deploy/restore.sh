@@ -7,10 +7,9 @@ set -euo pipefail
 archive=${1:?usage: restore.sh ARCHIVE [DATABASE_URL]}
 if [ -n "${2:-}" ]; then
     DATABASE_URL=$2
-elif [ -z "${DATABASE_URL:-}" ]; then
-    set -a
-    . "${MARKS_ENV_FILE:-/etc/marks/marks.env}"
-    set +a
+elif [ -z "${DATABASE_URL:-}" ] && [ -z "${MARKS_ENV_READ:-}" ]; then
+    # Run again with the settings, read as the units read them (a `$` stays a `$`).
+    MARKS_ENV_READ=1 exec "$(dirname "$0")/marks-env" "${MARKS_ENV_FILE:-/etc/marks/marks.env}" "$0" "$@"
 fi
 : "${DATABASE_URL:?DATABASE_URL is not set}"
 url=${DATABASE_URL/#postgresql+psycopg:/postgresql:}

@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import sqlalchemy as sa
@@ -258,7 +259,8 @@ class CheckedPage:
         # The browser fetches the icon after the load event, and cancels it when the test
         # goes on to the next page first: not the server failing (a missing icon is a 404,
         # caught below).
-        if request.url.endswith("/favicon.svg") and request.failure == "net::ERR_ABORTED":
+        icon = urlsplit(request.url).path.endswith("/favicon.svg")  # with its ?v= fingerprint
+        if icon and request.failure == "net::ERR_ABORTED":
             return
         if self._same_origin(request.url):
             self.problems.append(f"request failed: {request.url} ({request.failure})")

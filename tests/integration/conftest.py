@@ -24,6 +24,7 @@ from tests.integration.deploy_site import (
     CACHE_DB,
     LIMITS_DB,
     ON_POSTGRESQL,
+    RELAY_PASSWORD,
     ROOT,
     Site,
     libpq_url,
@@ -87,6 +88,8 @@ def site(tmp_path_factory) -> Iterator[Site]:
         MAIL_PORT=str(controller.port),
         MAIL_USE_TLS="0",  # aiosmtpd here speaks plain SMTP, with no login
         MAIL_USERNAME="",
+        # Read literally by systemd: `$`, quotes and spaces must reach every consumer as typed.
+        MAIL_PASSWORD=RELAY_PASSWORD,
     )
     site = Site(home, url, inbox, tmp)
     site.marks_flask("db", "upgrade")

@@ -7,11 +7,14 @@ installed from nothing once per test module, is in conftest.py."""
 from __future__ import annotations
 
 import configparser
+import importlib.machinery
+import importlib.util
 import os
 import shlex
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 import sqlalchemy as sa
@@ -27,21 +30,33 @@ SBIN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 LIMITS_DB, CACHE_DB = 11, 10
 ADMIN_EMAIL = "ada.admin@association.example"
 ADMIN_PASSWORD = "first-administrator-password"
+# A relay password as councils' relays issue them: the shell would expand `$HOME` and `$$`.
+RELAY_PASSWORD = "pa$$word $HOME 'single' \\ \"double\" ${x"
 ON_POSTGRESQL = os.environ.get("TEST_DATABASE_URL", "").startswith("postgres")
 needs_postgresql = pytest.mark.skipif(
     not ON_POSTGRESQL, reason="a deployment runs on PostgreSQL: set TEST_DATABASE_URL"
 )
 
 
+def _load_marks_env() -> ModuleType:
+    """docs/deploy/marks-env, the guide's reader of the env file, as a module."""
+    loader = importlib.machinery.SourceFileLoader("marks_env", str(DEPLOY / "marks-env"))
+    module = importlib.util.module_from_spec(importlib.util.spec_from_loader(loader.name, loader))
+    loader.exec_module(module)
+    return module
+
+
+marks_env = _load_marks_env()
+
+
 def read_env_file(path: Path) -> dict[str, str]:
-    """NAME=value lines as systemd's EnvironmentFile= reads them (quotes removed)."""
-    values = {}
-    for line in path.read_text().splitlines():
-        line = line.strip()
-        if line and not line.startswith("#"):
-            name, _, value = line.partition("=")
-            values[name] = value[1:-1] if value[:1] == value[-1:] == '"' else value
-    return values
+    """The env file as systemd's EnvironmentFile= reads it, and marks-env for the scripts."""
+    return marks_env.parse(path.read_text())
+
+
+def quoted(value: str) -> str:
+    """A value in double quotes as systemd reads them: `\\` and `"` escaped, `$` as it is."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 @dataclass
@@ -75,9 +90,9 @@ def make_home(base: Path, **overrides: str) -> Home:
     for line in (DEPLOY / "marks.env").read_text().splitlines():
         name = line.partition("=")[0]
         if name in overrides:
-            line = f'{name}="{overrides.pop(name)}"'
+            line = f"{name}={quoted(overrides.pop(name))}"
         lines.append(line)
-    lines += [f'{name}="{value}"' for name, value in overrides.items()]
+    lines += [f"{name}={quoted(value)}" for name, value in overrides.items()]
     env_file = base / "marks.env"
     env_file.write_text("\n".join(lines) + "\n")
     return Home(root, env_file)
@@ -100,11 +115,14 @@ class Site:
             "MARKS_ENV_FILE": str(self.home.env_file),
         }
 
-    def marks_flask(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        """The guide's `sudo -u marks marks-flask ...`."""
+    def marks_flask(
+        self, *args: str, check: bool = True, stdin: str | None = None
+    ) -> subprocess.CompletedProcess:
+        """The guide's `runuser -u marks -- marks-flask ...`."""
         result = subprocess.run(  # noqa: S603 (the guide's own marks-flask)
             [str(DEPLOY / "marks-flask"), *args],
             env=self.env,
+            input=stdin,
             capture_output=True,
             text=True,
             timeout=600,

@@ -21,6 +21,7 @@ from tests.conftest import separate_database
 from tests.integration.deploy_site import (
     ADMIN_EMAIL,
     DEPLOY,
+    RELAY_PASSWORD,
     ROOT,
     SBIN_PATH,
     Site,
@@ -43,6 +44,23 @@ def test_an_install_from_nothing(site):
     assert site.scalar("SELECT role FROM users WHERE email = :e", e=ADMIN_EMAIL) == "administrator"
     assert site.scalar("SELECT version_num FROM alembic_version") == HEAD
     assert "No new upgrade operations detected" in site.marks_flask("db", "check").stdout
+
+
+@needs_postgresql
+def test_a_setting_with_dollars_quotes_and_spaces_is_read_as_systemd_reads_it(site):
+    """systemd's EnvironmentFile= takes `$` literally; so do marks-flask and backup.sh, which
+    read the file with the same reader (docs/deploy/marks-env), not the shell."""
+    script = "from flask import current_app\nprint(repr(current_app.config['MAIL_PASSWORD']))\n"
+    shown = site.marks_flask("shell", stdin=script).stdout
+    assert repr(RELAY_PASSWORD) in shown
+    result = subprocess.run(
+        [str(DEPLOY / "backup.sh"), str(site.tmp / "dollar-backups")],
+        env=site.env,  # no DATABASE_URL: backup.sh reads the env file
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert Path(result.stdout.strip()).stat().st_size > 0
 
 
 def table_rows(url: str) -> dict[str, list[tuple]]:
@@ -101,6 +119,20 @@ def test_a_backup_restores_into_a_fresh_database_row_for_row(site, tmp_path_fact
             assert after[table] == rows, table
     finally:
         fresh.drop()
+
+
+def test_a_failed_backup_fails_its_unit_and_leaves_nothing(tmp_path):
+    """The database unreachable: backup.sh exits non-zero (the unit fails, and its OnFailure=
+    logs the line monitoring matches) and leaves no half-written archive to be trusted."""
+    result = subprocess.run(
+        [str(DEPLOY / "backup.sh"), str(tmp_path / "backups")],
+        env={"PATH": SBIN_PATH, "DATABASE_URL": "postgresql://marks@127.0.0.1:9/marks"},
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode != 0
+    assert "pg_dump" in result.stderr
+    assert list((tmp_path / "backups").iterdir()) == []
 
 
 @needs_postgresql

@@ -10,6 +10,7 @@ The deployment served by gunicorn behind nginx is in test_deploy_served.py; its 
 from __future__ import annotations
 
 import configparser
+import fnmatch
 import os
 import re
 import secrets
@@ -22,7 +23,14 @@ import pytest
 
 from marks import create_app
 from marks.config import DEFAULTS, ConfigurationError
-from tests.integration.deploy_site import DEPLOY, ROOT, SBIN_PATH, make_home, read_env_file
+from tests.integration.deploy_site import (
+    DEPLOY,
+    ROOT,
+    SBIN_PATH,
+    make_home,
+    marks_env,
+    read_env_file,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.real_database]
 
@@ -33,15 +41,6 @@ UNITS = sorted(DEPLOY.glob("*.service")) + sorted(DEPLOY.glob("*.timer"))
 def settings_the_app_reads() -> set[str]:
     source = (ROOT / "marks" / "config.py").read_text()
     return set(re.findall(r'(?:environ\.get|_bool)\(\s*"([A-Z_]+)"', source))
-
-
-def read_env_file_as_the_shell_does(path: Path) -> dict[str, str]:
-    """The same file as marks-flask and backup.sh read it: sourced by /bin/sh."""
-    script = 'set -a; . "$1"; set +a; env -0'
-    output = subprocess.run(
-        ["/bin/sh", "-c", script, "sh", str(path)], capture_output=True, check=True, env={}
-    ).stdout.decode()
-    return dict(item.split("=", 1) for item in output.split("\0") if "=" in item)
 
 
 def read_unit(path: Path) -> configparser.ConfigParser:
@@ -63,10 +62,66 @@ def test_the_env_file_names_only_settings_the_app_reads():
     assert read - set(template) == {"PREFERRED_URL_SCHEME"}
     guide = GUIDE.read_text()
     assert [name for name in sorted(read) if f"`{name}`" not in guide] == []
-    # systemd and /bin/sh read the file alike (quotes, spaces, angle brackets).
-    shell = read_env_file_as_the_shell_does(DEPLOY / "marks.env")
-    assert {name: shell[name] for name in template} == template
     assert template["MAIL_SENDER"] == "Social Media Friendly Mark <noreply@mark.example.org>"
+
+
+# Lines and the value systemd's EnvironmentFile= reads from each (systemd 252, env-file.c):
+# nothing is expanded; quotes, and backslashes outside single quotes, are taken away.
+SYSTEMD_READS = [
+    ("A=plain", "plain"),
+    ("  A = spaced out  ", "spaced out"),
+    ('A="two  words"', "two  words"),
+    ("A='pa$$word $HOME ${x'", "pa$$word $HOME ${x"),
+    ("A=pa$$word $HOME", "pa$$word $HOME"),
+    ('A="pa$$ \\"quoted\\" \\\\ \\$ \\n"', 'pa$$ "quoted" \\ $ \\n'),
+    ("A=it\\'s", "it's"),
+    ("A='a' \"b\" c", "abc"),
+    ("A=x 'y'", "x 'y'"),
+    ("A=<noreply@x.example> # not a comment", "<noreply@x.example> # not a comment"),
+    ("A=", ""),
+    ('A=""', ""),
+]
+# What systemd versions read differently, or skip, or read over several lines: refused.
+REFUSED = ["A='not closed", 'A="not closed', "A=goes on\\", "# goes on\\", "NO_EQUALS", "1A=x"]
+
+
+@pytest.mark.parametrize(("line", "value"), SYSTEMD_READS)
+def test_the_env_file_is_read_as_systemd_reads_it(line, value):
+    assert marks_env.parse(f"# a comment\n; another\n\n{line}\nB=after\n") == {
+        "A": value,
+        "B": "after",
+    }
+
+
+@pytest.mark.parametrize("line", REFUSED)
+def test_a_line_systemd_might_read_otherwise_is_refused(line, tmp_path):
+    with pytest.raises(marks_env.EnvFileError, match="line 2"):
+        marks_env.parse(f"B=before\n{line}\n")
+    env_file = tmp_path / "marks.env"
+    env_file.write_text(f"B=before\n{line}\n")
+    result = subprocess.run(
+        [str(DEPLOY / "marks-env"), str(env_file), "true"], capture_output=True, text=True
+    )
+    assert result.returncode == 2
+    assert f"marks-env: {env_file}: line 2: " in result.stderr
+
+
+def test_marks_env_runs_a_command_with_the_settings_as_systemd_reads_them(tmp_path):
+    """marks-flask and backup.sh run through marks-env: their settings are the units'."""
+    env_file = tmp_path / "marks.env"
+    lines = [line.replace("A", f"A{n}", 1) for n, (line, _) in enumerate(SYSTEMD_READS)]
+    env_file.write_text("\n".join(lines) + "\n")
+    result = subprocess.run(
+        [str(DEPLOY / "marks-env"), str(env_file), "env", "-0"],
+        env={"PATH": SBIN_PATH, "A0": "the caller's", "HOME": "/nowhere"},
+        capture_output=True,
+        check=True,
+    )
+    seen = dict(item.split("=", 1) for item in result.stdout.decode().split("\0") if item)
+    assert {f"A{n}": seen[f"A{n}"] for n in range(len(SYSTEMD_READS))} == {
+        f"A{n}": value for n, (_, value) in enumerate(SYSTEMD_READS)
+    }
+    assert seen["HOME"] == "/nowhere"  # the caller's own environment is kept
 
 
 def test_the_app_starts_with_the_env_file_template(monkeypatch, tmp_path):
@@ -87,6 +142,20 @@ def test_the_app_starts_with_the_env_file_template(monkeypatch, tmp_path):
     assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg:///marks"
 
 
+def test_the_app_starts_from_code_it_cannot_write(monkeypatch):
+    """The code is root's, and read-only to the units (ProtectSystem=strict): on PostgreSQL
+    the app creates nothing there (instance/ is for development's SQLite file)."""
+    for name, value in read_env_file(DEPLOY / "marks.env").items():
+        monkeypatch.setenv(name, value)
+
+    def read_only(path: Path, *args, **kwargs) -> None:
+        raise PermissionError(f"[Errno 30] Read-only file system: {str(path)!r}")
+
+    monkeypatch.setattr(Path, "mkdir", read_only)
+    app = create_app()
+    assert app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
+
+
 def test_the_systemd_units_verify(tmp_path):
     home = make_home(tmp_path)
     units = tmp_path / "units"
@@ -96,6 +165,7 @@ def test_the_systemd_units_verify(tmp_path):
     timers = {p.stem for p in UNITS if p.suffix == ".timer"}
     assert timers == {"marks-reminders", "marks-backup", "marks-retention"}
     assert timers <= {p.stem for p in UNITS if p.suffix == ".service"}
+    assert "marks-failed@" in {p.stem for p in UNITS}
     for path in UNITS:
         unit = read_unit(units / path.name)
         if path.suffix == ".service":
@@ -112,6 +182,51 @@ def test_the_systemd_units_verify(tmp_path):
     )
     # Unknown keys or sections are only warnings to systemd: any line at all is a failure.
     assert (result.returncode, result.stdout + result.stderr) == (0, "")
+
+
+def test_the_units_cannot_rewrite_the_code_and_their_failures_are_logged(tmp_path):
+    services = [p for p in UNITS if p.suffix == ".service" and "@" not in p.name]
+    assert len(services) == 4
+    for path in services:
+        unit = read_unit(path)
+        assert unit["Unit"]["OnFailure"] == "marks-failed@%n.service", path.name
+        assert unit["Service"]["ProtectSystem"] == "strict", path.name  # all read-only but:
+        writable = unit["Service"].get("ReadWritePaths")
+        assert writable == ("/var/backups/marks" if path.stem == "marks-backup" else None)
+        if unit["Service"].get("Restart"):  # failing over and over is a failure too
+            assert unit["Unit"]["StartLimitBurst"] == "5"
+    backup = read_unit(DEPLOY / "marks-backup.service")["Service"]["Environment"]
+    assert "BACKUP_DIR=/var/backups/marks" in backup.split()
+    # The line monitoring matches (the guide's `journalctl -t marks-alert -p err`).
+    command = shlex.split(read_unit(DEPLOY / "marks-failed@.service")["Service"]["ExecStart"])
+    command = [part.replace("%i", "marks-backup.service") for part in command]
+    result = subprocess.run(
+        [command[0], "--socket-errors=off", "--no-act", "--stderr", *command[1:]],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.startswith("<11>")  # user.err: -p err
+    assert result.stderr.rstrip().endswith(
+        " marks-alert: marks-backup.service failed: see journalctl -u marks-backup.service"
+    )
+    assert "`journalctl -t marks-alert -p err`" in GUIDE.read_text()
+
+
+def test_the_timers_run_in_utc_whatever_the_servers_time_zone():
+    for path in DEPLOY.glob("*.timer"):
+        when = read_unit(path)["Timer"]["OnCalendar"]
+        assert when.endswith(" UTC"), path.name
+        if shutil.which("systemd-analyze"):
+            result = subprocess.run(
+                ["systemd-analyze", "calendar", when],
+                capture_output=True,
+                text=True,
+                env={"TZ": "Pacific/Auckland", "PATH": SBIN_PATH},
+            )
+            assert f"Normalized form: {when}" in result.stdout, result.stderr
+            # On a server in New Zealand's time: still at that time in UTC.
+            assert re.search(rf"\(in UTC\): .* {when.split()[1]} UTC$", result.stdout, re.M)
 
 
 def test_the_units_run_commands_the_app_accepts(tmp_path):
@@ -161,6 +276,76 @@ def test_the_units_refuse_to_start_with_the_placeholder_key(tmp_path):
         )
         assert result.returncode != 0, name
         assert "SECRET_KEY is the placeholder" in result.stdout + result.stderr, name
+
+
+def guide_commands() -> str:
+    return "\n".join(re.findall(r"```sh\n(.*?)```", GUIDE.read_text(), re.DOTALL))
+
+
+def test_the_guide_is_the_one_story_and_runs_as_root():
+    """A minimal Debian has no sudo; the README points to the guide, not a second story."""
+    commands = guide_commands()
+    assert "sudo" not in commands
+    assert re.search(r"apt-get install -y [^\n]*\bssl-cert certbot\b", commands)
+    assert "runuser -u marks -- marks-flask db upgrade" in commands
+    production = (ROOT / "README.md").read_text().split("## Running in production")[1]
+    production = production.split("\n## ")[0]
+    assert "docs/deploy.md" in production
+    assert "```" not in production  # no commands of its own: no 0.0.0.0, no cron lines
+    # Every file the guide installs is one of docs/deploy/'s, and each is named by the guide.
+    files = [p for p in DEPLOY.iterdir() if p.name != "__pycache__"]
+    for pattern in re.findall(r"docs/deploy/([\w.@*-]+)", commands):
+        assert [p for p in files if fnmatch.fnmatch(p.name, pattern)], pattern
+    for path in files:
+        assert f"deploy/{path.name}" in GUIDE.read_text(), path.name
+
+
+def test_the_tls_site_starts_before_its_certificate_exists():
+    """The site file as shipped names Debian's snakeoil certificate (package ssl-cert), and
+    the guide's sed puts the Let's Encrypt one in its place, line for line."""
+    site = (DEPLOY / "nginx-marks.conf").read_text()
+    certificates = re.findall(r"^\s*ssl_certificate(?:_key)? (\S+);", site, re.MULTILINE)
+    assert certificates == [
+        "/etc/ssl/certs/ssl-cert-snakeoil.pem",
+        "/etc/ssl/private/ssl-cert-snakeoil.key",
+    ]
+    replaced = re.findall(r"-e 's\|([^|]+)\|([^|]+)\|'", guide_commands())
+    assert [old for old, _ in replaced] == certificates
+    assert [new.rsplit("/", 1)[1] for _, new in replaced] == ["fullchain.pem", "privkey.pem"]
+    assert "location /.well-known/acme-challenge/ {\n        root /var/www/letsencrypt;" in site
+    assert "certbot certonly --webroot -w /var/www/letsencrypt" in guide_commands()
+
+
+def test_the_journal_keeps_the_logs_90_days():
+    journal = read_unit(DEPLOY / "journald-marks.conf")["Journal"]
+    assert dict(journal) == {
+        "Storage": "persistent",
+        "MaxRetentionSec": "90day",
+        "SystemMaxUse": "2G",
+    }
+    assert "Keep the journal for 90 days" in GUIDE.read_text()
+
+
+def nginx_block(site: str, start: str) -> str:
+    """From `start` to the closing brace at its own indentation."""
+    indent = re.match(r"\s*", start).group(0)
+    begin = site.index(start)
+    return site[begin : site.index(f"\n{indent}}}", begin) + len(indent) + 2]
+
+
+def test_an_app_server_behind_a_balancer_serves_as_one_server_does():
+    """nginx-marks-behind-balancer.conf: the same logs, static files and limits as
+    nginx-marks.conf, but plain HTTP with no redirect, and each proxy's headers added to."""
+    one = (DEPLOY / "nginx-marks.conf").read_text()
+    behind = (DEPLOY / "nginx-marks-behind-balancer.conf").read_text()
+    for start in ("map $request_uri", "log_format marks", "map $arg_v", "    location /static/"):
+        assert nginx_block(behind, start) == nginx_block(one, start), start
+    assert "server_tokens off;" in behind and "client_max_body_size 30m;" in behind
+    assert "ssl" not in behind and "return 301" not in behind
+    assert "proxy_set_header X-Forwarded-Proto $marks_forwarded_proto;" in behind
+    balancer = (DEPLOY / "nginx-balancer.conf").read_text()
+    for header in ("X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host", "Host"):
+        assert f"proxy_set_header {header} " in balancer
 
 
 def test_nginx_sends_what_the_app_needs():

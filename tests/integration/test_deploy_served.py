@@ -5,40 +5,35 @@ worker and the reminders run by their units.
 
 Everything runs on PostgreSQL and Redis (TEST_DATABASE_URL), as deployed: `.ci/run` does."""
 
-# ruff: noqa: S603, S607 (the commands are the guide's own files and Debian's tools, by name)
+# ruff: noqa: S603 (the commands are the guide's own files and Debian's tools, by name)
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import http.client
 import json
 import re
 import secrets
 import shlex
-import shutil
 import signal
 import socket
-import ssl
 import subprocess
 import threading
 import time
-from dataclasses import dataclass
-from pathlib import Path
-from urllib.parse import urlencode
 
 import pytest
 import redis
 
 from marks.config import DEFAULTS
+from tests.integration.deploy_served import Served, cookie_and_token, post_form, serve, wait_for
 from tests.integration.deploy_site import (
     ADMIN_EMAIL,
     CACHE_DB,
-    DEPLOY,
-    SBIN_PATH,
-    Site,
+    ROOT,
     needs_postgresql,
     read_env_file,
 )
-from tests.unit.test_mail import free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.real_database]
 
@@ -47,173 +42,6 @@ SIGN_IN_EMAIL_LIMIT = int(DEFAULTS["SIGN_IN_EMAIL_LIMIT"].split()[0])  # "5 per 
 
 
 # --- A deployment of its own: PostgreSQL, Redis, gunicorn, nginx --------------------------
-
-
-def wait_for(check, what: str, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            if check():
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"{what} did not come up in {seconds} s")
-
-
-@dataclass
-class Served:
-    site: Site
-    app_port: int
-    http_port: int
-    https_port: int
-    cafile: Path
-    gunicorn_log: Path
-    nginx_log: Path
-
-    def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        body: bytes | None = None,
-        headers: dict[str, str] | None = None,
-        source: str = "127.0.0.1",
-        tls: bool = True,
-    ) -> http.client.HTTPResponse:
-        """One request through nginx, on a connection of its own (so any worker may take it)."""
-        if tls:
-            context = ssl.create_default_context(cafile=str(self.cafile))
-            connection = http.client.HTTPSConnection(
-                "127.0.0.1",
-                self.https_port,
-                context=context,
-                source_address=(source, 0),
-                timeout=60,
-            )
-        else:
-            connection = http.client.HTTPConnection(
-                "127.0.0.1", self.http_port, source_address=(source, 0), timeout=60
-            )
-        connection.request(
-            method, path, body=body, headers={"Host": "mark.example.org", **(headers or {})}
-        )
-        response = connection.getresponse()
-        response.body = response.read()
-        connection.close()
-        return response
-
-
-def nginx_config(site: Site, app_port: int, http_port: int, https_port: int, name: str) -> Path:
-    """The guide's site file, with this machine's ports, certificate and log paths."""
-    tmp = site.tmp / f"{name}-nginx"
-    (tmp / "temp").mkdir(parents=True)
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=mark.example.org",
-            "-addext",
-            "subjectAltName=DNS:mark.example.org,IP:127.0.0.1",
-            "-keyout",
-            str(tmp / "privkey.pem"),
-            "-out",
-            str(tmp / "fullchain.pem"),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    text = (DEPLOY / "nginx-marks.conf").read_text()
-    for old, new in (
-        ("/etc/ssl/marks/", f"{tmp}/"),
-        ("/var/log/nginx/marks.access.log", f"{tmp}/access.log"),
-        ("listen 80;", f"listen 127.0.0.1:{http_port};"),
-        ("listen [::]:80;", ""),
-        ("listen 443 ssl http2;", f"listen 127.0.0.1:{https_port} ssl http2;"),
-        ("listen [::]:443 ssl http2;", ""),
-        ("proxy_pass http://127.0.0.1:8000;", f"proxy_pass http://127.0.0.1:{app_port};"),
-    ):
-        assert old in text, old
-        text = text.replace(old, new)
-    (tmp / "site.conf").write_text(text)
-    temp = tmp / "temp"
-    main = f"""
-daemon off;
-master_process on;
-worker_processes 1;
-user root root;
-pid {tmp}/nginx.pid;
-error_log {tmp}/error.log;
-events {{}}
-http {{
-    client_body_temp_path {temp}/body;
-    proxy_temp_path {temp}/proxy;
-    fastcgi_temp_path {temp}/fastcgi;
-    uwsgi_temp_path {temp}/uwsgi;
-    scgi_temp_path {temp}/scgi;
-    include {tmp}/site.conf;
-}}
-"""
-    (tmp / "nginx.conf").write_text(main)
-    return tmp
-
-
-def serve(site, workers: int | None, name: str) -> Served:
-    """gunicorn as marks-web.service starts it (its ExecStart, WorkingDirectory and env file),
-    with its configured workers or `workers`, behind nginx with the guide's site file."""
-    nginx = shutil.which("nginx", path=SBIN_PATH)
-    if nginx is None:
-        pytest.skip("nginx is not installed (make system-packages installs it)")
-    app_port, http_port, https_port = free_port(), free_port(), free_port()
-    unit = site.home.unit("marks-web.service")["Service"]
-    arguments = f"--bind 127.0.0.1:{app_port}" + (f" --workers {workers}" if workers else "")
-    env = {
-        **site.env,
-        **read_env_file(site.home.env_file),
-        "GUNICORN_CMD_ARGS": arguments,
-    }
-    gunicorn_log = site.tmp / f"{name}-gunicorn.log"
-    with gunicorn_log.open("w") as output:
-        site.processes.append(
-            subprocess.Popen(
-                shlex.split(unit["ExecStart"]),
-                cwd=unit["WorkingDirectory"],
-                env=env,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-            )
-        )
-    wait_for(lambda: socket.create_connection(("127.0.0.1", app_port)).close() is None, "app")
-    tmp = nginx_config(site, app_port, http_port, https_port, name)
-    check = subprocess.run(
-        [nginx, "-t", "-c", str(tmp / "nginx.conf")], capture_output=True, text=True
-    )
-    assert check.returncode == 0, check.stderr
-    site.processes.append(
-        subprocess.Popen(
-            [nginx, "-c", str(tmp / "nginx.conf")],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-    )
-    served = Served(
-        site,
-        app_port,
-        http_port,
-        https_port,
-        tmp / "fullchain.pem",
-        gunicorn_log,
-        tmp / "access.log",
-    )
-    wait_for(lambda: served.request("GET", "/healthz").status == 200, "nginx and gunicorn")
-    return served
 
 
 @pytest.fixture(scope="module")
@@ -226,24 +54,6 @@ def served(site) -> Served:
 def served_as_configured(site) -> Served:
     """The workers gunicorn.conf.py asks for (four), on the same database and Redis."""
     return serve(site, None, "as-configured")
-
-
-def cookie_and_token(served: Served, source: str = "127.0.0.1") -> tuple[str, str]:
-    """A session cookie and its CSRF token, from the sign-in page, as a browser has them."""
-    page = served.request("GET", "/sign-in", source=source)
-    cookie = page.getheader("Set-Cookie").split(";")[0]
-    token = re.search(rb'name="csrf_token" type="hidden" value="([^"]+)"', page.body).group(1)
-    return cookie, token.decode()
-
-
-def post_form(served: Served, path: str, fields: dict, cookie: str, **kwargs):
-    headers = {
-        "Cookie": cookie,
-        "Content-Type": "application/x-www-form-urlencoded",
-        "Referer": f"https://mark.example.org{path}",  # Flask-WTF checks it over HTTPS
-        **kwargs.pop("headers", {}),
-    }
-    return served.request("POST", path, body=urlencode(fields).encode(), headers=headers, **kwargs)
 
 
 def worker_lines(served: Served, marker: str) -> list[tuple[int, int]]:
@@ -370,6 +180,12 @@ def test_nginx_and_the_app_agree_on_https_cookies_and_sizes(served):
     redirect = served.request("GET", "/register?page=1", tls=False)
     assert redirect.status == 301
     assert redirect.getheader("Location") == "https://mark.example.org/register?page=1"
+    # But Let's Encrypt's check, over plain HTTP, is answered (certbot --webroot: the guide).
+    challenges = served.nginx_log.parent / "letsencrypt/.well-known/acme-challenge"
+    challenges.mkdir(parents=True, exist_ok=True)
+    (challenges / "t0ken").write_text("t0ken.thumbprint")
+    answer = served.request("GET", "/.well-known/acme-challenge/t0ken", tls=False)
+    assert (answer.status, answer.body) == (200, b"t0ken.thumbprint")
 
     page = served.request("GET", "/sign-in")
     assert page.status == 200
@@ -380,6 +196,59 @@ def test_nginx_and_the_app_agree_on_https_cookies_and_sizes(served):
     too_big = served.request("POST", "/sign-in", body=b"x" * (DEFAULTS["MAX_CONTENT_LENGTH"] + 1))
     assert too_big.status == 413  # nginx refuses it before gunicorn reads a byte
     assert b"nginx" in too_big.body
+
+
+@needs_postgresql
+def test_static_files_come_from_nginx_compressed_and_kept_for_a_year(served):
+    """The stylesheet (136 KB), the script and the icon, linked with a fingerprint of their
+    content: served by nginx from the checkout, not by gunicorn; compressed when the browser
+    asks; kept for a year, since a changed file gets a new address. nginx names no version."""
+    page = served.request("GET", "/sign-in")
+    links = re.findall(rb'(?:href|src)="(/static/[^"?]+)\?v=([0-9a-f]+)"', page.body)
+    assert {path for path, _ in links} == {
+        b"/static/css/marks.css",
+        b"/static/images/favicon.svg",
+        b"/static/js/init.js",
+    }
+    for path, fingerprint in links:
+        content = (ROOT / path.decode().lstrip("/")).read_bytes()
+        assert hashlib.sha256(content).hexdigest().startswith(fingerprint.decode())
+        address = f"{path.decode()}?v={fingerprint.decode()}"
+        plain = served.request("GET", address)
+        assert plain.status == 200 and plain.body == content
+        assert plain.getheader("Cache-Control") == "public, max-age=31536000, immutable"
+        assert plain.getheader("X-Content-Type-Options") == "nosniff"
+        packed = served.request("GET", address, headers={"Accept-Encoding": "gzip"})
+        assert packed.getheader("Content-Encoding") == "gzip", path
+        assert gzip.decompress(packed.body) == content
+        assert len(packed.body) < len(content) / (5 if path.endswith(b".css") else 1)
+        assert packed.getheader("Vary") == "Accept-Encoding"
+    stylesheet = served.request(
+        "GET", "/static/css/marks.css?v=1", headers={"Accept-Encoding": "gzip"}
+    )
+    assert stylesheet.getheader("Content-Type") == "text/css"
+    # Without a fingerprint (init.js's import of GOV.UK Frontend): checked each time.
+    imported = served.request("GET", "/static/js/govuk-frontend.min.js")
+    assert imported.status == 200
+    assert imported.getheader("Content-Type") == "application/javascript"
+    assert imported.getheader("Cache-Control") == "no-cache"
+    assert imported.getheader("Last-Modified") and imported.getheader("ETag")
+    # None of them reached gunicorn.
+    assert "/static/" not in served.gunicorn_log.read_text()
+    # nginx names itself without its version, on its own pages and the app's; the app's pages
+    # are not compressed (BREACH: a page with a CSRF token and what someone typed).
+    for response in (
+        served.request("GET", "/sign-in", headers={"Accept-Encoding": "gzip"}),
+        served.request("GET", "/static/nothing-here.css"),
+        served.request("GET", "/", tls=False),
+    ):
+        assert response.getheader("Server") == "nginx"
+    assert (
+        served.request("GET", "/sign-in", headers={"Accept-Encoding": "gzip"}).getheader(
+            "Content-Encoding"
+        )
+        is None
+    )
 
 
 @needs_postgresql
@@ -409,6 +278,44 @@ def test_tokens_in_links_are_kept_out_of_both_request_logs(served):
 
 
 @needs_postgresql
+def test_a_reload_puts_the_env_files_changes_in_force(site):
+    """`systemctl reload marks-web` (the unit's ExecReload: a HUP to gunicorn) starts new
+    workers, which have the env file read again: a changed setting and one taken out."""
+    served = serve(site, 1, "reload")
+    unit = site.home.unit("marks-web.service")["Service"]
+    assert unit["ExecReload"] == "/bin/kill -s HUP $MAINPID"
+    env_file = site.home.env_file
+    template = env_file.read_text()
+    assert "MARKS_CONTACT_EMAIL=mark@example.org\n" in template
+
+    def contact_shown() -> bytes:
+        page = served.request("GET", "/accessibility").body
+        return re.search(rb'href="mailto:([^"]+)"', page).group(1)
+
+    def reload_and_wait_for(wanted: bytes) -> None:
+        served.gunicorn.send_signal(signal.SIGHUP)
+        wait_for(lambda: contact_shown() == wanted, f"a reload showing {wanted!r}", 30)
+
+    assert contact_shown() == b"mark@example.org"
+    try:
+        changed = "MARKS_CONTACT_EMAIL='web$team@council.example'\n"
+        env_file.write_text(template.replace("MARKS_CONTACT_EMAIL=mark@example.org\n", changed))
+        assert contact_shown() == b"mark@example.org"  # nothing read until the reload
+        reload_and_wait_for(b"web$team@council.example")
+        env_file.write_text(template.replace("MARKS_CONTACT_EMAIL=mark@example.org\n", ""))
+        reload_and_wait_for(b"mark@example.org")  # the app's default, as after a restart
+        # A mistake in the file refuses the reload, and the site goes on as it was.
+        env_file.write_text(template + "A LINE WITHOUT EQUALS\n")
+        served.gunicorn.send_signal(signal.SIGHUP)
+        refused = f"{env_file} not read again: line "
+        wait_for(lambda: refused in served.gunicorn_log.read_text(), "the refusal", 30)
+        assert served.gunicorn.poll() is None
+        assert contact_shown() == b"mark@example.org"
+    finally:
+        env_file.write_text(template)
+
+
+@needs_postgresql
 def test_the_email_worker_and_the_reminders_run_from_their_units(site):
     queued = site.scalar("SELECT count(*) FROM emails WHERE state = 'queued'")
     assert queued >= 1  # the password reset, at least
@@ -433,6 +340,20 @@ def test_the_email_worker_and_the_reminders_run_from_their_units(site):
     assert re.search(r"^\d+ sent, 0 failed$", output, re.MULTILINE), output
     assert len(site.smtp.messages) >= queued
     assert b"Subject: Reset your password" in site.smtp.messages[-1].content
+
+    # With nothing to send, the worker says nothing: the journal keeps what it did.
+    idle = subprocess.Popen(
+        [*shlex.split(unit["ExecStart"]), "--interval", "1"],
+        cwd=unit["WorkingDirectory"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    site.processes.append(idle)
+    time.sleep(4)
+    idle.send_signal(signal.SIGTERM)
+    assert idle.communicate(timeout=30)[0] == ""
 
     unit = site.home.unit("marks-reminders.service")["Service"]
     result = subprocess.run(
