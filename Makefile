@@ -7,7 +7,7 @@ export FLASK_APP := app.py
 
 # What WeasyPrint and the browser tests need from Debian, and nginx (the deployment's test).
 DEBIAN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 libcairo2 fonts-liberation2 \
-	fonts-dejavu-core chromium poppler-utils nginx
+	fonts-dejavu-core chromium poppler-utils nginx openssl
 
 .PHONY: help run test lint audit format check-migrations system-packages assets clean
 

@@ -8,6 +8,8 @@ import email.policy
 import email.utils
 import re
 import socket
+import ssl
+import subprocess
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from types import SimpleNamespace
@@ -166,3 +168,47 @@ def test_the_message_id_is_on_the_senders_domain_and_kept_when_sent_again(
     )
     mail.deliver(outgoing)
     assert str(sent_message(smtp.messages[-1])["Message-ID"]) == ids[0]
+
+
+@pytest.fixture
+def relay_with_its_own_certificate(app, tmp_path, monkeypatch):
+    """A relay that speaks STARTTLS with a certificate no one has vouched for (as a machine in
+    the middle would), and its certificate, to trust where a test means to."""
+    cert, key = tmp_path / "relay.pem", tmp_path / "relay.key"
+    openssl = [
+        *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
+        *("-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"),
+        *("-keyout", str(key), "-out", str(cert)),
+    ]
+    subprocess.run(openssl, check=True, capture_output=True)  # noqa: S603
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    inbox = Inbox()
+    controller = Controller(
+        inbox, hostname="127.0.0.1", port=free_port(), tls_context=context, require_starttls=True
+    )
+    controller.start()
+    for name, value in {
+        "MAIL_BACKEND": "smtp",
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": controller.port,
+        "MAIL_USE_TLS": True,
+    }.items():
+        monkeypatch.setitem(app.config, name, value)
+    yield inbox, cert
+    controller.stop()
+
+
+def test_starttls_checks_the_relays_certificate(make, relay_with_its_own_certificate, monkeypatch):
+    """The relay's password and every emailed link cross this connection: a relay whose
+    certificate is not trusted gets nothing; trusted (here through SSL_CERT_FILE, as the
+    system's store would), it gets the email."""
+    inbox, cert = relay_with_its_own_certificate
+    email = queue_one(make)
+    with pytest.raises(ssl.SSLCertVerificationError):
+        mail.deliver(email)
+    assert inbox.messages == []
+
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    mail.deliver(email)
+    assert len(inbox.messages) == 1
