@@ -42,21 +42,22 @@ def accessibility():
 @access(PUBLIC)
 @limiter.exempt
 def healthz():
-    """Each engine the pages need, and 503 if any is down: the database, and Redis (the rate
-    limits' counts and the register's cache; the pages go on without it, but the limits are
-    per worker meanwhile). Answered over plain HTTP too (below)."""
+    """Each engine the pages need. The database down: 503, nothing works. Redis down: 200,
+    "degraded" (the pages go on without it: the register uncached, the limits counted per
+    worker meanwhile), so that a load balancer checking every app server does not drop them
+    all for what each can do without, while monitoring sees it. Answered over plain HTTP too
+    (below)."""
     try:
         with db.engine.connect() as connection:
             connection.execute(sa.text("SELECT 1"))
         database = "ok"
     except SQLAlchemyError:
         database = "unreachable"
-    checks = {"database": database}
     answers = outages.redis_answers()
-    checks["redis"] = {None: "not used", True: "ok", False: "unreachable"}[answers]
-    healthy = all(state in ("ok", "not used") for state in checks.values())
-    body = {"status": "ok" if healthy else "unavailable", "app": "ok", **checks}
-    return body, 200 if healthy else 503
+    redis = {None: "not used", True: "ok", False: "unreachable"}[answers]
+    status = "unavailable" if database != "ok" else "degraded" if answers is False else "ok"
+    body = {"status": status, "app": "ok", "database": database, "redis": redis}
+    return body, 503 if status == "unavailable" else 200
 
 
 # Load balancers and monitors call it on the inside, over plain HTTP, without the proxy's
