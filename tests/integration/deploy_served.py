@@ -123,6 +123,8 @@ def nginx_config(site: Site, name: str, file: str = "nginx-marks.conf", **ports:
             ("listen 443 ssl http2;", f"listen 127.0.0.1:{ports['https']} ssl http2;"),
             ("listen [::]:443 ssl http2;", ""),
         ]
+    if "allow 10.0.0.10;" in text:  # the load balancer's address: here, this machine's
+        replacements.append(("allow 10.0.0.10;", "allow 127.0.0.1;"))
     if "marks.access.log" in text:
         replacements.append(("/var/log/nginx/marks.access.log", f"{tmp}/access.log"))
     if "app" in ports:

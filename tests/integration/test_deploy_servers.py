@@ -94,6 +94,17 @@ def served_by(server: Served, marker: str) -> int:
 
 
 @needs_postgresql
+def test_an_app_server_answers_only_its_load_balancer(servers):
+    """Straight to an app server, a request could say it came from anyone, over HTTPS: only
+    the load balancer's address is let in (here 127.0.0.1; anyone else, 127.0.0.2)."""
+    forged = {"X-Forwarded-For": "192.0.2.1", "X-Forwarded-Proto": "https"}
+    for server in (servers.a, servers.b):
+        refused = server.request("GET", "/sign-in", headers=forged, source="127.0.0.2", tls=False)
+        assert refused.status == 403
+        assert server.request("GET", "/healthz", tls=False).status == 200  # the balancer's check
+
+
+@needs_postgresql
 def test_a_form_and_a_sign_in_from_one_server_hold_on_the_other(servers):
     """The same SECRET_KEY and one database: a form's CSRF token from one app server is
     accepted by the other, and a sign-in on one is valid on the other."""
