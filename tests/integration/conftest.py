@@ -18,6 +18,7 @@ from marks.extensions import close_connections, db
 from marks.states import MembershipRole
 from tests import factories
 from tests.conftest import app_config, reset_database, separate_database
+from tests.helpers.servers import Inbox, free_port
 from tests.integration.deploy_site import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
@@ -32,7 +33,6 @@ from tests.integration.deploy_site import (
 )
 from tests.integration.fault_world import World, fresh_award
 from tests.pages import PageClient
-from tests.unit.test_mail import Inbox, free_port
 
 
 @pytest.fixture

@@ -21,8 +21,8 @@ from urllib.parse import urlencode
 
 import pytest
 
+from tests.helpers.servers import free_port
 from tests.integration.deploy_site import DEPLOY, SBIN_PATH, Site, read_env_file
-from tests.unit.test_mail import free_port
 
 
 def wait_for(check, what: str, seconds: float = 60) -> None:

@@ -20,7 +20,7 @@ import pytest
 import sqlalchemy as sa
 
 from marks.config import database_url as driver_url
-from tests.unit.test_mail import Inbox
+from tests.helpers.servers import Inbox
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "docs" / "deploy"

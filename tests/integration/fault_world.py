@@ -14,7 +14,7 @@ from marks.extensions import db
 from marks.models import Application, Award
 from marks.states import ApplicationState
 from tests import factories
-from tests.unit.test_assessment import complete_application, score_all
+from tests.helpers.applications import complete_application, score_all
 
 
 @dataclass

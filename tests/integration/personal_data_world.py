@@ -15,7 +15,7 @@ from marks.evidence import CheckedFile
 from marks.extensions import db
 from marks.models import Application, Email, User, UserSession, utcnow
 from marks.states import EmailState, InvitationKind, MembershipRole
-from tests.unit.test_assessment import score_all
+from tests.helpers.applications import score_all
 
 NAME = "Rhiannon Pryce-Jones"
 EMAIL = "rhiannon.pryce@testbury.gov.uk"

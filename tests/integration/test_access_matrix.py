@@ -17,7 +17,7 @@ from marks.extensions import db
 from marks.models import Email
 from marks.permissions import rule_for
 from marks.states import MembershipRole
-from tests.unit.test_assessment import complete_application, score_all
+from tests.helpers.applications import complete_application, score_all
 
 ROLES = (
     "anonymous",

@@ -10,8 +10,8 @@ from marks import applications, assessment, decisions, memberships
 from marks.extensions import db
 from marks.models import Application, AuditEvent, Award, Invitation
 from marks.states import MembershipRole, MembershipState
+from tests.helpers.applications import complete_application, score_all
 from tests.integration.admin_council_pages import filled_in, post_form
-from tests.unit.test_assessment import complete_application, score_all
 
 # --- Merging --------------------------------------------------------------------------------------
 

@@ -15,8 +15,8 @@ from marks.extensions import db
 from marks.models import Decision, utcnow
 from marks.presentation import LONDON, govuk_date
 from marks.states import AwardState, MembershipRole, Nation, Recommendation
+from tests.helpers.applications import complete_application, score_all
 from tests.integration.test_register import award_to
-from tests.unit.test_assessment import complete_application, score_all
 
 URL = "/admin/dashboard"
 

@@ -10,10 +10,10 @@ from marks import assessment, staff
 from marks.extensions import db
 from marks.models import utcnow
 from marks.states import MembershipRole, MembershipState, UserRole
+from tests.helpers.applications import complete_application, score_all
 from tests.integration import admin_people_pages
 from tests.integration.admin_people_pages import emails_to, events
 from tests.pages import PageClient
-from tests.unit.test_assessment import complete_application, score_all
 
 # The fixtures, defined once in admin_people_pages.py: named here so that pytest finds them.
 admin = admin_people_pages.admin

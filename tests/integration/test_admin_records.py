@@ -14,8 +14,8 @@ from marks import applications, assessment, audit, awards, council_imports, deci
 from marks.extensions import db
 from marks.models import AuditEvent, Certificate, Council, Email, utcnow
 from marks.states import EmailState, MembershipRole
+from tests.helpers.applications import complete_application, score_all
 from tests.pages import DEMO_PASSWORD, PageClient
-from tests.unit.test_assessment import complete_application, score_all
 
 
 def signed_in(app, user) -> PageClient:

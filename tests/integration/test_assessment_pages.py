@@ -12,8 +12,8 @@ from marks import assessment
 from marks.extensions import db
 from marks.models import Award, Decision, Email
 from marks.states import ApplicationState, AssessmentState, AssignmentState, MembershipRole
+from tests.helpers.applications import complete_application, score_all
 from tests.pages import DEMO_PASSWORD, PageClient
-from tests.unit.test_assessment import complete_application, score_all
 
 
 @pytest.fixture

@@ -16,8 +16,8 @@ from marks.models import Certificate, Email, utcnow
 from marks.states import AwardState
 from tests import factories
 from tests.conftest import app_config, reset_database, separate_database
+from tests.helpers.applications import complete_application, score_all
 from tests.pages import DEMO_PASSWORD, PageClient
-from tests.unit.test_assessment import complete_application, score_all
 from tests.unit.test_certificates import text_of as pdf_text
 
 

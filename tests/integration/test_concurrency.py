@@ -45,8 +45,8 @@ from marks.models import (
 from marks.states import ApplicationState, AssessmentState, MembershipRole, MembershipState
 from tests import factories
 from tests.conftest import app_config, reset_database, separate_database
-from tests.unit.test_assessment import complete_application, score_all
-from tests.unit.test_mail import Inbox, free_port
+from tests.helpers.applications import complete_application, score_all
+from tests.helpers.servers import Inbox, free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.real_database]
 

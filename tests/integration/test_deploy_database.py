@@ -18,6 +18,7 @@ from alembic.script import ScriptDirectory
 
 from marks.config import database_url as driver_url
 from tests.conftest import separate_database
+from tests.helpers.servers import Inbox
 from tests.integration.deploy_site import (
     ADMIN_EMAIL,
     DEPLOY,
@@ -30,7 +31,6 @@ from tests.integration.deploy_site import (
     needs_postgresql,
     read_env_file,
 )
-from tests.unit.test_mail import Inbox
 
 pytestmark = [pytest.mark.slow, pytest.mark.real_database]
 

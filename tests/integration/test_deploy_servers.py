@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import pytest
 
 from marks.config import DEFAULTS
+from tests.helpers.servers import free_port
 from tests.integration.deploy_served import (
     Served,
     cookie_and_token,
@@ -23,7 +24,6 @@ from tests.integration.deploy_served import (
     wait_for,
 )
 from tests.integration.deploy_site import needs_postgresql
-from tests.unit.test_mail import free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.real_database]
 

@@ -38,8 +38,8 @@ from marks.states import (
     MembershipState,
     UserRole,
 )
+from tests.helpers.applications import complete_application, score_all
 from tests.integration.test_assessment_pages import form_fields
-from tests.unit.test_assessment import complete_application, score_all
 
 PDF = b"%PDF-1.4 "
 

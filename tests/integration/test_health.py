@@ -27,8 +27,8 @@ from marks.config import DEFAULTS
 from marks.extensions import db
 from marks.models import Email, User
 from tests.conftest import app_config, app_with, redis_at
+from tests.helpers.servers import free_port
 from tests.pages import DEMO_PASSWORD, PageClient
-from tests.unit.test_mail import free_port
 
 SIGN_IN_EMAIL_LIMIT = int(DEFAULTS["SIGN_IN_EMAIL_LIMIT"].split()[0])  # "5 per 15 minutes"
 

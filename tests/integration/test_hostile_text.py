@@ -23,12 +23,13 @@ import pytest
 import sqlalchemy as sa
 from defusedxml import ElementTree
 
-from marks import applications, assessment, badges, decisions, memberships
+from marks import assessment, badges, decisions, memberships
 from marks.exports import safe_cell
 from marks.extensions import db
 from marks.forms import lines
 from marks.models import Application, Award, Council, User
 from marks.states import ApplicationState, MembershipRole, MembershipState
+from tests.helpers.applications import score_all, submitted_by
 from tests.hostile import (
     BLANKS,
     EVERY,
@@ -56,7 +57,6 @@ from tests.hostile import (
     xml_text,
 )
 from tests.pages import DEMO_PASSWORD, PageClient
-from tests.unit.test_assessment import score_all
 
 # Web addresses that pass the forms' checks (http or https, a host with a dot, no spaces) and
 # are hostile all the same.
@@ -82,25 +82,6 @@ def admin(make):
 
 
 # --- The world around the text under test (built through the domain) ---------------------------
-
-
-def submitted_by(lead: User) -> Application:
-    """The lead's council's complete application, submitted."""
-    application = applications.start(lead.membership.council, actor=lead)
-    applications.save_about(
-        application,
-        actor=lead,
-        contact_name="Lena",
-        contact_email="lena@x.gov.uk",
-        website="https://www.x.gov.uk",
-        social_accounts="https://x.com/x",
-    )
-    for answer in application.answers:
-        applications.save_answer(
-            answer, version=answer.version, actor=lead, self_score=3, narrative="Done.", links=[]
-        )
-    applications.submit(application, actor=lead, declaration_name="Lena")
-    return application
 
 
 def approved(make, council: Council, admin: User, level: int = 0, score: int = 3) -> Award:

@@ -18,6 +18,7 @@ from marks.exports import safe_cell
 from marks.extensions import db
 from marks.models import Application, Award, Edition, utcnow
 from marks.states import ApplicationState, AwardState, MembershipRole
+from tests.helpers.applications import submitted_by
 from tests.hostile import (
     BLANKS,
     EVERY,
@@ -43,7 +44,7 @@ from tests.hostile import (
     xml_text,
 )
 from tests.integration.test_assessment_pages import form_fields
-from tests.integration.test_hostile_text import approved, submitted_by
+from tests.integration.test_hostile_text import approved
 from tests.integration.test_register import award_to
 from tests.pages import Page, PageClient
 

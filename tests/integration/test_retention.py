@@ -25,8 +25,8 @@ from marks.models import (
     utcnow,
 )
 from marks.states import EmailState, MembershipRole
+from tests.helpers.applications import complete_application
 from tests.integration.personal_data_world import every_text_value
-from tests.unit.test_assessment import complete_application
 
 DAY = timedelta(days=1)
 NOW = utcnow()

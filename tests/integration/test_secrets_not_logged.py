@@ -28,9 +28,9 @@ from marks.models import Email, User
 from marks.states import EmailState, MembershipRole
 from tests import factories
 from tests.conftest import app_config, reset_database, separate_database
+from tests.helpers.servers import free_port
 from tests.integration.test_security_headers import behind_the_proxy, production  # noqa: F401
 from tests.pages import DEMO_PASSWORD
-from tests.unit.test_mail import free_port
 
 SIGN_UP_PASSWORD = "sign-up-password-4a7c"
 WRONG_PASSWORD = "wrong-password-9d2e"

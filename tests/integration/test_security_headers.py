@@ -16,8 +16,8 @@ from marks import assessment, create_app, decisions
 from marks.extensions import close_connections, db
 from marks.models import User
 from tests.conftest import app_config
+from tests.helpers.applications import complete_application, score_all
 from tests.pages import PageClient
-from tests.unit.test_assessment import complete_application, score_all
 
 ONE_YEAR = 365 * 24 * 3600
 # What nginx adds to every request it passes on (docs/deploy/nginx-marks.conf).

@@ -10,6 +10,7 @@ from flask import Flask
 
 from marks import applications, assessment, permissions
 from marks.states import UserRole
+from tests.helpers.applications import submitted_by
 from tests.integration import application_pages
 from tests.integration.application_pages import answer_data, criterion_url, start
 from tests.pages import DEMO_PASSWORD, Page, PageClient, next_code
@@ -175,27 +176,7 @@ def test_an_answer_from_this_site_is_shown_then_saved_after_sign_in(client, lead
 
 
 def test_an_assessors_feedback_from_this_site_is_carried_and_saved(client, lead, admin, make):
-    lead_client = PageClient(client.app)
-    lead_client.sign_in(lead.email)
-    application = start(lead_client)
-    applications.save_about(
-        application,
-        actor=lead,
-        contact_name="Lena",
-        contact_email="lena@x.gov.uk",
-        website="https://www.x.gov.uk",
-        social_accounts="https://x.com/x",
-    )
-    for answer in application.answers:
-        applications.save_answer(
-            answer,
-            version=answer.version,
-            actor=lead,
-            self_score=3,
-            narrative="What we do.",
-            links=[],
-        )
-    applications.submit(application, actor=lead, declaration_name="Lena")
+    application = submitted_by(lead)
     assessor = make.assessor()
     assignment = assessment.assign(application, assessor, actor=admin)
     client.sign_in(assessor.email)

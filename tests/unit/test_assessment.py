@@ -10,40 +10,15 @@ import sqlalchemy as sa
 from marks import applications, assessment, awards, decisions, workflow
 from marks.assessment import AssessmentRefused, CriterionScore
 from marks.extensions import db
-from marks.models import Application, AuditEvent, Award, Decision, Email
+from marks.models import AuditEvent, Award, Decision, Email
 from marks.states import (
     ApplicationState,
     AssessmentState,
     AssignmentState,
     AwardState,
     MembershipRole,
-    Recommendation,
 )
-
-
-def complete_application(make) -> Application:
-    """A council's complete, submitted application."""
-    lead = make.member(role=MembershipRole.LEAD)
-    application = applications.start(lead.membership.council, actor=lead)
-    applications.save_about(
-        application,
-        actor=lead,
-        contact_name="Lena",
-        contact_email="lena@x.gov.uk",
-        website="https://www.x.gov.uk",
-        social_accounts="https://x.com/x",
-    )
-    for answer in application.answers:
-        applications.save_answer(
-            answer,
-            version=answer.version,
-            actor=lead,
-            self_score=3,
-            narrative="What we do.",
-            links=[],
-        )
-    applications.submit(application, actor=lead, declaration_name="Lena")
-    return application
+from tests.helpers.applications import complete_application, score_all
 
 
 @pytest.fixture
@@ -55,23 +30,6 @@ def submitted(make):
 @pytest.fixture
 def admin(make):
     return make.administrator()
-
-
-def score_all(assignment, value: int, recommendation=Recommendation.AWARD, submit=True) -> None:
-    a = assignment.assessment
-    codes = [c.code for c in assignment.application.edition.criteria]
-    assessment.save(
-        a,
-        version=a.version,
-        actor=assignment.assessor,
-        scores={
-            code: CriterionScore(value, f"Feedback on {code}", f"Note on {code}") for code in codes
-        },
-        recommendation=recommendation,
-        summary="Summary",
-    )
-    if submit:
-        assessment.submit(a, actor=assignment.assessor)
 
 
 def assessed(submitted, admin, make, values=(3, 3)):

@@ -7,7 +7,6 @@ import email
 import email.policy
 import email.utils
 import re
-import socket
 import ssl
 import subprocess
 from datetime import UTC, datetime, timedelta
@@ -22,21 +21,7 @@ from marks import mail
 from marks.extensions import db
 from marks.models import Email, utcnow
 from marks.states import EmailState
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(envelope)
-        return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.helpers.servers import Inbox, free_port
 
 
 @pytest.fixture

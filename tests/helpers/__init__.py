@@ -1,0 +1,1 @@
+"""Helpers that more than one test file uses (a test file never imports another)."""
