@@ -1,5 +1,6 @@
 """Command-line tasks: `flask seed-demo`, `create-user`, `reset-two-factor`, `import-councils`,
-`send-mail`, `send-reminders`, `apply-retention`, `regenerate-certificates`."""
+`send-mail`, `send-reminders`, `apply-retention`, `regenerate-certificates`,
+`check-rolling-upgrade`."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import click
 import sqlalchemy as sa
 from flask import Flask
 
-from marks import council_imports, demo, people, permissions, two_factor
+from marks import council_imports, demo, people, permissions, rolling_upgrades, two_factor
 from marks.extensions import db
 from marks.models import Council
 from marks.states import MembershipRole, UserRole
@@ -33,6 +34,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(apply_retention)
     app.cli.add_command(seed_scale)
     app.cli.add_command(regenerate_certificates)
+    app.cli.add_command(check_rolling_upgrade)
 
 
 def _find_council(gss_code: str) -> Council:
@@ -246,3 +248,23 @@ def regenerate_certificates() -> None:
             db.session.commit()
             bar.update(len(batch))
     click.echo(f"{rendered} certificates re-rendered, {unchanged} unchanged")
+
+
+@click.command("check-rolling-upgrade")
+def check_rolling_upgrade() -> None:
+    """Say whether this release's migrations let the app servers be upgraded one at a time
+    (docs/deploy.md, section 11): run it with the new code, before `db upgrade`. Exits 1 when
+    they do not."""
+    waiting = rolling_upgrades.pending()
+    if not waiting:
+        click.echo("The database is up to date: no migration to run.")
+        return
+    for migration in waiting:
+        said = "only adds" if migration.rolling else f"cannot be rolled: {migration.why_not}"
+        click.echo(f"{migration.revision} {migration.title}: {said}")
+    if any(not migration.rolling for migration in waiting):
+        raise click.ClickException(
+            "Not a rolling upgrade: stop marks-web and marks-mail on every app server, "
+            "then upgrade as in section 9 of docs/deploy.md."
+        )
+    click.echo(f"A rolling upgrade is possible: {len(waiting)} migrations, each only adds.")
