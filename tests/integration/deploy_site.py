@@ -11,6 +11,7 @@ import importlib.machinery
 import importlib.util
 import os
 import shlex
+import shutil
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,11 +82,30 @@ class Home:
         return shlex.split(self.unit(name)["Service"]["ExecStart"])
 
 
+# What the app reads of its code, copied as a clone or an unpacked release puts it: the install
+# writes into it (static/), and must not write into this checkout. The rest is linked.
+RELEASE = ("app.py", "marks", "templates", "static")
+
+
+def install_code(root: Path) -> None:
+    """/srv/marks/app and /srv/marks/venv at `root`: a copy of this release, and the venv."""
+    app = root / "app"
+    app.mkdir()
+    for entry in ROOT.iterdir():
+        if entry.name in RELEASE and entry.is_dir():
+            ignored = shutil.ignore_patterns("__pycache__", "node_modules")
+            shutil.copytree(entry, app / entry.name, ignore=ignored)
+        elif entry.name in RELEASE:
+            shutil.copy2(entry, app / entry.name)
+        else:
+            (app / entry.name).symlink_to(entry)
+    (root / "venv").symlink_to(VENV)
+
+
 def make_home(base: Path, **overrides: str) -> Home:
     root = base / "srv-marks"
     root.mkdir()
-    (root / "app").symlink_to(ROOT)
-    (root / "venv").symlink_to(VENV)
+    install_code(root)
     lines = []
     for line in (DEPLOY / "marks.env").read_text().splitlines():
         name = line.partition("=")[0]
