@@ -93,7 +93,11 @@ def install_code(root: Path) -> None:
     app.mkdir()
     for entry in ROOT.iterdir():
         if entry.name in RELEASE and entry.is_dir():
-            ignored = shutil.ignore_patterns("__pycache__", "node_modules")
+            # Installed from nothing: none of the install's own files (static/fingerprints.json and
+            # the copies) that this checkout may hold. Its compiled code is kept, as compileall's.
+            ignored = shutil.ignore_patterns(
+                "node_modules", "fingerprints.json", "*.????????????.*"
+            )
             shutil.copytree(entry, app / entry.name, ignore=ignored)
         elif entry.name in RELEASE:
             shutil.copy2(entry, app / entry.name)
@@ -149,6 +153,21 @@ class Site:
         )
         assert not check or result.returncode == 0, result.stderr[-3000:]
         return result
+
+    def compile_static(self) -> str:
+        """The guide's `/srv/marks/venv/bin/python -m marks.static_files`, as root (sections 2
+        and 9), from the code's folder as in section 9: here the venv's own install of marks
+        is another checkout's."""
+        result = subprocess.run(  # noqa: S603 (the guide's own command)
+            [str(self.home.root / "venv" / "bin" / "python"), "-m", "marks.static_files"],
+            cwd=self.home.root / "app",
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr[-3000:]
+        return result.stdout
 
     def engine(self) -> sa.Engine:
         return sa.create_engine(driver_url(self.url))

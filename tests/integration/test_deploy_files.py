@@ -345,7 +345,7 @@ def test_an_app_server_behind_a_balancer_serves_as_one_server_does():
     nginx-marks.conf, but plain HTTP with no redirect, and each proxy's headers added to."""
     one = (DEPLOY / "nginx-marks.conf").read_text()
     behind = (DEPLOY / "nginx-marks-behind-balancer.conf").read_text()
-    for start in ("map $request_uri", "log_format marks", "map $arg_v", "    location /static/"):
+    for start in ("map $request_uri", "log_format marks", 'map "$status', "    location /static/"):
         assert nginx_block(behind, start) == nginx_block(one, start), start
     assert "server_tokens off;" in behind and "client_max_body_size 30m;" in behind
     assert "ssl" not in behind and "return 301" not in behind
