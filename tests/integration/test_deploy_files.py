@@ -353,6 +353,12 @@ def test_an_app_server_behind_a_balancer_serves_as_one_server_does():
     balancer = (DEPLOY / "nginx-balancer.conf").read_text()
     for header in ("X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host", "Host"):
         assert f"proxy_set_header {header} " in balancer
+    # A static file another release's server has not got: the next server is asked (section
+    # 11, test_deploy_servers.py); a POST is never sent to a second one.
+    static = nginx_block(balancer, "    location /static/")
+    assert "proxy_next_upstream error timeout http_404;" in static
+    retries = re.findall(r"^\s*proxy_next_upstream ([^;]*);", balancer, re.MULTILINE)
+    assert retries == ["error timeout http_404"]
 
 
 def test_nginx_sends_what_the_app_needs():
