@@ -307,6 +307,17 @@ def test_the_guide_is_the_one_story_and_runs_as_root():
         assert f"deploy/{path.name}" in GUIDE.read_text(), path.name
 
 
+def test_the_install_and_each_upgrade_make_the_static_files_copies():
+    """Sections 2 and 9, as root after compileall (the code is root's), before the service
+    (re)starts; the deployment tests' site runs the same command (Site.compile_static)."""
+    commands = guide_commands().splitlines()
+    compiled = [n for n, line in enumerate(commands) if "-m marks.static_files" in line]
+    assert len(compiled) == 2
+    for n in compiled:
+        assert commands[n].startswith("/srv/marks/venv/bin/python -m marks.static_files ")
+        assert "-m compileall" in commands[n - 1]
+
+
 def test_the_tls_site_starts_before_its_certificate_exists():
     """The site file as shipped names Debian's snakeoil certificate (package ssl-cert), and
     the guide's sed puts the Let's Encrypt one in its place, line for line."""
