@@ -104,4 +104,4 @@ if __name__ == "__main__":
 
     static = ROOT / "static"
     files, new = compile_copies(static)
-    print(f"{len(files)} static files, {new} new copies: {static / MANIFEST}")
+    print(f"{len(files)} static files, copies made: {new} ({static / MANIFEST})")
