@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 import html
 from collections.abc import Callable
 from datetime import date, datetime
@@ -13,6 +12,7 @@ from zoneinfo import ZoneInfo
 from flask import Flask, current_app, request, url_for
 from flask_login import current_user
 
+from marks import static_files
 from marks.mail import link
 
 LONDON = ZoneInfo("Europe/London")
@@ -37,16 +37,21 @@ def govuk_datetime(value: datetime | None) -> str:
 
 
 def static_url(filename: str) -> str:
-    """The address of one of the service's static files, with a fingerprint of its content
-    (`?v=`): a changed file has a new address, so browsers may keep each for a year (nginx
-    says so: docs/deploy/nginx-marks.conf)."""
+    """The address of one of the service's static files, by a fingerprint of its content: its
+    fingerprinted copy (/static/css/marks.3f2a1b4c5d6e.css) where the install made them, else
+    the file with the fingerprint in the query (/static/css/marks.css?v=3f2a1b4c5d6e). Either
+    way a changed file has a new address; nginx keeps the copies for a year, and the files
+    themselves are checked each time (docs/deploy/nginx-marks.conf)."""
+    copy = current_app.extensions["marks.static_files"].get(filename)
+    if copy:
+        return url_for("static", filename=copy)
     return url_for("static", filename=filename, v=_fingerprint(current_app.static_folder, filename))
 
 
 @functools.cache
 def _fingerprint(folder: str, filename: str) -> str:
     """Once per file in a process: a reload's new workers (an upgrade) read the files again."""
-    return hashlib.sha256((Path(folder) / filename).read_bytes()).hexdigest()[:12]
+    return static_files.fingerprint((Path(folder) / filename).read_bytes())
 
 
 def navigation() -> list[dict]:
@@ -152,6 +157,10 @@ def pagination(current: int, pages: int, href: Callable[[int], str]) -> dict | N
 
 
 def register(app: Flask) -> None:
+    # Read once as each worker starts: a reload (an upgrade) reads the new ones.
+    app.extensions["marks.static_files"] = static_files.current_copies(
+        Path(app.static_folder), production=app.config["MARKS_ENV"] != "development"
+    )
     app.add_template_filter(select_item)
     app.add_template_filter(level_item)
     app.add_template_global(link)  # absolute links, for the Atom feed

@@ -66,8 +66,8 @@ def world(tmp_path_factory) -> Iterator[World]:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Iterator[Site]:
-    """Installed as the guide says, from nothing: the env file, `db upgrade`, the councils,
-    the first administrator."""
+    """Installed as the guide says, from nothing: the static files' copies, the env file, `db
+    upgrade`, the councils, the first administrator."""
     if not ON_POSTGRESQL:
         pytest.skip("a deployment runs on PostgreSQL: set TEST_DATABASE_URL")
     database = separate_database(tmp_path_factory, "deploy")
@@ -92,6 +92,7 @@ def site(tmp_path_factory) -> Iterator[Site]:
         MAIL_PASSWORD=RELAY_PASSWORD,
     )
     site = Site(home, url, inbox, tmp)
+    site.compile_static()
     site.marks_flask("db", "upgrade")
     councils = ROOT / "marks" / "data" / "councils-england-wales-2021.csv"
     site.marks_flask("import-councils", str(councils))

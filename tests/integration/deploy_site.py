@@ -11,6 +11,7 @@ import importlib.machinery
 import importlib.util
 import os
 import shlex
+import shutil
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,11 +82,34 @@ class Home:
         return shlex.split(self.unit(name)["Service"]["ExecStart"])
 
 
+# What the app reads of its code, copied as a clone or an unpacked release puts it: the install
+# writes into it (static/), and must not write into this checkout. The rest is linked.
+RELEASE = ("app.py", "marks", "templates", "static")
+
+
+def install_code(root: Path) -> None:
+    """/srv/marks/app and /srv/marks/venv at `root`: a copy of this release, and the venv."""
+    app = root / "app"
+    app.mkdir()
+    for entry in ROOT.iterdir():
+        if entry.name in RELEASE and entry.is_dir():
+            # Installed from nothing: none of the install's own files (static/fingerprints.json and
+            # the copies) that this checkout may hold. Its compiled code is kept, as compileall's.
+            ignored = shutil.ignore_patterns(
+                "node_modules", "fingerprints.json", "*.????????????.*"
+            )
+            shutil.copytree(entry, app / entry.name, ignore=ignored)
+        elif entry.name in RELEASE:
+            shutil.copy2(entry, app / entry.name)
+        else:
+            (app / entry.name).symlink_to(entry)
+    (root / "venv").symlink_to(VENV)
+
+
 def make_home(base: Path, **overrides: str) -> Home:
     root = base / "srv-marks"
     root.mkdir()
-    (root / "app").symlink_to(ROOT)
-    (root / "venv").symlink_to(VENV)
+    install_code(root)
     lines = []
     for line in (DEPLOY / "marks.env").read_text().splitlines():
         name = line.partition("=")[0]
@@ -129,6 +153,21 @@ class Site:
         )
         assert not check or result.returncode == 0, result.stderr[-3000:]
         return result
+
+    def compile_static(self) -> str:
+        """The guide's `/srv/marks/venv/bin/python -m marks.static_files`, as root (sections 2
+        and 9), from the code's folder as in section 9: here the venv's own install of marks
+        is another checkout's."""
+        result = subprocess.run(  # noqa: S603 (the guide's own command)
+            [str(self.home.root / "venv" / "bin" / "python"), "-m", "marks.static_files"],
+            cwd=self.home.root / "app",
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr[-3000:]
+        return result.stdout
 
     def engine(self) -> sa.Engine:
         return sa.create_engine(driver_url(self.url))

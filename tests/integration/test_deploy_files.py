@@ -307,6 +307,17 @@ def test_the_guide_is_the_one_story_and_runs_as_root():
         assert f"deploy/{path.name}" in GUIDE.read_text(), path.name
 
 
+def test_the_install_and_each_upgrade_make_the_static_files_copies():
+    """Sections 2 and 9, as root after compileall (the code is root's), before the service
+    (re)starts; the deployment tests' site runs the same command (Site.compile_static)."""
+    commands = guide_commands().splitlines()
+    compiled = [n for n, line in enumerate(commands) if "-m marks.static_files" in line]
+    assert len(compiled) == 2
+    for n in compiled:
+        assert commands[n].startswith("/srv/marks/venv/bin/python -m marks.static_files ")
+        assert "-m compileall" in commands[n - 1]
+
+
 def test_the_tls_site_starts_before_its_certificate_exists():
     """The site file as shipped names Debian's snakeoil certificate (package ssl-cert), and
     the guide's sed puts the Let's Encrypt one in its place, line for line."""
@@ -345,7 +356,7 @@ def test_an_app_server_behind_a_balancer_serves_as_one_server_does():
     nginx-marks.conf, but plain HTTP with no redirect, and each proxy's headers added to."""
     one = (DEPLOY / "nginx-marks.conf").read_text()
     behind = (DEPLOY / "nginx-marks-behind-balancer.conf").read_text()
-    for start in ("map $request_uri", "log_format marks", "map $arg_v", "    location /static/"):
+    for start in ("map $request_uri", "log_format marks", 'map "$status', "    location /static/"):
         assert nginx_block(behind, start) == nginx_block(one, start), start
     assert "server_tokens off;" in behind and "client_max_body_size 30m;" in behind
     assert "ssl" not in behind and "return 301" not in behind
@@ -353,6 +364,12 @@ def test_an_app_server_behind_a_balancer_serves_as_one_server_does():
     balancer = (DEPLOY / "nginx-balancer.conf").read_text()
     for header in ("X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host", "Host"):
         assert f"proxy_set_header {header} " in balancer
+    # A static file another release's server has not got: the next server is asked (section
+    # 11, test_deploy_servers.py); a POST is never sent to a second one.
+    static = nginx_block(balancer, "    location /static/")
+    assert "proxy_next_upstream error timeout http_404;" in static
+    retries = re.findall(r"^\s*proxy_next_upstream ([^;]*);", balancer, re.MULTILINE)
+    assert retries == ["error timeout http_404"]
 
 
 def test_nginx_sends_what_the_app_needs():

@@ -200,33 +200,43 @@ def test_nginx_and_the_app_agree_on_https_cookies_and_sizes(served):
 
 @needs_postgresql
 def test_static_files_come_from_nginx_compressed_and_kept_for_a_year(served):
-    """The stylesheet (136 KB), the script and the icon, linked with a fingerprint of their
-    content: served by nginx from the checkout, not by gunicorn; compressed when the browser
-    asks; kept for a year, since a changed file gets a new address. nginx names no version."""
+    """The stylesheet (136 KB), the script and the icon, linked by their copies named by a
+    fingerprint of their content (made at install): served by nginx from the checkout, not by
+    gunicorn; compressed when the browser asks; kept for a year, since a changed file gets a
+    new name. A name nginx has not got (another release's) is a 404 that nobody keeps, never
+    some other file. nginx names no version."""
     page = served.request("GET", "/sign-in")
-    links = re.findall(rb'(?:href|src)="(/static/[^"?]+)\?v=([0-9a-f]+)"', page.body)
-    assert {path for path, _ in links} == {
+    links = re.findall(rb'(?:href|src)="(/static/[^"]+)"', page.body)
+    named = [re.fullmatch(rb"(/static/[^.]+)\.([0-9a-f]{12})(\.\w+)", link) for link in links]
+    assert all(named), links
+    assert {name.group(1) + name.group(3) for name in named} == {
         b"/static/css/marks.css",
         b"/static/images/favicon.svg",
         b"/static/js/init.js",
     }
-    for path, fingerprint in links:
-        content = (ROOT / path.decode().lstrip("/")).read_bytes()
-        assert hashlib.sha256(content).hexdigest().startswith(fingerprint.decode())
-        address = f"{path.decode()}?v={fingerprint.decode()}"
+    for name in named:
+        address = name.group(0).decode()
+        content = (ROOT / (name.group(1) + name.group(3)).decode().lstrip("/")).read_bytes()
+        assert hashlib.sha256(content).hexdigest()[:12] == name.group(2).decode()
         plain = served.request("GET", address)
         assert plain.status == 200 and plain.body == content
         assert plain.getheader("Cache-Control") == "public, max-age=31536000, immutable"
         assert plain.getheader("X-Content-Type-Options") == "nosniff"
         packed = served.request("GET", address, headers={"Accept-Encoding": "gzip"})
-        assert packed.getheader("Content-Encoding") == "gzip", path
+        assert packed.getheader("Content-Encoding") == "gzip", address
         assert gzip.decompress(packed.body) == content
-        assert len(packed.body) < len(content) / (5 if path.endswith(b".css") else 1)
+        assert len(packed.body) < len(content) / (5 if address.endswith(".css") else 1)
         assert packed.getheader("Vary") == "Accept-Encoding"
-    stylesheet = served.request(
-        "GET", "/static/css/marks.css?v=1", headers={"Accept-Encoding": "gzip"}
-    )
+    css = next(link for link in links if link.endswith(b".css")).decode()
+    stylesheet = served.request("GET", css, headers={"Accept-Encoding": "gzip"})
     assert stylesheet.getheader("Content-Type") == "text/css"
+    # A made-up fingerprint: a 404, kept by nobody (a browser would ask again), not the file.
+    made_up = served.request("GET", "/static/css/marks.0123456789ab.css")
+    assert (made_up.status, made_up.getheader("Cache-Control")) == (404, "no-store")
+    # The file itself, as development links it (?v=): checked each time.
+    for address in ("/static/css/marks.css", "/static/css/marks.css?v=0123456789ab"):
+        itself = served.request("GET", address)
+        assert itself.status == 200 and itself.getheader("Cache-Control") == "no-cache"
     # Without a fingerprint (init.js's import of GOV.UK Frontend): checked each time.
     imported = served.request("GET", "/static/js/govuk-frontend.min.js")
     assert imported.status == 200

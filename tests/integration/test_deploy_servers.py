@@ -8,7 +8,10 @@ Everything runs on PostgreSQL and Redis (TEST_DATABASE_URL), as deployed: `.ci/r
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -23,13 +26,15 @@ from tests.integration.deploy_served import (
     start_nginx,
     wait_for,
 )
-from tests.integration.deploy_site import needs_postgresql
+from tests.integration.deploy_site import ROOT, Home, Site, install_code, needs_postgresql
 
 pytestmark = [pytest.mark.slow, pytest.mark.real_database]
 
 SIGN_IN_LIMIT = int(DEFAULTS["SIGN_IN_LIMIT"].split()[0])  # "10 per minute"
 COUNCIL_EMAIL = "bea.both@hartlepool.gov.uk"
 COUNCIL_PASSWORD = "a-password-for-both-servers"
+STYLESHEET = "css/marks.css"
+NEXT_RELEASES_RULE = "\n/* The next release's. */\n.app-next-release {\n  color: #0b0c0c;\n}\n"
 
 
 def from_the_balancer(client: str) -> dict[str, str]:
@@ -48,27 +53,21 @@ class Servers:
     b: Served
 
 
-@pytest.fixture(scope="module")
-def servers(site) -> Servers:
-    env_file = site.tmp / "marks-behind-a-balancer.env"
-    settings = site.home.env_file.read_text()
-    assert "\nTRUSTED_PROXIES=1\n" in settings
-    env_file.write_text(settings.replace("\nTRUSTED_PROXIES=1\n", "\nTRUSTED_PROXIES=2\n"))
-    app_servers = []
-    for name in ("server-a", "server-b"):
-        app_port, http_port = free_port(), free_port()
-        gunicorn, log = start_gunicorn(site, name, app_port, 1, env_file)
-        tmp = nginx_config(
-            site, name, "nginx-marks-behind-balancer.conf", app=app_port, http=http_port
-        )
-        start_nginx(site, tmp)
-        app_servers.append(
-            Served(site, app_port, http_port, 0, None, log, tmp / "access.log", gunicorn)
-        )
+def app_server(site: Site, name: str, env_file: Path) -> Served:
+    """gunicorn as the web unit starts it, behind nginx-marks-behind-balancer.conf."""
+    app_port, http_port = free_port(), free_port()
+    gunicorn, log = start_gunicorn(site, name, app_port, 1, env_file)
+    tmp = nginx_config(site, name, "nginx-marks-behind-balancer.conf", app=app_port, http=http_port)
+    start_nginx(site, tmp)
+    return Served(site, app_port, http_port, 0, None, log, tmp / "access.log", gunicorn)
+
+
+def load_balancer(site: Site, name: str, app_servers: list[Served]) -> Served:
+    """nginx with nginx-balancer.conf, in front of app_servers."""
     http_port, https_port = free_port(), free_port()
     tmp = nginx_config(
         site,
-        "balancer",
+        name,
         "nginx-balancer.conf",
         http=http_port,
         https=https_port,
@@ -77,6 +76,24 @@ def servers(site) -> Servers:
     start_nginx(site, tmp)
     balancer = Served(site, 0, http_port, https_port, tmp / "fullchain.pem", None, None, None)
     wait_for(lambda: balancer.request("GET", "/sign-in").status == 200, "the load balancer")
+    return balancer
+
+
+def balanced_env_file(site: Site) -> Path:
+    """The same marks.env on every app server, but for TRUSTED_PROXIES=2."""
+    env_file = site.tmp / "marks-behind-a-balancer.env"
+    if not env_file.exists():
+        settings = site.home.env_file.read_text()
+        assert "\nTRUSTED_PROXIES=1\n" in settings
+        env_file.write_text(settings.replace("\nTRUSTED_PROXIES=1\n", "\nTRUSTED_PROXIES=2\n"))
+    return env_file
+
+
+@pytest.fixture(scope="module")
+def servers(site) -> Servers:
+    env_file = balanced_env_file(site)
+    app_servers = [app_server(site, name, env_file) for name in ("server-a", "server-b")]
+    balancer = load_balancer(site, "balancer", app_servers)
     site.marks_flask(
         "create-user",
         "--role=council-user",
@@ -86,6 +103,25 @@ def servers(site) -> Servers:
         f"--password={COUNCIL_PASSWORD}",
     )
     return Servers(balancer, *app_servers)
+
+
+@pytest.fixture(scope="module")
+def rolling(site, servers) -> Servers:
+    """Half way through a rolling upgrade: server A still on this release, and server C on the
+    next, whose stylesheet has changed (a copy of the code of its own, installed from nothing
+    as the guide says: the static files' copies compiled), behind a load balancer of their
+    own."""
+    root = site.tmp / "srv-marks-next-release"
+    root.mkdir()
+    install_code(root)
+    stylesheet = root / "app" / "static" / STYLESHEET
+    stylesheet.write_text(stylesheet.read_text() + NEXT_RELEASES_RULE)
+    next_release = dataclasses.replace(site, home=Home(root, balanced_env_file(site)))
+    next_release.compile_static()
+    upgraded = app_server(next_release, "server-c", balanced_env_file(site))
+    return Servers(
+        load_balancer(site, "rolling-balancer", [servers.a, upgraded]), servers.a, upgraded
+    )
 
 
 def served_by(server: Served, marker: str) -> int:
@@ -172,6 +208,37 @@ def test_tls_ends_at_the_load_balancer_without_a_redirect_loop(servers):
     wait_for(lambda: sum(after()) == sum(before) + 4, "the access logs", 10)
     assert [later - earlier for earlier, later in zip(before, after(), strict=True)] == [2, 2]
     # The static files come from the app servers' nginx, as on one server.
-    stylesheet = balancer.request("GET", "/static/css/marks.css?v=1")
+    address = re.search(rb'<link rel="stylesheet" href="([^"]+)"', page.body).group(1)
+    assert re.fullmatch(rb"/static/css/marks\.[0-9a-f]{12}\.css", address)
+    stylesheet = balancer.request("GET", address.decode())
+    assert stylesheet.status == 200
     assert stylesheet.getheader("Cache-Control") == "public, max-age=31536000, immutable"
     assert all("/static/" not in s.gunicorn_log.read_text() for s in (servers.a, servers.b))
+
+
+@needs_postgresql
+def test_mid_upgrade_each_page_gets_its_own_releases_stylesheet(rolling):
+    """Half way through a rolling upgrade, the load balancer sends a page's stylesheet to either
+    app server, whichever sent the page. Through it, the address that the upgraded server's page
+    links is always answered with the new stylesheet, never with the old one (which a browser
+    would keep for a year under the new address); and the old server's page's with the old.
+    Each server answers 404 for the other release's name, and the load balancer asks the next."""
+    old = (ROOT / "static" / STYLESHEET).read_bytes()
+    new = old + NEXT_RELEASES_RULE.encode()
+    headers = from_the_balancer("203.0.113.10")
+    for server, other, wanted in ((rolling.b, rolling.a, "new"), (rolling.a, rolling.b, "old")):
+        page = server.request("GET", "/sign-in", tls=False, headers=headers)
+        address = re.search(rb'<link rel="stylesheet" href="([^"]+)"', page.body).group(1)
+        address = address.decode()
+        answers = [rolling.balancer.request("GET", address) for _ in range(8)]
+        got = [{old: "old", new: "new"}.get(a.body, a.status) for a in answers]
+        assert got == [wanted] * 8, f"{address}, from the {wanted} release's page"
+        for answer in answers:
+            assert answer.getheader("Cache-Control") == "public, max-age=31536000, immutable"
+        # The other server has not got it: a 404 that nobody keeps. The balancer asked it in
+        # its turn (round robin), then the next server.
+        missing = other.request("GET", address, tls=False)
+        assert (missing.status, missing.getheader("Cache-Control")) == (404, "no-store")
+        asked = f'"GET {address} HTTP/1.0" 404'
+        log = other.nginx_log
+        wait_for(lambda log=log, asked=asked: asked in log.read_text(), "the 404 in its log", 10)
