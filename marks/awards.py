@@ -28,7 +28,7 @@ from marks.models import (
     User,
     utcnow,
 )
-from marks.states import AwardState, AwardStatus
+from marks.states import AwardState, AwardStatus, ReasonAudience
 
 PREFIX = "SMFM"
 
@@ -205,6 +205,7 @@ def revoke(award: Award, reason: str, *, actor: User) -> None:
         from_state=str(AwardState.CURRENT),
         to_state=str(AwardState.REVOKED),
         reason=award.revocation_reason,
+        reason_audience=ReasonAudience.PUBLIC,  # on the register and the verification page
         application_id=award.application_id,
         council_id=award.council_id,
     )
