@@ -1,4 +1,4 @@
-"""The one place an application changes state.
+"""The one place an application changes state, and the lock every state change takes.
 
 `transition()` refuses what the table does not allow (from this state, by this person), then
 changes the state, stamps the dates, records an audit event (who, when, from, to, why, and who
@@ -10,8 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
 
 from marks import audit, notifications, permissions
+from marks.extensions import db
 from marks.models import Application, User, utcnow
 from marks.states import ApplicationState as S
 from marks.states import ReasonAudience
@@ -19,6 +23,23 @@ from marks.states import ReasonAudience
 
 class TransitionRefused(Exception):
     """A transition that the table does not allow, or that this person may not make."""
+
+
+Row = TypeVar("Row", bound=Any)
+
+
+def lock(row: Row) -> Row:
+    """Hold the row until the transaction ends and read it again: check its state after this,
+    never before. On PostgreSQL, SELECT ... FOR UPDATE: a second change of the same row waits
+    here until the first commits, then reads what the first wrote (checked before the lock,
+    all four of four revocations at once passed). SQLite lets one writer at a time anyway."""
+    model = type(row)
+    return db.session.scalars(
+        sa.select(model)
+        .where(model.id == row.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
 
 
 def _council_member(user: User, application: Application) -> bool:
