@@ -14,7 +14,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from marks import assessment, audit, editions, evidence, workflow
+from marks import assessment, audit, editions, evidence, permissions, workflow
 from marks.extensions import db
 from marks.models import (
     Answer,
@@ -471,18 +471,29 @@ def changes(request: InformationRequest) -> list[AnswerChange]:
     return found
 
 
-def history(application: Application) -> list[AuditEvent]:
-    """What happened to the application, oldest first, as the council may see it."""
-    return list(
-        db.session.scalars(
-            sa.select(AuditEvent)
-            .where(
-                AuditEvent.application_id == application.id,
-                AuditEvent.action.startswith("application."),
-            )
-            .order_by(AuditEvent.occurred_at, AuditEvent.id)
+@dataclass(frozen=True)
+class Happened:
+    """Something that happened to an application, with its reason if the reader may read it."""
+
+    event: AuditEvent
+    reason: str | None
+
+
+def history(application: Application, reader: User) -> list[Happened]:
+    """What happened to the application, oldest first, as `reader` may see it: each reason
+    only if it is meant for them (permissions.may_read_reason)."""
+    events = db.session.scalars(
+        sa.select(AuditEvent)
+        .where(
+            AuditEvent.application_id == application.id,
+            AuditEvent.action.startswith("application."),
         )
+        .order_by(AuditEvent.occurred_at, AuditEvent.id)
     )
+    return [
+        Happened(event, event.reason if permissions.may_read_reason(reader, event) else None)
+        for event in events
+    ]
 
 
 def _transition(application: Application, name: str, **kwargs) -> None:

@@ -18,6 +18,7 @@ from marks.states import (
     AssessmentState,
     AssignmentState,
     MembershipState,
+    ReasonAudience,
     Recommendation,
     UserRole,
 )
@@ -199,6 +200,7 @@ def declare_conflict(assignment: Assignment, reason: str, *, actor: User) -> Non
         assignment,
         actor=actor,
         reason=assignment.conflict_reason,
+        reason_audience=ReasonAudience.RECORD,  # the staff's to know, not the council's
         application_id=application.id,
         council_id=application.council_id,
     )

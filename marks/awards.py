@@ -15,7 +15,7 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from marks import audit, certificates, config, mail
+from marks import audit, certificates, config, mail, workflow
 from marks.extensions import db
 from marks.models import (
     Application,
@@ -28,7 +28,7 @@ from marks.models import (
     User,
     utcnow,
 )
-from marks.states import AwardState, AwardStatus
+from marks.states import AwardState, AwardStatus, ReasonAudience
 
 PREFIX = "SMFM"
 
@@ -187,11 +187,15 @@ def find(certificate_number: str) -> Award | None:
 
 
 def revoke(award: Award, reason: str, *, actor: User) -> None:
-    """Revoke the award with a public reason; the council is told."""
+    """Revoke the award with a public reason; the council is told. Two revocations at once
+    revoke it once: the second waits for the first, then is refused."""
     if not actor.is_administrator:
         raise AwardRefused("Only an administrator can revoke an award")
-    if award.state != AwardState.CURRENT:
-        raise AwardRefused("Only a current award can be revoked")
+    workflow.lock(award)
+    if award.state == AwardState.REVOKED:
+        raise AwardRefused("This award has already been revoked")
+    if award.state == AwardState.SUPERSEDED:
+        raise AwardRefused("This award has been superseded by its renewal: it cannot be revoked")
     if not reason.strip():
         raise AwardRefused("Give the public reason for revoking the award")
     award.state = AwardState.REVOKED
@@ -205,6 +209,7 @@ def revoke(award: Award, reason: str, *, actor: User) -> None:
         from_state=str(AwardState.CURRENT),
         to_state=str(AwardState.REVOKED),
         reason=award.revocation_reason,
+        reason_audience=ReasonAudience.PUBLIC,  # on the register and the verification page
         application_id=award.application_id,
         council_id=award.council_id,
     )
@@ -249,11 +254,15 @@ def issue(application: Application, level: Level, *, actor: User, on: date) -> A
     )
     db.session.add(award)
     db.session.flush()
+    previous = None
     if application.renews_award_id is not None:
         previous = db.session.get(Award, application.renews_award_id)
-        if previous is not None and previous.state == AwardState.CURRENT:
+        # Read again under the lock: an award revoked meanwhile stays revoked.
+        if previous is not None and workflow.lock(previous).state == AwardState.CURRENT:
             previous.state = AwardState.SUPERSEDED
             previous.superseded_by_id = award.id
+        else:
+            previous = None
     db.session.flush()
     audit.record(
         "award.issued",
@@ -265,6 +274,17 @@ def issue(application: Application, level: Level, *, actor: User, on: date) -> A
         certificate_number=award.certificate_number,
         level=level.code,
     )
+    if previous is not None:
+        audit.record(
+            "award.superseded",
+            previous,
+            actor=actor,
+            from_state=str(AwardState.CURRENT),
+            to_state=str(AwardState.SUPERSEDED),
+            application_id=previous.application_id,
+            council_id=previous.council_id,
+            superseded_by=award.certificate_number,
+        )
     return award
 
 
@@ -312,7 +332,7 @@ def certificate(award: Award) -> tuple[Certificate, bool]:
     fingerprint = certificates.fingerprint(now)
     # One render at a time per award: a request that comes second waits here, then finds it
     # stored (two first downloads at once both inserted one: the second failed, a 500).
-    db.session.execute(sa.select(Award.id).where(Award.id == award.id).with_for_update())
+    workflow.lock(award)
     stored = db.session.scalar(
         sa.select(Certificate)
         .where(Certificate.award_id == award.id)

@@ -19,7 +19,7 @@ from marks import audit, mail, sessions
 from marks.config import signing_keys
 from marks.extensions import db
 from marks.models import Council, Membership, User, utcnow
-from marks.states import MembershipRole, MembershipState, UserRole
+from marks.states import MembershipRole, MembershipState, ReasonAudience, UserRole
 
 
 class LinkError(Exception):
@@ -201,7 +201,13 @@ def set_password(user: User, password: str, *, reason: str) -> None:
     # A reset link proves the address, so a user who never confirmed it has now.
     if reason == "reset" and user.email_confirmed_at is None:
         user.email_confirmed_at = utcnow()
-    audit.record("user.password_changed", user, actor=user, reason=reason)
+    audit.record(
+        "user.password_changed",
+        user,
+        actor=user,
+        reason=reason,
+        reason_audience=ReasonAudience.RECORD,
+    )
     mail.queue(user.email, "password_changed", user=user)
 
 

@@ -19,7 +19,7 @@ from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
 from marks.extensions import db, login_manager
-from marks.states import MembershipState
+from marks.states import MembershipState, ReasonAudience
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -196,6 +196,31 @@ def may_see_evidence(user: Any, application: Any) -> bool:
             )
         )
         is not None
+    )
+
+
+# --- Reasons: who may read why something happened ----------------------------------------------
+
+
+def council_may_read(audience: ReasonAudience | None) -> bool:
+    """Whether a reason with this audience may be shown or sent to the council's members: it
+    is meant for them, or for everyone."""
+    return audience in (ReasonAudience.PUBLIC, ReasonAudience.COUNCIL)
+
+
+def may_read_reason(user: Any, event: Any) -> bool:
+    """Whether the user may read an audit event's reason: the public's, anyone; the
+    council's, its active members and the administrators; the record's, the administrators."""
+    if event.reason_audience == ReasonAudience.PUBLIC:
+        return True
+    if not user.is_authenticated:
+        return False
+    if user.is_administrator:
+        return True
+    return (
+        council_may_read(event.reason_audience)
+        and event.council_id is not None
+        and is_member_of(user, event.council_id)
     )
 
 

@@ -42,7 +42,7 @@ from marks.models import (
     UserSession,
     utcnow,
 )
-from marks.states import EmailState, MembershipState
+from marks.states import EmailState, MembershipState, ReasonAudience
 
 # Not an Argon2 hash: no password matches it (people.authenticate treats it as a wrong one).
 UNUSABLE_HASH = "!erased"
@@ -411,6 +411,7 @@ def erase(user: User, *, actor: User | None, reason: str) -> dict[str, int]:
         actor=actor,
         to_state="erased",
         reason=reason,
+        reason_audience=ReasonAudience.RECORD,
         **{name: n for name, n in counts.items() if n},
     )
     return counts

@@ -37,6 +37,7 @@ from marks.states import (
     AssignmentState,
     EmailState,
     MembershipState,
+    ReasonAudience,
     UserRole,
 )
 
@@ -85,6 +86,7 @@ def run(*, dry_run: bool, now: datetime | None = None) -> list[Outcome]:
                 rule,
                 actor=None,
                 reason=outcome.said(),
+                reason_audience=ReasonAudience.RECORD,
                 count=outcome.count,
                 older_than=older_than.isoformat(),
                 **({"ids": ids} if rule.name in LISTED else {}),

@@ -145,3 +145,12 @@ class EmailState(StrEnum):
     QUEUED = "queued"
     SENT = "sent"
     FAILED = "failed"
+
+
+class ReasonAudience(StrEnum):
+    """Who may read the reason given for something that happened: decided where the change is
+    defined, stored beside the reason in the audit log."""
+
+    PUBLIC = "public"  # anyone: why an award was revoked
+    COUNCIL = "council"  # the council's members and the scheme's staff
+    RECORD = "record"  # the scheme's administrators only: the record of why they decided

@@ -425,7 +425,7 @@ def status(application_id: int):
     return render_template(
         "council/status.html",
         application=application,
-        history=applications.history(application),
+        history=applications.history(application, current_user),
         request_for_information=applications.latest_request(application),
         may_withdraw=application.state in (ApplicationState.DRAFT, ApplicationState.SUBMITTED),
         decision=decisions.decision_for(application),

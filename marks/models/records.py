@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from marks.extensions import db
 from marks.models.base import UTCDateTime, created_column, state_column
 from marks.models.people import User
-from marks.states import EmailState
+from marks.states import EmailState, ReasonAudience
 
 
 class AuditEvent(db.Model):
@@ -36,11 +36,18 @@ class AuditEvent(db.Model):
     from_state: Mapped[str | None] = mapped_column(sa.String(40))
     to_state: Mapped[str | None] = mapped_column(sa.String(40))
     reason: Mapped[str | None] = mapped_column(sa.Text)
+    # Who may read the reason (every reason says): the public, the council, or the record only.
+    reason_audience: Mapped[ReasonAudience | None] = state_column(ReasonAudience)
     data: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
 
     actor: Mapped[User | None] = relationship()
 
-    __table_args__ = (sa.Index("ix_audit_events_subject", "subject_type", "subject_id"),)
+    __table_args__ = (
+        sa.Index("ix_audit_events_subject", "subject_type", "subject_id"),
+        sa.CheckConstraint(
+            "(reason IS NULL) = (reason_audience IS NULL)", name="reason_has_audience"
+        ),
+    )
 
 
 class Email(db.Model):

@@ -10,13 +10,13 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from marks import assessment, awards, badges, create_app, decisions
+from marks import assessment, awards, badges, create_app, decisions, notifications
 from marks.extensions import close_connections, db
-from marks.models import Certificate, Email, utcnow
+from marks.models import AuditEvent, Certificate, Email, utcnow
 from marks.states import AwardState
 from tests import factories
 from tests.conftest import app_config, reset_database, separate_database
-from tests.helpers.applications import complete_application, score_all
+from tests.helpers.applications import complete_application, score_all, submitted_by
 from tests.pages import DEMO_PASSWORD, PageClient
 from tests.unit.test_certificates import text_of as pdf_text
 
@@ -234,6 +234,46 @@ def test_administrators_revoke_with_a_public_reason(app, award, make):
     assert "Blocked social media for all staff" in told.body_text
     page = client.get(f"/councils/{award.council.gss_code}")
     assert "Revoked" in page.text and "Blocked social media for all staff" in page.text
+
+
+def test_revoking_an_award_already_revoked_is_refused_and_writes_nothing(app, award, make):
+    client = PageClient(app)
+    client.sign_in(make.administrator().email, DEMO_PASSWORD)
+    url = f"/admin/awards/{award.certificate_number}/revoke"
+    page = client.get(url)  # the form, as it was when the administrator opened it
+    awards.revoke(award, "Blocked social media for all staff", actor=make.administrator())
+    token = page.soup.find("input", attrs={"name": "csrf_token"})["value"]
+    page = client.post(url, data={"reason": "Another reason", "csrf_token": token})
+    assert page.status == 200
+    assert page.error_summary() == ["This award has already been revoked"]
+    assert award.revocation_reason == "Blocked social media for all staff"
+    revoked = db.session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.action == "award.revoked")
+    ).all()
+    assert [e.reason for e in revoked] == ["Blocked social media for all staff"]
+    told = db.session.scalars(sa.select(Email).where(Email.template == "award_revoked")).all()
+    assert len(told) == len(notifications.council_members(award.application))
+
+
+def test_a_renewal_supersedes_the_award_it_renews_and_says_so(award, make):
+    renewal = submitted_by(award.application.started_by)
+    admin = make.administrator()
+    for value in (3, 3):
+        score_all(assessment.assign(renewal, make.assessor(), actor=admin), value)
+    renewed = decisions.approve(renewal, actor=admin, level=renewal.edition.levels[0])
+    assert award.state == AwardState.SUPERSEDED
+    assert award.superseded_by_id == renewed.id
+    (event,) = db.session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.action == "award.superseded")
+    ).all()
+    assert (event.subject_id, event.from_state, event.to_state) == (
+        award.id,
+        "current",
+        "superseded",
+    )
+    assert event.data == {"superseded_by": renewed.certificate_number}
+    with pytest.raises(awards.AwardRefused, match="superseded"):
+        awards.revoke(award, "Too late", actor=admin)
 
 
 def test_the_council_gets_its_certificate_badge_and_embed_snippet(app, award):

@@ -4,6 +4,7 @@ half-done."""
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 import time
@@ -19,6 +20,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from marks import (
     applications,
     assessment,
+    awards,
     councils,
     create_app,
     decisions,
@@ -42,13 +44,27 @@ from marks.models import (
     Membership,
     User,
 )
-from marks.states import ApplicationState, AssessmentState, MembershipRole, MembershipState
+from marks.states import (
+    ApplicationState,
+    AssessmentState,
+    AwardState,
+    MembershipRole,
+    MembershipState,
+)
 from tests import factories
 from tests.conftest import app_config, reset_database, separate_database
-from tests.helpers.applications import complete_application, score_all
+from tests.helpers.applications import complete_application, score_all, submitted_by
 from tests.helpers.servers import Inbox, free_port
+from tests.pages import PageClient
 
 pytestmark = [pytest.mark.slow, pytest.mark.real_database]
+
+POSTGRESQL = bool(os.environ.get("TEST_DATABASE_URL"))
+postgresql_only = pytest.mark.skipif(
+    not POSTGRESQL,
+    reason="SQLite holds no read across another's commit (a writer waits for every reader): "
+    "the PostgreSQL pass (TEST_DATABASE_URL, run by CI) runs this test.",
+)
 
 
 @pytest.fixture(scope="module")
@@ -357,3 +373,160 @@ def test_two_first_people_of_a_council_at_once_make_one_lead(real_app):
         assert [r for r in roles if r.role == MembershipRole.LEAD] == [
             (MembershipRole.LEAD, MembershipState.ACTIVE)
         ], roles
+
+
+# --- Awards: revoked once, superseded only while current ----------------------------------------
+
+
+def current_award(app) -> tuple[str, int]:
+    """A current award, committed: its certificate number and its council's lead's id."""
+    [application_id], admins = ready_applications(app, 1)
+    with app.app_context():
+        award = approve(application_id, admins[0])()
+        db.session.commit()
+        return award.certificate_number, award.application.started_by_id
+
+
+def award_events(number: str) -> list[str]:
+    award = db.session.scalar(sa.select(Award).where(Award.certificate_number == number))
+    return list(
+        db.session.scalars(
+            sa.select(AuditEvent.action).where(
+                AuditEvent.subject_type == "Award", AuditEvent.subject_id == award.id
+            )
+        )
+    )
+
+
+def test_four_administrators_revoking_one_award_at_once_revoke_it_once(real_app):
+    """Four posts of the revoke form at the same moment: the first revokes the award; each
+    other is told it was already revoked and writes nothing (on SQLite, where writers queue,
+    a loser may instead be told the database was busy). One audit event, one set of emails."""
+    number, lead_id = current_award(real_app)
+    url = f"/admin/awards/{number}/revoke"
+    browsers = []
+    with real_app.app_context():
+        limiter.reset()  # four sign-ins from one address, after the other tests'
+        for _ in range(4):
+            email = factories.administrator().email
+            db.session.commit()
+            client = PageClient(real_app)
+            client.sign_in(email)
+            token = client.get(url).soup.find("input", attrs={"name": "csrf_token"})["value"]
+            browsers.append((client.http, token))
+    barrier = threading.Barrier(len(browsers))
+    answers: list[tuple[int, str]] = []
+
+    def revoke(http, token: str, n: int) -> None:
+        barrier.wait(timeout=10)
+        response = http.post(url, data={"reason": f"Reason number {n}", "csrf_token": token})
+        answers.append((response.status_code, response.get_data(as_text=True)))
+
+    threads = [
+        threading.Thread(target=revoke, args=(http, token, n))
+        for n, (http, token) in enumerate(browsers)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    statuses = sorted(status for status, _ in answers)
+    assert statuses.count(302) == 1, statuses
+    for status, body in answers:
+        if status == 200:
+            assert "This award has already been revoked" in body
+        else:
+            assert status == 302 or (status == 503 and not POSTGRESQL), status
+    with real_app.app_context():
+        assert award_events(number).count("award.revoked") == 1
+        award = db.session.scalar(sa.select(Award).where(Award.certificate_number == number))
+        told = db.session.scalars(
+            sa.select(Email.to_address).where(Email.template == "award_revoked")
+        ).all()
+        lead = db.session.get(User, lead_id)
+        assert told.count(lead.email) == 1, told
+        assert award.revocation_reason in {f"Reason number {n}" for n in range(4)}
+
+
+@postgresql_only
+def test_a_revocation_reads_the_award_again_once_it_holds_the_lock(real_app):
+    """An award read as current, then revoked by someone else before this revocation locks it:
+    refused as already revoked, nothing written."""
+    number, _ = current_award(real_app)
+    with real_app.app_context():
+        admin = factories.administrator()
+        db.session.commit()
+        award = awards.find(number)
+        assert award.state == AwardState.CURRENT
+        with real_app.app_context():  # another person, with a session of their own
+            awards.revoke(awards.find(number), "The first reason", actor=factories.administrator())
+            db.session.commit()
+        with pytest.raises(awards.AwardRefused, match="already been revoked"):
+            awards.revoke(award, "The second reason", actor=admin)
+        db.session.rollback()
+        assert award_events(number).count("award.revoked") == 1
+        assert awards.find(number).revocation_reason == "The first reason"
+
+
+@postgresql_only
+def test_a_renewal_does_not_supersede_an_award_revoked_meanwhile(real_app):
+    """The renewal's approval read the award it renews as current; it was revoked before the
+    approval changed it. The approval locks it, sees it revoked, and leaves it revoked."""
+    number, lead_id = current_award(real_app)
+    with real_app.app_context():
+        lead = db.session.get(User, lead_id)
+        renewal = submitted_by(lead)
+        assert renewal.renews_award_id is not None
+        admin = factories.administrator()
+        for value in (3, 3):
+            score_all(assessment.assign(renewal, factories.assessor(), actor=admin), value)
+        db.session.commit()
+        renewal_id, admin_id = renewal.id, admin.id
+    with real_app.app_context():
+        previous = awards.find(number)
+        assert previous.state == AwardState.CURRENT  # read, and kept in this session
+        with real_app.app_context():
+            awards.revoke(awards.find(number), "Revoked meanwhile", actor=factories.administrator())
+            db.session.commit()
+        renewed = approve(renewal_id, admin_id)()
+        db.session.commit()
+        assert renewed.state == AwardState.CURRENT
+    with real_app.app_context():
+        previous = awards.find(number)
+        assert previous.state == AwardState.REVOKED
+        assert previous.superseded_by_id is None
+
+
+def test_revoking_an_award_while_its_renewal_is_approved(real_app):
+    """At the same moment: whichever comes first, the award ends revoked or superseded, never
+    both, and the one that came second is refused (or, renewing, leaves it revoked)."""
+    number, lead_id = current_award(real_app)
+    with real_app.app_context():
+        renewal = submitted_by(db.session.get(User, lead_id))
+        admin = factories.administrator()
+        for value in (3, 3):
+            score_all(assessment.assign(renewal, factories.assessor(), actor=admin), value)
+        other = factories.administrator()
+        db.session.commit()
+        renewal_id, admin_id, other_id = renewal.id, admin.id, other.id
+
+    def revoke() -> object:
+        awards.revoke(awards.find(number), "Revoked at once", actor=db.session.get(User, other_id))
+        return "revoked"
+
+    results = at_once(real_app, revoke, approve(renewal_id, admin_id))
+    for result in results:
+        assert (
+            result == "revoked"
+            or isinstance(result, Award | awards.AwardRefused)
+            or (isinstance(result, OperationalError) and not POSTGRESQL)
+        ), results
+    with real_app.app_context():
+        previous = awards.find(number)
+        if "revoked" in results:
+            assert previous.state == AwardState.REVOKED and previous.superseded_by_id is None
+        else:
+            assert previous.state == AwardState.SUPERSEDED
+        events = award_events(number)
+        assert events.count("award.revoked") == ("revoked" in results)
+        assert events.count("award.superseded") == (previous.state == AwardState.SUPERSEDED)

@@ -19,7 +19,7 @@ from marks import audit, mail, memberships, staff
 from marks.extensions import db
 from marks.logs import REDACTED, token_prefixes
 from marks.models import Email, User
-from marks.states import EmailState, InvitationKind, MembershipRole
+from marks.states import EmailState, InvitationKind, MembershipRole, ReasonAudience
 from tests.pages import DEMO_PASSWORD, PageClient
 
 VICTIM = "lead@hartlepool.gov.uk"
@@ -189,7 +189,14 @@ def test_the_audit_log_shows_no_live_link_either(signed_in, emails, admin):
     live = f"http://marks.test{link_in(emails['council_invitation'])}"
     token = live.rsplit("/", 1)[1]
     # Whatever an event was given (a reason someone pasted, a server's error), it shows none.
-    audit.record("email.resent", emails["council_invitation"], actor=admin, reason=live, seen=live)
+    audit.record(
+        "email.resent",
+        emails["council_invitation"],
+        actor=admin,
+        reason=live,
+        reason_audience=ReasonAudience.RECORD,
+        seen=live,
+    )
     pages = {url: signed_in.request("GET", url) for url in ("/admin/audit", "/admin/audit.csv")}
     for url, response in pages.items():
         body = response.get_data(as_text=True)
