@@ -10,7 +10,6 @@ tests/unit/test_migrations.py holds every migration to its word, from the SQL it
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from alembic.runtime.migration import MigrationContext
 from alembic.script import Script, ScriptDirectory
@@ -28,7 +27,7 @@ class Pending:
 
 
 def scripts() -> ScriptDirectory:
-    return ScriptDirectory(str(Path(current_app.root_path) / "migrations"))
+    return ScriptDirectory(current_app.extensions["migrate"].directory)
 
 
 def described(script: Script) -> Pending:
