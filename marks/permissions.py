@@ -19,7 +19,7 @@ from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
 from marks.extensions import db, login_manager
-from marks.states import MembershipState
+from marks.states import MembershipRole, MembershipState
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -165,17 +165,32 @@ def may_turn_off_two_factor(user: Any) -> bool:
 # --- Object-level predicates: called by views with the object from the URL -------------------
 
 
-def council_of(user: Any) -> Any:
-    """The council the user is an active member of, or None."""
+def active_membership(user: Any) -> Any:
+    """The user's membership if it is active: what "a member of a council" means everywhere."""
     membership = user.membership if user.is_authenticated else None
     if membership is None or membership.state != MembershipState.ACTIVE:
         return None
-    return membership.council
+    return membership
+
+
+def council_of(user: Any) -> Any:
+    """The council the user is an active member of, or None."""
+    membership = active_membership(user)
+    return None if membership is None else membership.council
 
 
 def is_member_of(user: Any, council_id: int) -> bool:
-    council = council_of(user)
-    return council is not None and council.id == council_id
+    membership = active_membership(user)
+    return membership is not None and membership.council_id == council_id
+
+
+def is_lead_of(user: Any, council_id: int) -> bool:
+    membership = active_membership(user)
+    return (
+        membership is not None
+        and membership.council_id == council_id
+        and membership.role == MembershipRole.LEAD
+    )
 
 
 def may_see_evidence(user: Any, application: Any) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from marks import audit, notifications
+from marks import audit, notifications, permissions
 from marks.models import Application, User, utcnow
 from marks.states import ApplicationState as S
 
@@ -20,12 +20,7 @@ class TransitionRefused(Exception):
 
 
 def _council_member(user: User, application: Application) -> bool:
-    membership = user.membership
-    return (
-        membership is not None
-        and membership.state == "active"
-        and membership.council_id == application.council_id
-    )
+    return permissions.is_member_of(user, application.council_id)
 
 
 def _administrator(user: User, application: Application) -> bool:
