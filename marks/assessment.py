@@ -1,6 +1,7 @@
 """Assessment: assigning assessors (by hand or balanced automatically), conflicts of interest,
-scoring against the rubric, and submitting. Nobody assesses their own council: the rule is
-here, in the domain, not only hidden in the screens. This module flushes, never commits."""
+scoring against the rubric, and submitting. Nobody assesses their own council: the rule
+(permissions.may_assess) is asked here, when assigning and by every function that changes an
+assessment, not only hidden in the screens. This module flushes, never commits."""
 
 from __future__ import annotations
 
@@ -10,14 +11,13 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from marks import audit, mail, notifications, workflow
+from marks import audit, mail, notifications, permissions, workflow
 from marks.extensions import db
 from marks.models import Application, Assessment, Assignment, Score, User, utcnow
 from marks.states import (
     ApplicationState,
     AssessmentState,
     AssignmentState,
-    MembershipState,
     Recommendation,
     UserRole,
 )
@@ -34,9 +34,13 @@ class AssessmentConflict(Exception):
     """The assessment was saved elsewhere (another tab) since this form was opened."""
 
 
-def home_council_id(user: User) -> int | None:
-    m = user.membership
-    return m.council_id if m is not None and m.state == MembershipState.ACTIVE else None
+def _refuse_unless_may_assess(assignment: Assignment, actor: User) -> None:
+    if permissions.may_assess(actor, assignment):
+        return
+    council = assignment.application.council
+    if actor.id == assignment.assessor_id and permissions.works_for(actor, council.id):
+        raise AssessmentRefused(f"You work for {council.name}: nobody assesses their own council")
+    raise AssessmentRefused("You are not assigned to this application")
 
 
 def assessors() -> list[User]:
@@ -81,7 +85,7 @@ def why_not(application: Application, assessor: User) -> str | None:
     """Why the assessor cannot be assigned to the application, or None if they can."""
     if assessor.role != UserRole.ASSESSOR or not assessor.is_active:
         return f"{assessor.full_name} is not an active assessor"
-    if home_council_id(assessor) == application.council_id:
+    if permissions.works_for(assessor, application.council_id):
         return (
             f"{assessor.full_name} works for {application.council.name}: "
             "nobody assesses their own council"
@@ -240,8 +244,7 @@ def save(
 ) -> None:
     """Save the assessor's draft. AssessmentConflict if it was saved elsewhere meanwhile."""
     assignment = assessment.assignment
-    if actor.id != assignment.assessor_id or assignment.state != AssignmentState.ACTIVE:
-        raise AssessmentRefused("You are not assigned to this application")
+    _refuse_unless_may_assess(assignment, actor)
     if assessment.state != AssessmentState.IN_PROGRESS:
         raise AssessmentRefused("You have submitted this assessment: it can no longer change")
     if assessment.version != version:
@@ -287,8 +290,7 @@ def submit(assessment: Assessment, *, actor: User) -> None:
     """Lock the assessment; when every assigned assessor has submitted, the application is
     ready for decision."""
     assignment = assessment.assignment
-    if actor.id != assignment.assessor_id or assignment.state != AssignmentState.ACTIVE:
-        raise AssessmentRefused("You are not assigned to this application")
+    _refuse_unless_may_assess(assignment, actor)
     if assessment.state != AssessmentState.IN_PROGRESS:
         raise AssessmentRefused("You have already submitted this assessment")
     if problems(assessment):
@@ -346,13 +348,13 @@ def may_see_others(assignment: Assignment) -> bool:
 
 
 def queue_of(assessor: User) -> list[Assignment]:
-    """The assessor's active assignments, unsubmitted first, soonest due first."""
+    """The assignments the assessor may assess, unsubmitted first, soonest due first."""
     assignments = db.session.scalars(
         sa.select(Assignment)
         .where(Assignment.assessor_id == assessor.id, Assignment.state == AssignmentState.ACTIVE)
         .order_by(Assignment.due_at, Assignment.id)
     ).all()
     return sorted(
-        assignments,
+        (a for a in assignments if permissions.may_assess(assessor, a)),
         key=lambda a: a.assessment is not None and a.assessment.state == AssessmentState.SUBMITTED,
     )

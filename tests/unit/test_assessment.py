@@ -7,7 +7,15 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from marks import applications, assessment, awards, decisions, workflow
+from marks import (
+    applications,
+    assessment,
+    awards,
+    decisions,
+    memberships,
+    permissions,
+    workflow,
+)
 from marks.assessment import AssessmentRefused, CriterionScore
 from marks.extensions import db
 from marks.models import AuditEvent, Award, Decision, Email
@@ -17,6 +25,7 @@ from marks.states import (
     AssignmentState,
     AwardState,
     MembershipRole,
+    Recommendation,
 )
 from tests.helpers.applications import complete_application, score_all
 
@@ -314,3 +323,74 @@ def test_transitions_check_who_may_make_them(make, admin):
         workflow.transition(application, "reject", actor=admin)
     with pytest.raises(workflow.TransitionRefused, match="no transition"):
         workflow.transition(application, "teleport", actor=admin)
+
+
+# --- Who may assess, on every call; and until when -------------------------------------------
+
+
+def joins(person, council, *, approved_by=None):
+    """The person asks to join the council and, if a lead is given, is approved by them."""
+    membership = memberships.ask_to_join(person, council)
+    if approved_by is not None:
+        memberships.decide(membership, approve=True, actor=approved_by)
+    return membership
+
+
+def a_draft(assignment):
+    return dict(
+        version=assignment.assessment.version,
+        actor=assignment.assessor,
+        scores={"MD1": CriterionScore(4, "Fine", "")},
+        recommendation=Recommendation.AWARD,
+        summary="",
+    )
+
+
+def test_may_assess_only_their_own_active_assignment_of_another_council(submitted, admin, make):
+    mine = assessment.assign(submitted, make.assessor(), actor=admin)
+    theirs = assessment.assign(submitted, make.assessor(), actor=admin)
+    assert permissions.may_assess(mine.assessor, mine)
+    assert not permissions.may_assess(mine.assessor, theirs)
+    assert not permissions.may_assess(submitted.started_by, mine)  # the council's lead
+    joins(theirs.assessor, submitted.council)
+    assert not permissions.may_assess(theirs.assessor, theirs)  # asked to join: conflicted
+    assessment.declare_conflict(mine, "I used to work there", actor=mine.assessor)
+    assert not permissions.may_assess(mine.assessor, mine)
+
+
+def test_an_assessor_who_joins_the_council_may_no_longer_score_or_submit(submitted, admin, make):
+    assignment = assessment.assign(submitted, make.assessor(), actor=admin)
+    score_all(assignment, 4, submit=False)
+    joins(assignment.assessor, submitted.council, approved_by=submitted.started_by)
+    mine = assignment.assessment
+    before = (mine.version, [s.score for s in mine.scores])
+    with pytest.raises(AssessmentRefused, match="nobody assesses their own council"):
+        assessment.save(mine, **a_draft(assignment))
+    with pytest.raises(AssessmentRefused, match="nobody assesses their own council"):
+        assessment.submit(mine, actor=assignment.assessor)
+    assert (mine.version, [s.score for s in mine.scores]) == before
+    assert mine.state == AssessmentState.IN_PROGRESS
+    assert assessment.queue_of(assignment.assessor) == []
+
+
+def test_an_assessor_who_joins_the_council_is_not_told_of_its_resubmission(submitted, admin, make):
+    stays, joined = (assessment.assign(submitted, make.assessor(), actor=admin) for _ in "ab")
+    joins(joined.assessor, submitted.council, approved_by=submitted.started_by)
+    md1 = submitted.edition.criteria[0]
+    decisions.request_information(submitted, [md1], "Send the policy", actor=admin)
+    applications.resubmit(submitted, actor=submitted.started_by)
+    told = set(
+        db.session.scalars(
+            sa.select(Email.to_address).where(Email.template == "application_resubmitted")
+        )
+    )
+    assert stays.assessor.email in told
+    assert joined.assessor.email not in told
+
+
+def test_an_assessor_who_has_asked_to_join_a_council_is_not_assigned_to_it(submitted, admin, make):
+    assessor = make.assessor()
+    joins(assessor, submitted.council)  # not approved yet: they say they work there
+    assert assessment.why_not(submitted, assessor) is not None
+    with pytest.raises(AssessmentRefused, match="nobody assesses their own council"):
+        assessment.assign(submitted, assessor, actor=admin)
