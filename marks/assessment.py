@@ -22,7 +22,15 @@ from marks.states import (
     UserRole,
 )
 
-ASSESSABLE = (ApplicationState.SUBMITTED, ApplicationState.UNDER_REVIEW)
+# Which states of the application each thing done in assessment may start from: said here
+# once, asked by the functions below and by the pages that show or hide their buttons.
+# Assigning: while the application waits for its assessors.
+ASSESSABLE = frozenset({ApplicationState.SUBMITTED, ApplicationState.UNDER_REVIEW})
+# Scoring, submitting, handing back: while the application is with its assessors, and while
+# the council answers a request for more information (the assessors look again when it
+# resubmits; one who hands it back then is replaced under review). From ready for decision
+# on, the assessments are what the decision rests on, and change no more.
+WITH_ASSESSORS = ASSESSABLE | {ApplicationState.INFO_REQUESTED}
 DEFAULT_DAYS_TO_ASSESS = 21
 
 
@@ -34,6 +42,21 @@ class AssessmentConflict(Exception):
     """The assessment was saved elsewhere (another tab) since this form was opened."""
 
 
+def is_open(application: Application) -> bool:
+    """Whether the application's assessments may still change (WITH_ASSESSORS)."""
+    return application.state in WITH_ASSESSORS
+
+
+def why_closed(application: Application) -> str | None:
+    """Why the application's assessments can no longer change, or None if they can."""
+    if is_open(application):
+        return None
+    return (
+        f"{application.council.name}'s application is {application.state.label.lower()}: "
+        "its assessments can no longer change"
+    )
+
+
 def _refuse_unless_may_assess(assignment: Assignment, actor: User) -> None:
     if permissions.may_assess(actor, assignment):
         return
@@ -41,6 +64,12 @@ def _refuse_unless_may_assess(assignment: Assignment, actor: User) -> None:
     if actor.id == assignment.assessor_id and permissions.works_for(actor, council.id):
         raise AssessmentRefused(f"You work for {council.name}: nobody assesses their own council")
     raise AssessmentRefused("You are not assigned to this application")
+
+
+def _refuse_unless_open(application: Application) -> None:
+    closed = why_closed(application)
+    if closed:
+        raise AssessmentRefused(closed)
 
 
 def assessors() -> list[User]:
@@ -191,6 +220,8 @@ def declare_conflict(assignment: Assignment, reason: str, *, actor: User) -> Non
         raise AssessmentRefused("Only the assessor can declare their own conflict of interest")
     if assignment.state != AssignmentState.ACTIVE:
         raise AssessmentRefused("You are no longer assigned to this application")
+    # Not may_assess: one who has joined the council since may still hand the application back.
+    _refuse_unless_open(assignment.application)
     if not reason.strip():
         raise AssessmentRefused("Say why you have a conflict of interest")
     assignment.state = AssignmentState.CONFLICT_DECLARED
@@ -247,6 +278,7 @@ def save(
     _refuse_unless_may_assess(assignment, actor)
     if assessment.state != AssessmentState.IN_PROGRESS:
         raise AssessmentRefused("You have submitted this assessment: it can no longer change")
+    _refuse_unless_open(assignment.application)
     if assessment.version != version:
         raise AssessmentConflict()
     criteria = {c.code: c for c in assignment.application.edition.criteria}
@@ -293,6 +325,7 @@ def submit(assessment: Assessment, *, actor: User) -> None:
     _refuse_unless_may_assess(assignment, actor)
     if assessment.state != AssessmentState.IN_PROGRESS:
         raise AssessmentRefused("You have already submitted this assessment")
+    _refuse_unless_open(assignment.application)
     if problems(assessment):
         raise AssessmentRefused("Score every criterion and choose a recommendation first")
     assessment.state = AssessmentState.SUBMITTED

@@ -94,6 +94,7 @@ def _detail(found: Application, form: AssignForm, status: int = 200):
         assignments=active,
         # Checked at assignment, but people join councils since: say so, not "due".
         conflicted={a.id for a in active if works_for(a.assessor, found.council_id)},
+        may_assign=found.state in assessment.ASSESSABLE,
         form=form,
         confirm=ConfirmForm(),
         moderation=decisions.moderation(found)

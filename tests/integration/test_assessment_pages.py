@@ -8,7 +8,7 @@ import io
 import pytest
 import sqlalchemy as sa
 
-from marks import assessment, decisions
+from marks import assessment, decisions, notifications
 from marks.extensions import db
 from marks.models import Award, Decision, Email
 from marks.states import ApplicationState, AssessmentState, AssignmentState, MembershipRole
@@ -365,3 +365,56 @@ def test_asking_to_join_the_council_is_already_a_conflict(app, submitted, admin,
     join(app, assessor, submitted.council)  # asked, not yet approved
     assert assessor.membership.state == "requested"
     assert signed_in(app, assessor).get(f"/assess/{assignment.id}").status == 404
+
+
+DECIDED = {
+    "approved": (3, 3),
+    "rejected": (1, 1),
+    "ready_for_decision": (3, 3),
+}
+
+
+def decided(submitted, admin, make, state):
+    """The application scored by two assessors, then approved or rejected (or left ready)."""
+    values = DECIDED[state]
+    made = [assessment.assign(submitted, make.assessor(), actor=admin) for _ in values]
+    for assignment, value in zip(made, values, strict=True):
+        score_all(assignment, value)
+    if state == "approved":
+        decisions.approve(submitted, actor=admin, level=submitted.edition.levels[0])
+    elif state == "rejected":
+        decisions.reject(submitted, actor=admin, reasons="Not yet")
+    assert submitted.state == state
+    return made
+
+
+@pytest.mark.parametrize("state", list(DECIDED))
+def test_an_assessor_cannot_hand_back_an_application_once_assessed(
+    app, submitted, admin, make, state
+):
+    first, _ = decided(submitted, admin, make, state)
+
+    def record():
+        feedback = sum(len(items) for _, items in notifications.feedback(submitted))
+        moderated = [s.score for row in decisions.moderation(submitted).rows for s in row.scores]
+        return feedback, moderated, len(assessment.active_assignments(submitted))
+
+    before = record()
+    assert before[0] == 24
+    client = signed_in(app, first.assessor)
+    url = f"/assess/{first.id}"
+    page = client.get(url)
+    assert page.status == 200  # theirs to read
+    assert page.soup.find("a", href=f"{url}/conflict") is None
+    assert page.soup.find("input", attrs={"name": "score_MD1"}) is None
+
+    response = client.post(
+        f"{url}/conflict",
+        data={"csrf_token": client.csrf_token(), "reason": "I used to work there"},
+    )
+    assert response.headers.get("Location") == url, "the conflict was accepted"
+    assert first.state == AssignmentState.ACTIVE
+    assert record() == before
+    assert "its assessments can no longer change" in client.get(url).text
+    page = client.get(f"{url}/conflict")
+    assert page.headers.get("Location") == url  # no form that cannot succeed

@@ -13,6 +13,7 @@ from marks import (
     awards,
     decisions,
     memberships,
+    notifications,
     permissions,
     workflow,
 )
@@ -394,3 +395,51 @@ def test_an_assessor_who_has_asked_to_join_a_council_is_not_assigned_to_it(submi
     assert assessment.why_not(submitted, assessor) is not None
     with pytest.raises(AssessmentRefused, match="nobody assesses their own council"):
         assessment.assign(submitted, assessor, actor=admin)
+
+
+@pytest.mark.parametrize("state", [S.READY_FOR_DECISION, S.APPROVED, S.REJECTED])
+def test_a_conflict_cannot_be_declared_once_the_assessments_are_in(submitted, admin, make, state):
+    first, _ = assessed(submitted, admin, make)
+    if state == S.APPROVED:
+        decisions.approve(submitted, actor=admin, level=submitted.edition.levels[0])
+    elif state == S.REJECTED:
+        decisions.reject(submitted, actor=admin, reasons="Not yet", override_reason="Because")
+    assert submitted.state == state
+
+    def record():
+        feedback = sum(len(items) for _, items in notifications.feedback(submitted))
+        moderated = [s.score for row in decisions.moderation(submitted).rows for s in row.scores]
+        return feedback, moderated, assessment.active_assignments(submitted)
+
+    before = record()
+    with pytest.raises(AssessmentRefused, match="its assessments can no longer change"):
+        assessment.declare_conflict(first, "I used to work there", actor=first.assessor)
+    assert first.state == AssignmentState.ACTIVE and first.conflict_reason is None
+    assert record() == before
+    assert db.session.scalar(sa.select(Email.id).where(Email.template == "conflict_declared")) is (
+        None
+    )
+
+
+def test_scores_change_only_while_the_application_is_with_its_assessors(submitted, admin, make):
+    """Whatever the path that led there: from every other state, saving, submitting and
+    handing back are refused, and the assessment is as it was."""
+    assignment = assessment.assign(submitted, make.assessor(), actor=admin)
+    score_all(assignment, 3, submit=False)
+    mine = assignment.assessment
+    for state in S:
+        submitted.state = state
+        if state in assessment.WITH_ASSESSORS:
+            assert assessment.is_open(submitted), state
+            continue
+        assert not assessment.is_open(submitted), state
+        with pytest.raises(AssessmentRefused, match="can no longer change"):
+            assessment.save(mine, **a_draft(assignment))
+        with pytest.raises(AssessmentRefused, match="can no longer change"):
+            assessment.submit(mine, actor=assignment.assessor)
+        with pytest.raises(AssessmentRefused, match="can no longer change"):
+            assessment.declare_conflict(assignment, "Conflicted", actor=assignment.assessor)
+        assert mine.state == AssessmentState.IN_PROGRESS, state
+        assert assessment.scores_by_code(mine)["MD1"].score == 3, state
+        assert assignment.state == AssignmentState.ACTIVE, state
+    assert set(assessment.WITH_ASSESSORS) == {S.SUBMITTED, S.UNDER_REVIEW, S.INFO_REQUESTED}
