@@ -1,6 +1,7 @@
 """Assessment: assigning assessors (by hand or balanced automatically), conflicts of interest,
-scoring against the rubric, and submitting. Nobody assesses their own council: the rule is
-here, in the domain, not only hidden in the screens. This module flushes, never commits."""
+scoring against the rubric, and submitting. Nobody assesses their own council: the rule
+(permissions.may_assess) is asked here, when assigning and by every function that changes an
+assessment, not only hidden in the screens. This module flushes, never commits."""
 
 from __future__ import annotations
 
@@ -10,20 +11,27 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from marks import audit, mail, notifications, workflow
+from marks import audit, mail, notifications, permissions, workflow
 from marks.extensions import db
 from marks.models import Application, Assessment, Assignment, Score, User, utcnow
 from marks.states import (
     ApplicationState,
     AssessmentState,
     AssignmentState,
-    MembershipState,
     ReasonAudience,
     Recommendation,
     UserRole,
 )
 
-ASSESSABLE = (ApplicationState.SUBMITTED, ApplicationState.UNDER_REVIEW)
+# Which states of the application each thing done in assessment may start from: said here
+# once, asked by the functions below and by the pages that show or hide their buttons.
+# Assigning: while the application waits for its assessors.
+ASSESSABLE = frozenset({ApplicationState.SUBMITTED, ApplicationState.UNDER_REVIEW})
+# Scoring, submitting, handing back: while the application is with its assessors, and while
+# the council answers a request for more information (the assessors look again when it
+# resubmits; one who hands it back then is replaced under review). From ready for decision
+# on, the assessments are what the decision rests on, and change no more.
+WITH_ASSESSORS = ASSESSABLE | {ApplicationState.INFO_REQUESTED}
 DEFAULT_DAYS_TO_ASSESS = 21
 
 
@@ -35,9 +43,34 @@ class AssessmentConflict(Exception):
     """The assessment was saved elsewhere (another tab) since this form was opened."""
 
 
-def home_council_id(user: User) -> int | None:
-    m = user.membership
-    return m.council_id if m is not None and m.state == MembershipState.ACTIVE else None
+def is_open(application: Application) -> bool:
+    """Whether the application's assessments may still change (WITH_ASSESSORS)."""
+    return application.state in WITH_ASSESSORS
+
+
+def why_closed(application: Application) -> str | None:
+    """Why the application's assessments can no longer change, or None if they can."""
+    if is_open(application):
+        return None
+    return (
+        f"{application.council.name}'s application is {application.state.label.lower()}: "
+        "its assessments can no longer change"
+    )
+
+
+def _refuse_unless_may_assess(assignment: Assignment, actor: User) -> None:
+    if permissions.may_assess(actor, assignment):
+        return
+    council = assignment.application.council
+    if actor.id == assignment.assessor_id and permissions.works_for(actor, council.id):
+        raise AssessmentRefused(f"You work for {council.name}: nobody assesses their own council")
+    raise AssessmentRefused("You are not assigned to this application")
+
+
+def _refuse_unless_open(application: Application) -> None:
+    closed = why_closed(application)
+    if closed:
+        raise AssessmentRefused(closed)
 
 
 def assessors() -> list[User]:
@@ -82,7 +115,7 @@ def why_not(application: Application, assessor: User) -> str | None:
     """Why the assessor cannot be assigned to the application, or None if they can."""
     if assessor.role != UserRole.ASSESSOR or not assessor.is_active:
         return f"{assessor.full_name} is not an active assessor"
-    if home_council_id(assessor) == application.council_id:
+    if permissions.works_for(assessor, application.council_id):
         return (
             f"{assessor.full_name} works for {application.council.name}: "
             "nobody assesses their own council"
@@ -188,6 +221,8 @@ def declare_conflict(assignment: Assignment, reason: str, *, actor: User) -> Non
         raise AssessmentRefused("Only the assessor can declare their own conflict of interest")
     if assignment.state != AssignmentState.ACTIVE:
         raise AssessmentRefused("You are no longer assigned to this application")
+    # Not may_assess: one who has joined the council since may still hand the application back.
+    _refuse_unless_open(assignment.application)
     if not reason.strip():
         raise AssessmentRefused("Say why you have a conflict of interest")
     assignment.state = AssignmentState.CONFLICT_DECLARED
@@ -242,10 +277,10 @@ def save(
 ) -> None:
     """Save the assessor's draft. AssessmentConflict if it was saved elsewhere meanwhile."""
     assignment = assessment.assignment
-    if actor.id != assignment.assessor_id or assignment.state != AssignmentState.ACTIVE:
-        raise AssessmentRefused("You are not assigned to this application")
+    _refuse_unless_may_assess(assignment, actor)
     if assessment.state != AssessmentState.IN_PROGRESS:
         raise AssessmentRefused("You have submitted this assessment: it can no longer change")
+    _refuse_unless_open(assignment.application)
     if assessment.version != version:
         raise AssessmentConflict()
     criteria = {c.code: c for c in assignment.application.edition.criteria}
@@ -289,10 +324,10 @@ def submit(assessment: Assessment, *, actor: User) -> None:
     """Lock the assessment; when every assigned assessor has submitted, the application is
     ready for decision."""
     assignment = assessment.assignment
-    if actor.id != assignment.assessor_id or assignment.state != AssignmentState.ACTIVE:
-        raise AssessmentRefused("You are not assigned to this application")
+    _refuse_unless_may_assess(assignment, actor)
     if assessment.state != AssessmentState.IN_PROGRESS:
         raise AssessmentRefused("You have already submitted this assessment")
+    _refuse_unless_open(assignment.application)
     if problems(assessment):
         raise AssessmentRefused("Score every criterion and choose a recommendation first")
     assessment.state = AssessmentState.SUBMITTED
@@ -348,13 +383,13 @@ def may_see_others(assignment: Assignment) -> bool:
 
 
 def queue_of(assessor: User) -> list[Assignment]:
-    """The assessor's active assignments, unsubmitted first, soonest due first."""
+    """The assignments the assessor may assess, unsubmitted first, soonest due first."""
     assignments = db.session.scalars(
         sa.select(Assignment)
         .where(Assignment.assessor_id == assessor.id, Assignment.state == AssignmentState.ACTIVE)
         .order_by(Assignment.due_at, Assignment.id)
     ).all()
     return sorted(
-        assignments,
+        (a for a in assignments if permissions.may_assess(assessor, a)),
         key=lambda a: a.assessment is not None and a.assessment.state == AssessmentState.SUBMITTED,
     )

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from marks import audit, councils, mail, notifications
+from marks import audit, councils, mail, notifications, permissions
 from marks.config import signing_keys
 from marks.extensions import db
 from marks.models import Council, Invitation, Membership, User, utcnow
@@ -86,16 +86,6 @@ def leads(council: Council) -> list[User]:
     return [m.user for m in active_members(council) if m.role == MembershipRole.LEAD]
 
 
-def is_lead_of(user: User, council: Council) -> bool:
-    m = user.membership
-    return (
-        m is not None
-        and m.council_id == council.id
-        and m.state == MembershipState.ACTIVE
-        and m.role == MembershipRole.LEAD
-    )
-
-
 def ask_to_join(user: User, council: Council) -> Membership:
     """Join the council: as its lead if it has no members yet and the user's email address is
     at one of its recorded domains; otherwise as a request, which the council's leads answer,
@@ -156,7 +146,7 @@ def _lock(council: Council) -> None:
 
 
 def _may_manage(actor: User, council: Council) -> bool:
-    return actor.is_administrator or is_lead_of(actor, council)
+    return actor.is_administrator or permissions.is_lead_of(actor, council.id)
 
 
 def decide(membership: Membership, *, approve: bool, actor: User) -> None:

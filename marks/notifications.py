@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from marks import mail
+from marks import mail, permissions
 from marks.extensions import db
 from marks.models import (
     Application,
@@ -52,16 +52,16 @@ def council_members(application: Application, *, leads_only: bool = False) -> li
 
 
 def assessors(application: Application) -> list[User]:
-    return list(
-        db.session.scalars(
-            sa.select(User)
-            .join(Assignment, Assignment.assessor_id == User.id)
-            .where(
-                Assignment.application_id == application.id,
-                Assignment.state == AssignmentState.ACTIVE,
-            )
+    """The assessors assigned to the application, but one who has joined its council since."""
+    found = db.session.scalars(
+        sa.select(User)
+        .join(Assignment, Assignment.assessor_id == User.id)
+        .where(
+            Assignment.application_id == application.id,
+            Assignment.state == AssignmentState.ACTIVE,
         )
     )
+    return [u for u in found if not permissions.works_for(u, application.council_id)]
 
 
 def after_transition(

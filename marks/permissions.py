@@ -3,7 +3,7 @@
 Every view declares its rule with @access(...). A view without one is refused (fail closed),
 and tests/integration/test_access_matrix.py fails on any route missing from the matrix.
 The few views whose forms may be carried through sign-in say so beside it, with @replayable.
-Object-level predicates (can_edit, can_assess, can_decide) join these as the journeys land.
+Object-level predicates (may_assess, may_see_evidence) are called with the object from the URL.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
 from marks.extensions import db, login_manager
-from marks.states import MembershipState, ReasonAudience
+from marks.states import AssignmentState, MembershipRole, MembershipState, ReasonAudience
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -162,41 +162,77 @@ def may_turn_off_two_factor(user: Any) -> bool:
     return bool(user.two_factor_enrolled and not must_use_two_factor(user))
 
 
-# --- Object-level predicates: called by views with the object from the URL -------------------
+# --- Belonging to a council: the one definition ---------------------------------------------
+
+
+def active_membership(user: Any) -> Any:
+    """The user's membership if it is active: what "a member of a council" means everywhere."""
+    membership = user.membership if user.is_authenticated else None
+    if membership is None or membership.state != MembershipState.ACTIVE:
+        return None
+    return membership
 
 
 def council_of(user: Any) -> Any:
     """The council the user is an active member of, or None."""
-    membership = user.membership if user.is_authenticated else None
-    if membership is None or membership.state != MembershipState.ACTIVE:
-        return None
-    return membership.council
+    membership = active_membership(user)
+    return None if membership is None else membership.council
 
 
 def is_member_of(user: Any, council_id: int) -> bool:
-    council = council_of(user)
-    return council is not None and council.id == council_id
+    membership = active_membership(user)
+    return membership is not None and membership.council_id == council_id
+
+
+def is_lead_of(user: Any, council_id: int) -> bool:
+    membership = active_membership(user)
+    return (
+        membership is not None
+        and membership.council_id == council_id
+        and membership.role == MembershipRole.LEAD
+    )
+
+
+def works_for(user: Any, council_id: int) -> bool:
+    """Whether the user is a member of the council or has asked to be: either way they say
+    they work there, and so never assess it (a conflict of interest). Not a right to see the
+    council's pages: that is is_member_of, once the request is approved."""
+    membership = user.membership if user.is_authenticated else None
+    return membership is not None and membership.council_id == council_id
+
+
+# --- Object-level predicates: called by views with the object from the URL -------------------
+
+
+def may_assess(user: Any, assignment: Any) -> bool:
+    """The assignment is the user's own and still active, and the application's council is
+    not one they work for. Asked on every request to an assessment's pages and by the functions
+    that change an assessment, not only when assigning: people join councils after that."""
+    return bool(
+        user.is_authenticated
+        and user.is_assessor
+        and assignment.assessor_id == user.id
+        and assignment.state == AssignmentState.ACTIVE
+        and not works_for(user, assignment.application.council_id)
+    )
 
 
 def may_see_evidence(user: Any, application: Any) -> bool:
-    """The council's members, its assigned assessors and administrators."""
+    """The council's members, the assessors who may assess it and administrators."""
     if not user.is_authenticated:
         return False
     if user.is_administrator or is_member_of(user, application.council_id):
         return True
     from marks.models import Assignment
-    from marks.states import AssignmentState
 
-    return (
-        db.session.scalar(
-            sa.select(Assignment.id).where(
-                Assignment.application_id == application.id,
-                Assignment.assessor_id == user.id,
-                Assignment.state == AssignmentState.ACTIVE,
-            )
+    assignment = db.session.scalar(
+        sa.select(Assignment).where(
+            Assignment.application_id == application.id,
+            Assignment.assessor_id == user.id,
+            Assignment.state == AssignmentState.ACTIVE,
         )
-        is not None
     )
+    return assignment is not None and may_assess(user, assignment)
 
 
 # --- Reasons: who may read why something happened ----------------------------------------------
@@ -236,16 +272,11 @@ def load_application(application_id: int) -> Any:
 
 
 def load_assignment(assignment_id: int) -> Any:
-    """The assignment in the URL, if it is the signed-in assessor's own and still active."""
+    """The assignment in the URL, if the signed-in assessor may assess it now."""
     from marks.models import Assignment
-    from marks.states import AssignmentState
 
     assignment = db.session.get(Assignment, assignment_id)
-    if (
-        assignment is None
-        or assignment.assessor_id != current_user.id
-        or assignment.state != AssignmentState.ACTIVE
-    ):
+    if assignment is None or not may_assess(current_user, assignment):
         abort(404)
     return assignment
 

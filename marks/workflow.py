@@ -43,12 +43,7 @@ def lock(row: Row) -> Row:
 
 
 def _council_member(user: User, application: Application) -> bool:
-    membership = user.membership
-    return (
-        membership is not None
-        and membership.state == "active"
-        and membership.council_id == application.council_id
-    )
+    return permissions.is_member_of(user, application.council_id)
 
 
 def _administrator(user: User, application: Application) -> bool:

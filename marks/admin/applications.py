@@ -18,7 +18,7 @@ from marks.exports import edition_scores
 from marks.extensions import db
 from marks.forms import choices
 from marks.models import Application, Award, Edition, Level, User, utcnow
-from marks.permissions import ADMINISTRATOR, access
+from marks.permissions import ADMINISTRATOR, access, works_for
 from marks.states import ApplicationState
 
 LIST_STATES = [s for s in ApplicationState if s != ApplicationState.DRAFT]
@@ -92,6 +92,9 @@ def _detail(found: Application, form: AssignForm, status: int = 200):
         "admin/application.html",
         application=found,
         assignments=active,
+        # Checked at assignment, but people join councils since: say so, not "due".
+        conflicted={a.id for a in active if works_for(a.assessor, found.council_id)},
+        may_assign=found.state in assessment.ASSESSABLE,
         form=form,
         confirm=ConfirmForm(),
         moderation=decisions.moderation(found)

@@ -138,6 +138,7 @@ def _page(assignment, form):
         other_scores=[assessment.scores_by_code(a) for a in others],
         changes=changes,
         submitted=assignment.assessment.state == AssessmentState.SUBMITTED,
+        may_hand_back=assessment.is_open(application),
     )
 
 
@@ -155,6 +156,10 @@ def _next_unfinished(current):
 @access(ASSESSOR)
 def conflict(assignment_id: int):
     assignment = load_assignment(assignment_id)
+    closed = assessment.why_closed(assignment.application)
+    if closed:  # no form that cannot succeed
+        flash(closed, "error")
+        return redirect(url_for("assess.score", assignment_id=assignment.id))
     form = ConflictForm()
     if form.validate_on_submit():
         try:

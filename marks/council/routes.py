@@ -36,6 +36,7 @@ from marks.permissions import (
     SIGNED_IN,
     access,
     council_of,
+    is_lead_of,
     load_application,
     may_see_evidence,
     replayable,
@@ -83,7 +84,7 @@ def home():
         award=applications.renewable_award(council),
         # Why no application can be started now, said instead of a button that would refuse.
         cannot_start=None if application else applications.start_problem(editions.current()),
-        is_lead=memberships.is_lead_of(current_user, council),
+        is_lead=is_lead_of(current_user, council.id),
         form=ConfirmForm(),
     )
 
@@ -120,7 +121,7 @@ def members():
         council=council,
         members=memberships.active_members(council),
         requests=memberships.pending_requests(council),
-        is_lead=memberships.is_lead_of(current_user, council),
+        is_lead=is_lead_of(current_user, council.id),
         form=ConfirmForm(),
     )
 
@@ -157,7 +158,7 @@ def manage_member(membership_id: int, action: str):
 @access(SIGNED_IN)
 def invite():
     council = _my_council()
-    if not memberships.is_lead_of(current_user, council):
+    if not is_lead_of(current_user, council.id):
         abort(404)
     form = InviteForm()
     if form.validate_on_submit():

@@ -8,7 +8,7 @@ import io
 import pytest
 import sqlalchemy as sa
 
-from marks import assessment
+from marks import assessment, decisions, notifications
 from marks.extensions import db
 from marks.models import Award, Decision, Email
 from marks.states import ApplicationState, AssessmentState, AssignmentState, MembershipRole
@@ -240,8 +240,6 @@ def test_request_more_information_from_the_decision_page(app, submitted, admin, 
 def test_the_council_sees_the_outcome_and_feedback_but_never_private_notes(
     app, submitted, admin, make
 ):
-    from marks import decisions
-
     ready(submitted, admin, make)
     decisions.approve(submitted, actor=admin, level=submitted.edition.levels[0])
     lead = submitted.started_by
@@ -307,3 +305,116 @@ def test_the_scoring_and_moderation_pages_ask_the_database_a_fixed_number_of_tim
         sa.event.remove(db.engine, "before_cursor_execute", count)
     assert scoring <= 20, scoring
     assert moderation <= 30, moderation  # a few per assessor, none per criterion
+
+
+# --- Who may assess, on every request; and until when --------------------------------------
+
+
+def join(app, person, council, *, approved_by=None) -> None:
+    """The person asks to join the council through its page (POST /apply/join), and, if a lead
+    is given, the lead approves them through the members page."""
+    client = signed_in(app, person)
+    client.submit(f"/apply/join?q={council.name}", {"council": str(council.id)}, form=1)
+    assert person.membership is not None and person.membership.council_id == council.id
+    if approved_by is None:
+        return
+    lead = signed_in(app, approved_by)
+    action = f"/apply/members/{person.membership.id}/approve"
+    assert lead.post(action, data={"csrf_token": lead.csrf_token()}).status_code == 302
+    assert person.membership.state == "active"
+
+
+def test_an_assessor_who_joins_the_council_can_no_longer_assess_it(app, submitted, admin, make):
+    assessor = make.assessor(full_name="Ivy Insider")
+    assignment = assessment.assign(submitted, assessor, actor=admin)
+    client = signed_in(app, assessor)
+    url = f"/assess/{assignment.id}"
+    page = client.get(url)
+    assert page.status == 200
+    scores = fill_scores(page, url, submitted.edition, 4, recommendation="award")
+
+    join(app, assessor, submitted.council, approved_by=submitted.started_by)
+
+    assert client.get(url).status == 404
+    assert client.get(f"{url}/conflict").status == 404
+    assert client.post(url, data={**scores, "save": "Save as draft"}).status_code == 404
+    assert client.post(url, data={**scores, "submit_assessment": "Submit"}).status_code == 404
+    mine = assignment.assessment
+    assert mine.state == AssessmentState.IN_PROGRESS, "a member submitted their council's"
+    assert mine.scores == [] and mine.recommendation is None
+    assert submitted.council.name not in client.get("/assess/").text  # not in their queue
+
+    # The administrator is told, not shown an assignment that looks fine.
+    administrator = signed_in(app, admin)
+    page = administrator.get(f"/admin/applications/{submitted.id}")
+    assessors = page.soup.find("h2", string="Assessors").find_next("ul").get_text(" ", strip=True)
+    assert "Ivy Insider: conflict of interest" in assessors
+    assert "now belongs to this council" in assessors
+    # And assigning still refuses them, as before.
+    options = [o.get_text() for o in page.soup.select("select[name=assessor] option")]
+    assert not any("Ivy Insider" in o for o in options)
+    forged = {"csrf_token": administrator.csrf_token(), "assessor": str(assessor.id)}
+    page = administrator.post(f"/admin/applications/{submitted.id}/assign", data=forged)
+    assert page.status == 400
+    assert "nobody assesses their own council" in page.error_summary()[0]
+
+
+def test_asking_to_join_the_council_is_already_a_conflict(app, submitted, admin, make):
+    assessor = make.assessor()
+    assignment = assessment.assign(submitted, assessor, actor=admin)
+    join(app, assessor, submitted.council)  # asked, not yet approved
+    assert assessor.membership.state == "requested"
+    assert signed_in(app, assessor).get(f"/assess/{assignment.id}").status == 404
+
+
+DECIDED = {
+    "approved": (3, 3),
+    "rejected": (1, 1),
+    "ready_for_decision": (3, 3),
+}
+
+
+def decided(submitted, admin, make, state):
+    """The application scored by two assessors, then approved or rejected (or left ready)."""
+    values = DECIDED[state]
+    made = [assessment.assign(submitted, make.assessor(), actor=admin) for _ in values]
+    for assignment, value in zip(made, values, strict=True):
+        score_all(assignment, value)
+    if state == "approved":
+        decisions.approve(submitted, actor=admin, level=submitted.edition.levels[0])
+    elif state == "rejected":
+        decisions.reject(submitted, actor=admin, reasons="Not yet")
+    assert submitted.state == state
+    return made
+
+
+@pytest.mark.parametrize("state", list(DECIDED))
+def test_an_assessor_cannot_hand_back_an_application_once_assessed(
+    app, submitted, admin, make, state
+):
+    first, _ = decided(submitted, admin, make, state)
+
+    def record():
+        feedback = sum(len(items) for _, items in notifications.feedback(submitted))
+        moderated = [s.score for row in decisions.moderation(submitted).rows for s in row.scores]
+        return feedback, moderated, len(assessment.active_assignments(submitted))
+
+    before = record()
+    assert before[0] == 24
+    client = signed_in(app, first.assessor)
+    url = f"/assess/{first.id}"
+    page = client.get(url)
+    assert page.status == 200  # theirs to read
+    assert page.soup.find("a", href=f"{url}/conflict") is None
+    assert page.soup.find("input", attrs={"name": "score_MD1"}) is None
+
+    response = client.post(
+        f"{url}/conflict",
+        data={"csrf_token": client.csrf_token(), "reason": "I used to work there"},
+    )
+    assert response.headers.get("Location") == url, "the conflict was accepted"
+    assert first.state == AssignmentState.ACTIVE
+    assert record() == before
+    assert "its assessments can no longer change" in client.get(url).text
+    page = client.get(f"{url}/conflict")
+    assert page.headers.get("Location") == url  # no form that cannot succeed

@@ -7,7 +7,16 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from marks import applications, assessment, awards, decisions, workflow
+from marks import (
+    applications,
+    assessment,
+    awards,
+    decisions,
+    memberships,
+    notifications,
+    permissions,
+    workflow,
+)
 from marks.assessment import AssessmentRefused, CriterionScore
 from marks.extensions import db
 from marks.models import AuditEvent, Award, Decision, Email
@@ -17,6 +26,7 @@ from marks.states import (
     AssignmentState,
     AwardState,
     MembershipRole,
+    Recommendation,
 )
 from tests.helpers.applications import complete_application, score_all
 
@@ -314,3 +324,122 @@ def test_transitions_check_who_may_make_them(make, admin):
         workflow.transition(application, "reject", actor=admin)
     with pytest.raises(workflow.TransitionRefused, match="no transition"):
         workflow.transition(application, "teleport", actor=admin)
+
+
+# --- Who may assess, on every call; and until when -------------------------------------------
+
+
+def joins(person, council, *, approved_by=None):
+    """The person asks to join the council and, if a lead is given, is approved by them."""
+    membership = memberships.ask_to_join(person, council)
+    if approved_by is not None:
+        memberships.decide(membership, approve=True, actor=approved_by)
+    return membership
+
+
+def a_draft(assignment):
+    return dict(
+        version=assignment.assessment.version,
+        actor=assignment.assessor,
+        scores={"MD1": CriterionScore(4, "Fine", "")},
+        recommendation=Recommendation.AWARD,
+        summary="",
+    )
+
+
+def test_may_assess_only_their_own_active_assignment_of_another_council(submitted, admin, make):
+    mine = assessment.assign(submitted, make.assessor(), actor=admin)
+    theirs = assessment.assign(submitted, make.assessor(), actor=admin)
+    assert permissions.may_assess(mine.assessor, mine)
+    assert not permissions.may_assess(mine.assessor, theirs)
+    assert not permissions.may_assess(submitted.started_by, mine)  # the council's lead
+    joins(theirs.assessor, submitted.council)
+    assert not permissions.may_assess(theirs.assessor, theirs)  # asked to join: conflicted
+    assessment.declare_conflict(mine, "I used to work there", actor=mine.assessor)
+    assert not permissions.may_assess(mine.assessor, mine)
+
+
+def test_an_assessor_who_joins_the_council_may_no_longer_score_or_submit(submitted, admin, make):
+    assignment = assessment.assign(submitted, make.assessor(), actor=admin)
+    score_all(assignment, 4, submit=False)
+    joins(assignment.assessor, submitted.council, approved_by=submitted.started_by)
+    mine = assignment.assessment
+    before = (mine.version, [s.score for s in mine.scores])
+    with pytest.raises(AssessmentRefused, match="nobody assesses their own council"):
+        assessment.save(mine, **a_draft(assignment))
+    with pytest.raises(AssessmentRefused, match="nobody assesses their own council"):
+        assessment.submit(mine, actor=assignment.assessor)
+    assert (mine.version, [s.score for s in mine.scores]) == before
+    assert mine.state == AssessmentState.IN_PROGRESS
+    assert assessment.queue_of(assignment.assessor) == []
+
+
+def test_an_assessor_who_joins_the_council_is_not_told_of_its_resubmission(submitted, admin, make):
+    stays, joined = (assessment.assign(submitted, make.assessor(), actor=admin) for _ in "ab")
+    joins(joined.assessor, submitted.council, approved_by=submitted.started_by)
+    md1 = submitted.edition.criteria[0]
+    decisions.request_information(submitted, [md1], "Send the policy", actor=admin)
+    applications.resubmit(submitted, actor=submitted.started_by)
+    told = set(
+        db.session.scalars(
+            sa.select(Email.to_address).where(Email.template == "application_resubmitted")
+        )
+    )
+    assert stays.assessor.email in told
+    assert joined.assessor.email not in told
+
+
+def test_an_assessor_who_has_asked_to_join_a_council_is_not_assigned_to_it(submitted, admin, make):
+    assessor = make.assessor()
+    joins(assessor, submitted.council)  # not approved yet: they say they work there
+    assert assessment.why_not(submitted, assessor) is not None
+    with pytest.raises(AssessmentRefused, match="nobody assesses their own council"):
+        assessment.assign(submitted, assessor, actor=admin)
+
+
+@pytest.mark.parametrize("state", [S.READY_FOR_DECISION, S.APPROVED, S.REJECTED])
+def test_a_conflict_cannot_be_declared_once_the_assessments_are_in(submitted, admin, make, state):
+    first, _ = assessed(submitted, admin, make)
+    if state == S.APPROVED:
+        decisions.approve(submitted, actor=admin, level=submitted.edition.levels[0])
+    elif state == S.REJECTED:
+        decisions.reject(submitted, actor=admin, reasons="Not yet", override_reason="Because")
+    assert submitted.state == state
+
+    def record():
+        feedback = sum(len(items) for _, items in notifications.feedback(submitted))
+        moderated = [s.score for row in decisions.moderation(submitted).rows for s in row.scores]
+        return feedback, moderated, assessment.active_assignments(submitted)
+
+    before = record()
+    with pytest.raises(AssessmentRefused, match="its assessments can no longer change"):
+        assessment.declare_conflict(first, "I used to work there", actor=first.assessor)
+    assert first.state == AssignmentState.ACTIVE and first.conflict_reason is None
+    assert record() == before
+    assert db.session.scalar(sa.select(Email.id).where(Email.template == "conflict_declared")) is (
+        None
+    )
+
+
+def test_scores_change_only_while_the_application_is_with_its_assessors(submitted, admin, make):
+    """Whatever the path that led there: from every other state, saving, submitting and
+    handing back are refused, and the assessment is as it was."""
+    assignment = assessment.assign(submitted, make.assessor(), actor=admin)
+    score_all(assignment, 3, submit=False)
+    mine = assignment.assessment
+    for state in S:
+        submitted.state = state
+        if state in assessment.WITH_ASSESSORS:
+            assert assessment.is_open(submitted), state
+            continue
+        assert not assessment.is_open(submitted), state
+        with pytest.raises(AssessmentRefused, match="can no longer change"):
+            assessment.save(mine, **a_draft(assignment))
+        with pytest.raises(AssessmentRefused, match="can no longer change"):
+            assessment.submit(mine, actor=assignment.assessor)
+        with pytest.raises(AssessmentRefused, match="can no longer change"):
+            assessment.declare_conflict(assignment, "Conflicted", actor=assignment.assessor)
+        assert mine.state == AssessmentState.IN_PROGRESS, state
+        assert assessment.scores_by_code(mine)["MD1"].score == 3, state
+        assert assignment.state == AssignmentState.ACTIVE, state
+    assert set(assessment.WITH_ASSESSORS) == {S.SUBMITTED, S.UNDER_REVIEW, S.INFO_REQUESTED}
