@@ -25,6 +25,7 @@ from tests.integration.deploy_site import (
     CACHE_DB,
     LIMITS_DB,
     ON_POSTGRESQL,
+    OWN_MAIL,
     RELAY_PASSWORD,
     ROOT,
     Site,
@@ -84,6 +85,8 @@ def site(tmp_path_factory) -> Iterator[Site]:
         DATABASE_URL=url,
         RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:6379/{LIMITS_DB}",
         CACHE_REDIS_URL=f"redis://127.0.0.1:6379/{CACHE_DB}",
+        MARKS_BASE_URL=OWN_MAIL["MARKS_BASE_URL"],
+        MAIL_SENDER=OWN_MAIL["MAIL_SENDER"],
         MAIL_SERVER="127.0.0.1",
         MAIL_PORT=str(controller.port),
         MAIL_USE_TLS="0",  # aiosmtpd here speaks plain SMTP, with no login

@@ -22,6 +22,7 @@ from tests.helpers.servers import Inbox
 from tests.integration.deploy_site import (
     ADMIN_EMAIL,
     DEPLOY,
+    OWN_MAIL,
     RELAY_PASSWORD,
     ROOT,
     SBIN_PATH,
@@ -147,6 +148,7 @@ def test_an_upgrade_with_migrations_keeps_the_data(tmp_path_factory):
         DATABASE_URL=libpq_url(database.url),
         RATELIMIT_STORAGE_URI="memory://",
         CACHE_TYPE="NullCache",
+        **OWN_MAIL,
     )
     site = Site(home, libpq_url(database.url), Inbox(), tmp)
     try:

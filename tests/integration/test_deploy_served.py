@@ -30,6 +30,7 @@ from tests.integration.deploy_served import Served, cookie_and_token, post_form,
 from tests.integration.deploy_site import (
     ADMIN_EMAIL,
     CACHE_DB,
+    OWN_ADDRESS,
     ROOT,
     needs_postgresql,
     read_env_file,
@@ -261,7 +262,7 @@ def test_tokens_in_links_are_kept_out_of_both_request_logs(served):
         "SELECT body_text FROM emails WHERE to_address = :a ORDER BY id DESC LIMIT 1",
         a=ADMIN_EMAIL,
     )
-    path = re.search(r"https://mark\.example\.org(/reset-password/\S+)", body).group(1)
+    path = re.search(rf"{re.escape(OWN_ADDRESS)}(/reset-password/\S+)", body).group(1)
     secret = path.rsplit("/", 1)[1]
     link = served.request("GET", path, headers={"Referer": f"https://mark.example.org{path}"})
     assert link.status == 200
