@@ -11,11 +11,13 @@ worker's own memory (per worker, so weaker: it is logged) until Redis answers ag
 from __future__ import annotations
 
 import logging
+import re
 import shutil
 import socket
 import subprocess
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import redis
@@ -31,6 +33,7 @@ from tests.helpers.servers import free_port
 from tests.pages import DEMO_PASSWORD, PageClient
 
 SIGN_IN_EMAIL_LIMIT = int(DEFAULTS["SIGN_IN_EMAIL_LIMIT"].split()[0])  # "5 per 15 minutes"
+GUIDE = (Path(__file__).resolve().parents[2] / "docs" / "deploy.md").read_text()
 
 
 @pytest.fixture
@@ -69,6 +72,9 @@ def test_healthz_reports_each_check(app, database_url):
         health = up.test_client().get("/healthz")
     assert health.status_code == 200
     assert health.json == {"status": "ok", "app": "ok", "database": "ok", "redis": "ok"}
+    # What the guide shows, character for character: compact JSON, which its greps match.
+    shown = re.search(r"curl -s http://127\.0\.0\.1:8000/healthz +# (\{.*\})", GUIDE)
+    assert health.get_data(as_text=True) == shown.group(1) + "\n"
 
 
 def test_healthz_is_degraded_naming_redis_when_it_is_unreachable(redis_down):
@@ -82,6 +88,10 @@ def test_healthz_is_degraded_naming_redis_when_it_is_unreachable(redis_down):
         "database": "ok",
         "redis": "unreachable",
     }
+    # The guide's alert: `curl -s .../healthz | grep -F '"status":"degraded"'`.
+    assert """grep -F '"status":"degraded"'""" in GUIDE
+    assert '"status":"degraded"' in health.get_data(as_text=True)
+    assert '"redis":"unreachable"' in health.get_data(as_text=True)
 
 
 def test_the_register_is_served_without_its_cache_while_redis_is_unreachable(
