@@ -144,7 +144,9 @@ GENERATE_KEY = 'python3 -c "import secrets; print(secrets.token_hex(32))"'
 # The settings that docs/deploy/marks.env gives an example of, which each server must make its
 # own, and what they are. Left as the template has them, emails would go nowhere, or from an
 # address the council does not own, with links (and certificates, for good) naming a site
-# that is not theirs. Only the template's values are refused: any other is the council's.
+# that is not theirs, and Redis would refuse the app. Only the template's values, or what
+# still holds one of its placeholders, are refused: any other is the council's.
+REDIS_ADDRESS = "Redis's address, with the password of its requirepass (URL-encoded)"
 TEMPLATE_EXAMPLES = {
     "MARKS_BASE_URL": ("https://mark.example.org", "the service's public address"),
     "MAIL_SERVER": ("smtp.example.org", "your SMTP relay"),
@@ -152,6 +154,14 @@ TEMPLATE_EXAMPLES = {
     "MAIL_SENDER": (
         "Social Media Friendly Mark <noreply@mark.example.org>",
         "an address on a domain of yours",
+    ),
+    "RATELIMIT_STORAGE_URI": (
+        "redis://:replace-with-the-redis-password@127.0.0.1:6379/0",
+        REDIS_ADDRESS,
+    ),
+    "CACHE_REDIS_URL": (
+        "redis://:replace-with-the-redis-password@127.0.0.1:6379/1",
+        REDIS_ADDRESS,
     ),
 }
 
@@ -197,10 +207,10 @@ def check(config: dict[str, Any]) -> None:
                 )
         for name, (example, what) in TEMPLATE_EXAMPLES.items():
             value = str(config.get(name) or "").strip().rstrip("/").lower()
-            if value == example.lower() or value.startswith(PLACEHOLDER):
+            if value == example.lower() or PLACEHOLDER in value:
                 shown = "" if "PASSWORD" in name else f" ({example})"
                 raise ConfigurationError(
-                    f"{name} is the example from the settings template{shown}: set it to "
+                    f"{name} holds the settings template's example{shown}: set it to "
                     f"{what} in /etc/marks/marks.env."
                 )
     if config.get("MAIL_BACKEND") == "log" and config.get("MARKS_ENV") != "development":

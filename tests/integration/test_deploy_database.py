@@ -22,7 +22,7 @@ from tests.helpers.servers import Inbox
 from tests.integration.deploy_site import (
     ADMIN_EMAIL,
     DEPLOY,
-    OWN_MAIL,
+    OWN_SETTINGS,
     RELAY_PASSWORD,
     ROOT,
     SBIN_PATH,
@@ -146,9 +146,8 @@ def test_an_upgrade_with_migrations_keeps_the_data(tmp_path_factory):
         tmp,
         SECRET_KEY=secrets.token_hex(32),
         DATABASE_URL=libpq_url(database.url),
-        RATELIMIT_STORAGE_URI="memory://",
+        **{**OWN_SETTINGS, "RATELIMIT_STORAGE_URI": "memory://"},
         CACHE_TYPE="NullCache",
-        **OWN_MAIL,
     )
     site = Site(home, libpq_url(database.url), Inbox(), tmp)
     try:

@@ -25,7 +25,7 @@ from marks import create_app
 from marks.config import DEFAULTS, ConfigurationError
 from tests.integration.deploy_site import (
     DEPLOY,
-    OWN_MAIL,
+    OWN_SETTINGS,
     ROOT,
     SBIN_PATH,
     make_home,
@@ -134,8 +134,8 @@ def test_the_app_starts_with_the_env_file_template(monkeypatch, tmp_path):
         create_app()
     monkeypatch.setenv("SECRET_KEY", secrets.token_hex(32))  # the guide's command
     # And so is each of its examples of the address and the mail settings, until replaced.
-    for name, value in OWN_MAIL.items():
-        with pytest.raises(ConfigurationError, match=f"{name} is the example"):
+    for name, value in OWN_SETTINGS.items():
+        with pytest.raises(ConfigurationError, match=f"^{name} holds"):
             create_app()
         monkeypatch.setenv(name, value)
     app = create_app()
@@ -153,7 +153,7 @@ def test_the_app_starts_from_code_it_cannot_write(monkeypatch):
     the app creates nothing there (instance/ is for development's SQLite file)."""
     for name, value in read_env_file(DEPLOY / "marks.env").items():
         monkeypatch.setenv(name, value)
-    for name, value in {"SECRET_KEY": secrets.token_hex(32), **OWN_MAIL}.items():
+    for name, value in {"SECRET_KEY": secrets.token_hex(32), **OWN_SETTINGS}.items():
         monkeypatch.setenv(name, value)  # the template's are refused
 
     def read_only(path: Path, *args, **kwargs) -> None:
@@ -248,7 +248,7 @@ def test_the_units_run_commands_the_app_accepts(tmp_path):
         tmp_path,
         DATABASE_URL=f"sqlite:///{tmp_path}/check.sqlite3",
         SECRET_KEY=secrets.token_hex(32),
-        **OWN_MAIL,
+        **OWN_SETTINGS,
     )
     env = {"PATH": SBIN_PATH, **read_env_file(home.env_file)}
     for name in ("marks-mail.service", "marks-reminders.service", "marks-retention.service"):
@@ -280,10 +280,13 @@ def test_the_units_run_commands_the_app_accepts(tmp_path):
     ("replaced", "refused"),
     [
         ({}, "SECRET_KEY is the placeholder"),
-        ({"SECRET_KEY": secrets.token_hex(32)}, "MARKS_BASE_URL is the example"),
         (
-            {"SECRET_KEY": secrets.token_hex(32), **OWN_MAIL, "MAIL_SENDER": None},
-            "MAIL_SENDER is the example",
+            {"SECRET_KEY": secrets.token_hex(32)},
+            "MARKS_BASE_URL holds the settings template's example",
+        ),
+        (
+            {"SECRET_KEY": secrets.token_hex(32), **OWN_SETTINGS, "MAIL_SENDER": None},
+            "MAIL_SENDER holds the settings template's",
         ),
     ],
 )

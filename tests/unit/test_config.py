@@ -174,15 +174,20 @@ OWN_SETTINGS = {
     "MAIL_SERVER": "smtp.council.example",
     "MAIL_PASSWORD": "the relay's own password",
     "MAIL_SENDER": "Social Media Friendly Mark <noreply@mark.council.example>",
+    "RATELIMIT_STORAGE_URI": "redis://:an%24own-password@127.0.0.1:6379/0",
+    "CACHE_REDIS_URL": "redis://:an%24own-password@127.0.0.1:6379/1",
 }
 
 
-@pytest.mark.parametrize("name", ["MARKS_BASE_URL", "MAIL_SERVER", "MAIL_PASSWORD", "MAIL_SENDER"])
-def test_production_refuses_the_templates_example_mail_and_address_settings(name):
+@pytest.mark.parametrize("name", [name for name in OWN_SETTINGS if name != "SECRET_KEY"])
+def test_production_refuses_the_templates_examples_of_addresses_and_passwords(name):
     """Left as the template has them, emails would go nowhere, or from an address the council
-    does not own, with links (and certificates) naming a site that is not theirs."""
+    does not own, with links (and certificates) naming a site that is not theirs; and Redis,
+    with its password set as the guide says, would refuse the app."""
     example = template_value(name)
-    with pytest.raises(ConfigurationError, match=f"^{name} is the example") as refused:
+    with pytest.raises(
+        ConfigurationError, match=f"^{name} holds the settings template's"
+    ) as refused:
         check(production(**{**OWN_SETTINGS, name: example}))
     if name == "MAIL_PASSWORD":
         assert example not in str(refused.value)  # a password's setting is never quoted
@@ -191,7 +196,11 @@ def test_production_refuses_the_templates_example_mail_and_address_settings(name
 
 
 def test_production_refuses_the_templates_examples_however_they_are_typed():
-    with pytest.raises(ConfigurationError, match=r"^MARKS_BASE_URL is the example"):
+    with pytest.raises(ConfigurationError, match=r"^MARKS_BASE_URL holds"):
         check(production(**{**OWN_SETTINGS, "MARKS_BASE_URL": "HTTPS://Mark.Example.org/"}))
-    with pytest.raises(ConfigurationError, match=r"^MAIL_SERVER is the example"):
+    with pytest.raises(ConfigurationError, match=r"^MAIL_SERVER holds"):
         check(production(**{**OWN_SETTINGS, "MAIL_SERVER": " smtp.example.org "}))
+    # Redis moved elsewhere, but its password still the placeholder.
+    elsewhere = "redis://:replace-with-the-redis-password@10.0.0.5:6379/0"
+    with pytest.raises(ConfigurationError, match=r"^RATELIMIT_STORAGE_URI holds"):
+        check(production(**{**OWN_SETTINGS, "RATELIMIT_STORAGE_URI": elsewhere}))
