@@ -398,3 +398,47 @@ def test_nginx_sends_what_the_app_needs():
         if "token" in rule.arguments
     }
     assert set(redacted) == with_tokens
+
+
+@pytest.mark.parametrize(
+    ("database_url", "restored_into", "password"),
+    [
+        ("postgresql:///marks", "postgresql:///marks_restored", ""),
+        (
+            "postgresql://marks:a%24b%40c@db.internal/marks?sslmode=require",
+            "postgresql://marks@db.internal/marks_restored?sslmode=require",
+            "a$b@c",
+        ),
+        (
+            "postgresql+psycopg://marks@10.0.0.5:5432/marks",
+            "postgresql://marks@10.0.0.5:5432/marks_restored",
+            "",
+        ),
+    ],
+)
+def test_restore_into_a_database_named_on_the_settings_server(
+    tmp_path, database_url, restored_into, password
+):
+    """restore.sh ARCHIVE marks_restored: DATABASE_URL's server, user and options with that
+    database, on the same server as the service's or another (section 11), its password in
+    pg_restore's environment, not its command line."""
+    stub = tmp_path / "pg_restore"
+    stub.write_text('#!/bin/sh\nprintf "%s\\n" "$*" "${PGPASSWORD-}"\n')
+    stub.chmod(0o755)
+    result = subprocess.run(
+        [str(DEPLOY / "restore.sh"), "marks.dump", "marks_restored"],
+        env={"PATH": f"{tmp_path}:{SBIN_PATH}", "DATABASE_URL": database_url},
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    arguments, given_password = result.stdout.splitlines()[:2]
+    assert f"--dbname={restored_into} marks.dump" in arguments
+    assert given_password == password
+    refused = subprocess.run(
+        [str(DEPLOY / "restore.sh"), "marks.dump", "marks?host=elsewhere"],
+        env={"PATH": f"{tmp_path}:{SBIN_PATH}", "DATABASE_URL": database_url},
+        capture_output=True,
+        text=True,
+    )
+    assert refused.returncode == 2 and "a database's name" in refused.stderr
