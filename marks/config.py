@@ -141,6 +141,30 @@ MIN_KEY_LENGTH = 32
 MIN_KEY_CHARACTERS = 8
 GENERATE_KEY = 'python3 -c "import secrets; print(secrets.token_hex(32))"'
 
+# The settings that docs/deploy/marks.env gives an example of, which each server must make its
+# own, and what they are. Left as the template has them, emails would go nowhere, or from an
+# address the council does not own, with links (and certificates, for good) naming a site
+# that is not theirs, and Redis would refuse the app. Only the template's values, or what
+# still holds one of its placeholders, are refused: any other is the council's.
+REDIS_ADDRESS = "Redis's address, with the password of its requirepass (URL-encoded)"
+TEMPLATE_EXAMPLES = {
+    "MARKS_BASE_URL": ("https://mark.example.org", "the service's public address"),
+    "MAIL_SERVER": ("smtp.example.org", "your SMTP relay"),
+    "MAIL_PASSWORD": ("replace-with-the-relay-password", "the relay's password (or empty it)"),
+    "MAIL_SENDER": (
+        "Social Media Friendly Mark <noreply@mark.example.org>",
+        "an address on a domain of yours",
+    ),
+    "RATELIMIT_STORAGE_URI": (
+        "redis://:replace-with-the-redis-password@127.0.0.1:6379/0",
+        REDIS_ADDRESS,
+    ),
+    "CACHE_REDIS_URL": (
+        "redis://:replace-with-the-redis-password@127.0.0.1:6379/1",
+        REDIS_ADDRESS,
+    ),
+}
+
 
 def key_problem(key: str | bytes) -> str | None:
     """Why a secret key is unsafe to sign with, or None. Never quotes the key: it is logged."""
@@ -180,6 +204,14 @@ def check(config: dict[str, Any]) -> None:
                     f"SECRET_KEY_FALLBACKS: key {number} {problem}. A fallback still opens "
                     "sessions and links: leave out a key anyone could guess (everyone it "
                     f"signed in signs in again). New keys: {GENERATE_KEY}."
+                )
+        for name, (example, what) in TEMPLATE_EXAMPLES.items():
+            value = str(config.get(name) or "").strip().rstrip("/").lower()
+            if value == example.lower() or PLACEHOLDER in value:
+                shown = "" if "PASSWORD" in name else f" ({example})"
+                raise ConfigurationError(
+                    f"{name} holds the settings template's example{shown}: set it to "
+                    f"{what} in /etc/marks/marks.env."
                 )
     if config.get("MAIL_BACKEND") == "log" and config.get("MARKS_ENV") != "development":
         raise ConfigurationError(

@@ -21,6 +21,7 @@ from marks import create_app
 from marks.config import database_url as driver_url
 from marks.extensions import cache, close_connections, db, limiter
 from tests import factories
+from tests.helpers.servers import redis_url
 from tests.pages import PageClient
 
 FAST_PASSWORD_HASH = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
@@ -47,13 +48,13 @@ def app_config(database_url: str, **overrides) -> dict:
     return config
 
 
-def redis_at(port: int, limits_db: int = 0, cache_db: int = 1) -> dict:
+def redis_at(port: int, limits_db: int = 0, cache_db: int = 1, password: str | None = None) -> dict:
     """The settings of an app whose rate limits and register cache are in Redis at `port`, in
-    these databases (the suite's own Redis: 15, as app_config's limits)."""
+    these databases (the suite's own Redis: 15, as app_config's limits), with this password."""
     return {
-        "RATELIMIT_STORAGE_URI": f"redis://127.0.0.1:{port}/{limits_db}",
+        "RATELIMIT_STORAGE_URI": redis_url(port, limits_db, password),
         "CACHE_TYPE": "RedisCache",
-        "CACHE_REDIS_URL": f"redis://127.0.0.1:{port}/{cache_db}",
+        "CACHE_REDIS_URL": redis_url(port, cache_db, password),
     }
 
 

@@ -11,6 +11,14 @@ if [ -z "${DATABASE_URL:-}" ] && [ -z "${MARKS_ENV_READ:-}" ]; then
 fi
 : "${DATABASE_URL:?DATABASE_URL is not set}"
 url=${DATABASE_URL/#postgresql+psycopg:/postgresql:}  # libpq's spelling
+# A password in the URL goes to pg_dump in its environment, not on its command line, which
+# `ps` shows to every user of the machine (libpq ends the user:password part at the first @).
+if [[ $url =~ ^([a-z]+://[^@/:]*):([^@/]*)@(.*)$ ]]; then
+    url="${BASH_REMATCH[1]}@${BASH_REMATCH[3]}"
+    PGPASSWORD=$(ENCODED=${BASH_REMATCH[2]} python3 -Ic \
+        'import os, urllib.parse; print(urllib.parse.unquote(os.environ["ENCODED"]), end="")')
+    export PGPASSWORD
+fi
 directory=${1:-${BACKUP_DIR:-/var/backups/marks}}
 keep_days=${KEEP_DAYS:-30}
 

@@ -10,7 +10,6 @@ import signal
 from collections.abc import Iterator
 
 import pytest
-import redis
 from aiosmtpd.controller import Controller
 
 from marks import applications, create_app
@@ -18,13 +17,15 @@ from marks.extensions import close_connections, db
 from marks.states import MembershipRole
 from tests import factories
 from tests.conftest import app_config, reset_database, separate_database
-from tests.helpers.servers import Inbox, free_port
+from tests.helpers.servers import Inbox, RedisServer, free_port
 from tests.integration.deploy_site import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
     CACHE_DB,
     LIMITS_DB,
     ON_POSTGRESQL,
+    OWN_SETTINGS,
+    REDIS_PASSWORD,
     RELAY_PASSWORD,
     ROOT,
     Site,
@@ -74,16 +75,17 @@ def site(tmp_path_factory) -> Iterator[Site]:
     inbox = Inbox()
     controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
     controller.start()
-    for db_number in (LIMITS_DB, CACHE_DB):
-        redis.Redis(db=db_number).flushdb()
     tmp = tmp_path_factory.mktemp("deploy")
+    redis_server = RedisServer(tmp, REDIS_PASSWORD).start()
     url = libpq_url(database.url)
     home = make_home(
         tmp,
         SECRET_KEY=secrets.token_hex(32),
         DATABASE_URL=url,
-        RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:6379/{LIMITS_DB}",
-        CACHE_REDIS_URL=f"redis://127.0.0.1:6379/{CACHE_DB}",
+        RATELIMIT_STORAGE_URI=redis_server.url(LIMITS_DB),
+        CACHE_REDIS_URL=redis_server.url(CACHE_DB),
+        MARKS_BASE_URL=OWN_SETTINGS["MARKS_BASE_URL"],
+        MAIL_SENDER=OWN_SETTINGS["MAIL_SENDER"],
         MAIL_SERVER="127.0.0.1",
         MAIL_PORT=str(controller.port),
         MAIL_USE_TLS="0",  # aiosmtpd here speaks plain SMTP, with no login
@@ -91,19 +93,19 @@ def site(tmp_path_factory) -> Iterator[Site]:
         # Read literally by systemd: `$`, quotes and spaces must reach every consumer as typed.
         MAIL_PASSWORD=RELAY_PASSWORD,
     )
-    site = Site(home, url, inbox, tmp)
-    site.compile_static()
-    site.marks_flask("db", "upgrade")
-    councils = ROOT / "marks" / "data" / "councils-england-wales-2021.csv"
-    site.marks_flask("import-councils", str(councils))
-    site.marks_flask(
-        "create-user",
-        "--role=administrator",
-        f"--email={ADMIN_EMAIL}",
-        "--name=Ada Admin",
-        f"--password={ADMIN_PASSWORD}",
-    )
+    site = Site(home, url, inbox, tmp, redis_server)
     try:
+        site.compile_static()
+        site.marks_flask("db", "upgrade")
+        councils = ROOT / "marks" / "data" / "councils-england-wales-2021.csv"
+        site.marks_flask("import-councils", str(councils))
+        site.marks_flask(
+            "create-user",
+            "--role=administrator",
+            f"--email={ADMIN_EMAIL}",
+            "--name=Ada Admin",
+            f"--password={ADMIN_PASSWORD}",
+        )
         yield site
     finally:
         for process in site.processes:
@@ -111,6 +113,7 @@ def site(tmp_path_factory) -> Iterator[Site]:
                 process.send_signal(signal.SIGTERM)
                 process.wait(timeout=30)
         controller.stop()
+        redis_server.stop()
         database.drop()
 
 

@@ -21,18 +21,32 @@ import pytest
 import sqlalchemy as sa
 
 from marks.config import database_url as driver_url
-from tests.helpers.servers import Inbox
+from tests.helpers.servers import Inbox, RedisServer
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "docs" / "deploy"
 VENV = ROOT / ".venv"
 SBIN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-# Redis databases of this test's own (the suite's limits use 15, the benchmarks 13 and 14).
-LIMITS_DB, CACHE_DB = 11, 10
+# The guide's Redis databases: the rate limits' counts, and the register's cache, in a Redis
+# of the site's own, with a password (`requirepass`) that its URLs hold URL-encoded.
+LIMITS_DB, CACHE_DB = 0, 1
+REDIS_PASSWORD = "redis pa$$word/with:@%"
 ADMIN_EMAIL = "ada.admin@association.example"
 ADMIN_PASSWORD = "first-administrator-password"
 # A relay password as councils' relays issue them: the shell would expand `$HOME` and `$$`.
 RELAY_PASSWORD = "pa$$word $HOME 'single' \\ \"double\" ${x"
+# The template's examples, made a council's own as the guide says (the app refuses them as
+# they are: marks/config.py, TEMPLATE_EXAMPLES), in the order the app checks them. The nginx
+# site keeps mark.example.org. (The site's Redis URLs name its own Redis: conftest.py.)
+OWN_ADDRESS = "https://mark.council.example"
+OWN_SETTINGS = {
+    "MARKS_BASE_URL": OWN_ADDRESS,
+    "MAIL_SERVER": "smtp.council.example",
+    "MAIL_PASSWORD": RELAY_PASSWORD,
+    "MAIL_SENDER": "Social Media Friendly Mark <noreply@mark.council.example>",
+    "RATELIMIT_STORAGE_URI": "redis://:an%24own-password@127.0.0.1:6379/0",
+    "CACHE_REDIS_URL": "redis://:an%24own-password@127.0.0.1:6379/1",
+}
 ON_POSTGRESQL = os.environ.get("TEST_DATABASE_URL", "").startswith("postgres")
 needs_postgresql = pytest.mark.skipif(
     not ON_POSTGRESQL, reason="a deployment runs on PostgreSQL: set TEST_DATABASE_URL"
@@ -128,6 +142,7 @@ class Site:
     url: str  # the database, as the env file names it
     smtp: Inbox
     tmp: Path
+    redis: RedisServer | None = None
     processes: list[subprocess.Popen] = field(default_factory=list)
 
     @property

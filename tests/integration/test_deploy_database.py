@@ -9,8 +9,10 @@ Everything runs on PostgreSQL (TEST_DATABASE_URL), as deployed: `.ci/run` does."
 from __future__ import annotations
 
 import secrets
+import shutil
 import subprocess
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 import sqlalchemy as sa
@@ -22,6 +24,7 @@ from tests.helpers.servers import Inbox
 from tests.integration.deploy_site import (
     ADMIN_EMAIL,
     DEPLOY,
+    OWN_SETTINGS,
     RELAY_PASSWORD,
     ROOT,
     SBIN_PATH,
@@ -121,6 +124,72 @@ def test_a_backup_restores_into_a_fresh_database_row_for_row(site, tmp_path_fact
         fresh.drop()
 
 
+def watched(tmp: Path, *tools: str) -> tuple[Path, Path]:
+    """A directory for PATH with each of `tools` as a script that writes down its command
+    line, and the PGPASSWORD it was given, then runs the real one; and the log of both."""
+    bin_dir, log = tmp / "bin", tmp / "seen.log"
+    bin_dir.mkdir()
+    for tool in tools:
+        script = bin_dir / tool
+        real = shutil.which(tool, path=SBIN_PATH)
+        script.write_text(
+            "#!/bin/sh\n"
+            f'printf "argv: %s\\n" "$0 $*" >>"{log}"\n'
+            f'printf "PGPASSWORD: %s\\n" "${{PGPASSWORD-}}" >>"{log}"\n'
+            f'exec {real} "$@"\n'
+        )
+        script.chmod(0o755)
+    return bin_dir, log
+
+
+@needs_postgresql
+def test_a_database_password_never_reaches_a_command_line(site, tmp_path_factory):
+    """`ps` shows every process's command line to every user of the machine: a password in
+    DATABASE_URL (a database on another server, section 11) reaches pg_dump and pg_restore
+    in their environment, never their arguments; and restore.sh, given the restored
+    database's name, takes the rest from DATABASE_URL, password and all. (PostgreSQL here
+    trusts its clients: this checks where the password goes, not that it is asked for.)"""
+    password = "db pa$$word/with:@%"
+    tmp = tmp_path_factory.mktemp("argv")
+    bin_dir, seen = watched(tmp, "pg_dump", "pg_restore")
+    with_password = sa.make_url(site.url).set(password=password)
+    env = {
+        **site.env,
+        "PATH": f"{bin_dir}:{SBIN_PATH}",
+        "DATABASE_URL": with_password.render_as_string(hide_password=False),
+    }
+    backup = subprocess.run(
+        [str(DEPLOY / "backup.sh"), str(tmp / "backups")], env=env, capture_output=True, text=True
+    )
+    assert backup.returncode == 0, backup.stderr
+    fresh = separate_database(tmp_path_factory, "restored-by-name")
+    try:
+        restored = subprocess.run(
+            [str(DEPLOY / "restore.sh"), backup.stdout.strip(), sa.make_url(fresh.url).database],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        assert restored.returncode == 0, restored.stderr
+        assert table_rows(fresh.url)["councils"] == table_rows(site.url)["councils"]
+    finally:
+        fresh.drop()
+    lines = seen.read_text().splitlines()
+    arguments = [line for line in lines if line.startswith("argv: ")]
+    assert [line.split()[1].rsplit("/", 1)[1] for line in arguments] == [
+        "pg_dump",
+        "pg_restore",  # backup.sh's check of its archive
+        "pg_restore",
+    ]
+    assert sa.make_url(fresh.url).database in arguments[-1]
+    for secret in ("pa$$word", "pa%24%24word", quote(password, safe="")):
+        assert secret not in "\n".join(arguments)
+    assert f"{sa.make_url(site.url).username}@127.0.0.1" in arguments[0]  # the URL, without
+    assert [line for line in lines if line.startswith("PGPASSWORD: ")] == [
+        f"PGPASSWORD: {password}"
+    ] * 3
+
+
 def test_a_failed_backup_fails_its_unit_and_leaves_nothing(tmp_path):
     """The database unreachable: backup.sh exits non-zero (the unit fails, and its OnFailure=
     logs the line monitoring matches) and leaves no half-written archive to be trusted."""
@@ -145,7 +214,7 @@ def test_an_upgrade_with_migrations_keeps_the_data(tmp_path_factory):
         tmp,
         SECRET_KEY=secrets.token_hex(32),
         DATABASE_URL=libpq_url(database.url),
-        RATELIMIT_STORAGE_URI="memory://",
+        **{**OWN_SETTINGS, "RATELIMIT_STORAGE_URI": "memory://"},
         CACHE_TYPE="NullCache",
     )
     site = Site(home, libpq_url(database.url), Inbox(), tmp)

@@ -25,6 +25,7 @@ from marks import create_app
 from marks.config import DEFAULTS, ConfigurationError
 from tests.integration.deploy_site import (
     DEPLOY,
+    OWN_SETTINGS,
     ROOT,
     SBIN_PATH,
     make_home,
@@ -132,6 +133,11 @@ def test_the_app_starts_with_the_env_file_template(monkeypatch, tmp_path):
     with pytest.raises(ConfigurationError, match="SECRET_KEY is the placeholder"):
         create_app()
     monkeypatch.setenv("SECRET_KEY", secrets.token_hex(32))  # the guide's command
+    # And so is each of its examples of the address and the mail settings, until replaced.
+    for name, value in OWN_SETTINGS.items():
+        with pytest.raises(ConfigurationError, match=f"^{name} holds"):
+            create_app()
+        monkeypatch.setenv(name, value)
     app = create_app()
     assert app.config["MARKS_ENV"] == "production"
     assert app.config["TRUSTED_PROXIES"] == 1
@@ -147,7 +153,8 @@ def test_the_app_starts_from_code_it_cannot_write(monkeypatch):
     the app creates nothing there (instance/ is for development's SQLite file)."""
     for name, value in read_env_file(DEPLOY / "marks.env").items():
         monkeypatch.setenv(name, value)
-    monkeypatch.setenv("SECRET_KEY", secrets.token_hex(32))  # the template's is refused
+    for name, value in {"SECRET_KEY": secrets.token_hex(32), **OWN_SETTINGS}.items():
+        monkeypatch.setenv(name, value)  # the template's are refused
 
     def read_only(path: Path, *args, **kwargs) -> None:
         raise PermissionError(f"[Errno 30] Read-only file system: {str(path)!r}")
@@ -241,6 +248,7 @@ def test_the_units_run_commands_the_app_accepts(tmp_path):
         tmp_path,
         DATABASE_URL=f"sqlite:///{tmp_path}/check.sqlite3",
         SECRET_KEY=secrets.token_hex(32),
+        **OWN_SETTINGS,
     )
     env = {"PATH": SBIN_PATH, **read_env_file(home.env_file)}
     for name in ("marks-mail.service", "marks-reminders.service", "marks-retention.service"):
@@ -268,11 +276,32 @@ def test_the_units_run_commands_the_app_accepts(tmp_path):
     assert backup == [str(home.root / "app/docs/deploy/backup.sh")]
 
 
-def test_the_units_refuse_to_start_with_the_placeholder_key(tmp_path):
-    """The env file installed as it is, its SECRET_KEY not replaced: nothing starts."""
-    home = make_home(tmp_path, DATABASE_URL=f"sqlite:///{tmp_path}/check.sqlite3")
-    assert read_env_file(home.env_file)["SECRET_KEY"] == "replace-with-64-hex-characters"
-    env = {"PATH": SBIN_PATH, **read_env_file(home.env_file)}
+@pytest.mark.parametrize(
+    ("replaced", "refused"),
+    [
+        ({}, "SECRET_KEY is the placeholder"),
+        (
+            {"SECRET_KEY": secrets.token_hex(32)},
+            "MARKS_BASE_URL holds the settings template's example",
+        ),
+        (
+            {"SECRET_KEY": secrets.token_hex(32), **OWN_SETTINGS, "MAIL_SENDER": None},
+            "MAIL_SENDER holds the settings template's",
+        ),
+    ],
+)
+def test_the_units_refuse_to_start_with_the_templates_placeholders(tmp_path, replaced, refused):
+    """The env file installed as it is, its SECRET_KEY not replaced, or the examples of the
+    address and the mail settings: nothing starts."""
+    home = make_home(
+        tmp_path,
+        DATABASE_URL=f"sqlite:///{tmp_path}/check.sqlite3",
+        **{name: value for name, value in replaced.items() if value is not None},
+    )
+    settings = read_env_file(home.env_file)
+    if not replaced:
+        assert settings["SECRET_KEY"] == "replace-with-64-hex-characters"
+    env = {"PATH": SBIN_PATH, **settings}
     for name, last in (("marks-web.service", "--check-config"), ("marks-mail.service", "--help")):
         result = subprocess.run(
             [*home.exec_start(name), last],
@@ -282,7 +311,7 @@ def test_the_units_refuse_to_start_with_the_placeholder_key(tmp_path):
             cwd=home.unit(name)["Service"]["WorkingDirectory"],
         )
         assert result.returncode != 0, name
-        assert "SECRET_KEY is the placeholder" in result.stdout + result.stderr, name
+        assert refused in result.stdout + result.stderr, name
 
 
 def guide_commands() -> str:
@@ -386,3 +415,47 @@ def test_nginx_sends_what_the_app_needs():
         if "token" in rule.arguments
     }
     assert set(redacted) == with_tokens
+
+
+@pytest.mark.parametrize(
+    ("database_url", "restored_into", "password"),
+    [
+        ("postgresql:///marks", "postgresql:///marks_restored", ""),
+        (
+            "postgresql://marks:a%24b%40c@db.internal/marks?sslmode=require",
+            "postgresql://marks@db.internal/marks_restored?sslmode=require",
+            "a$b@c",
+        ),
+        (
+            "postgresql+psycopg://marks@10.0.0.5:5432/marks",
+            "postgresql://marks@10.0.0.5:5432/marks_restored",
+            "",
+        ),
+    ],
+)
+def test_restore_into_a_database_named_on_the_settings_server(
+    tmp_path, database_url, restored_into, password
+):
+    """restore.sh ARCHIVE marks_restored: DATABASE_URL's server, user and options with that
+    database, on the same server as the service's or another (section 11), its password in
+    pg_restore's environment, not its command line."""
+    stub = tmp_path / "pg_restore"
+    stub.write_text('#!/bin/sh\nprintf "%s\\n" "$*" "${PGPASSWORD-}"\n')
+    stub.chmod(0o755)
+    result = subprocess.run(
+        [str(DEPLOY / "restore.sh"), "marks.dump", "marks_restored"],
+        env={"PATH": f"{tmp_path}:{SBIN_PATH}", "DATABASE_URL": database_url},
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    arguments, given_password = result.stdout.splitlines()[:2]
+    assert f"--dbname={restored_into} marks.dump" in arguments
+    assert given_password == password
+    refused = subprocess.run(
+        [str(DEPLOY / "restore.sh"), "marks.dump", "marks?host=elsewhere"],
+        env={"PATH": f"{tmp_path}:{SBIN_PATH}", "DATABASE_URL": database_url},
+        capture_output=True,
+        text=True,
+    )
+    assert refused.returncode == 2 and "a database's name" in refused.stderr

@@ -21,6 +21,7 @@ import socket
 import subprocess
 import threading
 import time
+from urllib.parse import quote
 
 import pytest
 import redis
@@ -30,6 +31,9 @@ from tests.integration.deploy_served import Served, cookie_and_token, post_form,
 from tests.integration.deploy_site import (
     ADMIN_EMAIL,
     CACHE_DB,
+    LIMITS_DB,
+    OWN_ADDRESS,
+    REDIS_PASSWORD,
     ROOT,
     needs_postgresql,
     read_env_file,
@@ -271,7 +275,7 @@ def test_tokens_in_links_are_kept_out_of_both_request_logs(served):
         "SELECT body_text FROM emails WHERE to_address = :a ORDER BY id DESC LIMIT 1",
         a=ADMIN_EMAIL,
     )
-    path = re.search(r"https://mark\.example\.org(/reset-password/\S+)", body).group(1)
+    path = re.search(rf"{re.escape(OWN_ADDRESS)}(/reset-password/\S+)", body).group(1)
     secret = path.rsplit("/", 1)[1]
     link = served.request("GET", path, headers={"Referer": f"https://mark.example.org{path}"})
     assert link.status == 200
@@ -401,9 +405,29 @@ def test_a_plain_http_health_check_straight_to_gunicorn(served):
 
 
 @needs_postgresql
+def test_redis_is_reached_with_the_password_in_the_env_files_urls(served):
+    """The guide's Redis has a password (requirepass), without which it refuses everyone; the
+    env file's URLs hold it URL-encoded, and through them the workers count and cache there."""
+    site = served.site
+    settings = read_env_file(site.home.env_file)
+    for name in ("RATELIMIT_STORAGE_URI", "CACHE_REDIS_URL"):
+        assert settings[name].startswith(f"redis://:{quote(REDIS_PASSWORD, safe='')}@")
+    with pytest.raises(redis.AuthenticationError):
+        redis.Redis(port=site.redis.port).ping()
+    assert json.loads(served.request("GET", "/healthz").body)["redis"] == "ok"
+    assert served.request("GET", "/register?status=all").status == 200
+    assert site.redis.client(CACHE_DB).keys("marks-register-*")
+    source = "127.0.0.5"
+    cookie, token = cookie_and_token(served, source=source)
+    fields = {"email": "nobody@x.gov.uk", "password": "wrong", "csrf_token": token}
+    assert post_form(served, "/sign-in", fields, cookie, source=source).status == 200
+    assert [key for key in site.redis.client(LIMITS_DB).scan_iter() if source.encode() in key]
+
+
+@needs_postgresql
 def test_made_up_query_strings_add_nothing_to_the_cache(served):
     """Each distinct query string of the register was kept in Redis for a day."""
-    cached = redis.Redis(db=CACHE_DB)
+    cached = served.site.redis.client(CACHE_DB)
 
     def entries() -> int:
         return len(cached.keys("marks-register-*"))

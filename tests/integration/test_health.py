@@ -6,19 +6,14 @@ and Redis (the rate limits' counts and the register's cache). With Redis unreach
 pages still work: the register is rendered without its cache, and attempts are counted in the
 worker's own memory (per worker, so weaker: it is logged) until Redis answers again."""
 
-# ruff: noqa: S603 (redis-server, by its full path)
-
 from __future__ import annotations
 
 import logging
-import shutil
-import socket
-import subprocess
-import time
+import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
-import redis
 import sqlalchemy as sa
 from flask import Flask
 
@@ -27,10 +22,11 @@ from marks.config import DEFAULTS
 from marks.extensions import db
 from marks.models import Email, User
 from tests.conftest import app_config, app_with, redis_at
-from tests.helpers.servers import free_port
+from tests.helpers.servers import RedisServer, free_port
 from tests.pages import DEMO_PASSWORD, PageClient
 
 SIGN_IN_EMAIL_LIMIT = int(DEFAULTS["SIGN_IN_EMAIL_LIMIT"].split()[0])  # "5 per 15 minutes"
+GUIDE = (Path(__file__).resolve().parents[2] / "docs" / "deploy.md").read_text()
 
 
 @pytest.fixture
@@ -69,6 +65,9 @@ def test_healthz_reports_each_check(app, database_url):
         health = up.test_client().get("/healthz")
     assert health.status_code == 200
     assert health.json == {"status": "ok", "app": "ok", "database": "ok", "redis": "ok"}
+    # What the guide shows, character for character: compact JSON, which its greps match.
+    shown = re.search(r"curl -s http://127\.0\.0\.1:8000/healthz +# (\{.*\})", GUIDE)
+    assert health.get_data(as_text=True) == shown.group(1) + "\n"
 
 
 def test_healthz_is_degraded_naming_redis_when_it_is_unreachable(redis_down):
@@ -82,6 +81,10 @@ def test_healthz_is_degraded_naming_redis_when_it_is_unreachable(redis_down):
         "database": "ok",
         "redis": "unreachable",
     }
+    # The guide's alert: `curl -s .../healthz | grep -F '"status":"degraded"'`.
+    assert """grep -F '"status":"degraded"'""" in GUIDE
+    assert '"status":"degraded"' in health.get_data(as_text=True)
+    assert '"redis":"unreachable"' in health.get_data(as_text=True)
 
 
 def test_the_register_is_served_without_its_cache_while_redis_is_unreachable(
@@ -136,52 +139,16 @@ def test_attempts_are_still_limited_while_redis_is_unreachable(redis_down, make,
     assert sum("counting attempts" in r.getMessage() for r in warnings) == 1
 
 
+# As the guide's `requirepass` (section 1): a password URL-encoded in the settings.
+REDIS_PASSWORD = "a $ecret/with:@%"
+
+
 @pytest.fixture
 def redis_server(tmp_path) -> Iterator[RedisServer]:
-    if shutil.which("redis-server") is None:
-        pytest.skip("redis-server is not installed")
-    server = RedisServer(tmp_path, free_port())
-    server.start()
+    """A Redis of the test's own, with a password, as the guide sets one up."""
+    server = RedisServer(tmp_path, REDIS_PASSWORD).start()
     yield server
     server.stop()
-
-
-class RedisServer:
-    """A redis-server of the test's own, on a free port, that it can stop and start again."""
-
-    def __init__(self, tmp_path, port: int) -> None:
-        self.dir, self.port = tmp_path, port
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [
-                shutil.which("redis-server"),
-                "--port",
-                str(self.port),
-                "--save",
-                "",
-                "--dir",
-                str(self.dir),
-                "--bind",
-                "127.0.0.1",
-            ],
-            stdout=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise AssertionError("redis-server did not start")
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-            self.process = None
 
 
 def test_redis_going_away_and_coming_back(app, database_url, redis_server, make, monkeypatch):
@@ -189,7 +156,8 @@ def test_redis_going_away_and_coming_back(app, database_url, redis_server, make,
     working, and once it is back the counts and the cache are in it again."""
     monkeypatch.setattr(outages, "RETRY_AFTER", 0)  # try Redis again at once
     member = make.member(email="comes.and.goes@leeds.gov.uk")
-    with app_with(app, app_config(database_url, **redis_at(redis_server.port))) as served:
+    settings = redis_at(redis_server.port, password=REDIS_PASSWORD)
+    with app_with(app, app_config(database_url, **settings)) as served:
         client = PageClient(served)
 
         def health() -> tuple[int, str, str]:
@@ -210,6 +178,37 @@ def test_redis_going_away_and_coming_back(app, database_url, redis_server, make,
         assert health() == (200, "ok", "ok")
         assert client.get("/register").status == 200
         assert wrong_password() == 200
-        cached = redis.Redis(port=redis_server.port, db=1).keys("marks-register-*")
-        counted = redis.Redis(port=redis_server.port, db=0).keys("*attempts*")
+        cached = redis_server.client(1).keys("marks-register-*")
+        counted = redis_server.client(0).keys("*attempts*")
         assert cached and counted
+
+
+@pytest.mark.parametrize("password", ["a wrong password", None])
+def test_a_wrong_redis_password_is_an_outage_not_a_failure(
+    app, database_url, redis_server, make, caplog, password
+):
+    """Redis answers, but refuses the app (a wrong password, or none): the health check says
+    Redis is unreachable, the pages go on without it as in any outage, the limits still bite
+    (counted in the worker's memory), nothing is written to Redis, and no log line holds a
+    password."""
+    settings = redis_at(redis_server.port, password=password)
+    member = make.member(email="wrong.password@leeds.gov.uk")
+    with app_with(app, app_config(database_url, **settings)) as refused:
+        client = PageClient(refused)
+        health = client.get("/healthz")
+        assert (health.status_code, health.json["status"], health.json["redis"]) == (
+            200,
+            "degraded",
+            "unreachable",
+        )
+        assert client.get("/register").status == 200
+        fields = {"email": member.email, "password": "wrong password"}
+        statuses = [
+            client.submit("/sign-in", fields).status for _ in range(SIGN_IN_EMAIL_LIMIT + 1)
+        ]
+        assert statuses == [200] * SIGN_IN_EMAIL_LIMIT + [429]
+    assert redis_server.client(0).dbsize() == 0 and redis_server.client(1).dbsize() == 0
+    assert "The rate limits' storage (Redis) is unreachable (AuthenticationError" in caplog.text
+    assert "The register's cache (Redis) is unreachable" in caplog.text
+    assert REDIS_PASSWORD not in caplog.text
+    assert password is None or password not in caplog.text

@@ -2,7 +2,9 @@
 SECRET_KEY_FALLBACKS, everything signed with it still works (a signed-in session, the CSRF
 token of a form open in a browser, the links already emailed: confirm an address, reset a
 password, accept an invitation to a council or to the staff), and what is signed from then on
-is signed with the new key. Once the old key is dropped from the fallbacks, none of it works."""
+is signed with the new key. Once the old key is dropped from the fallbacks, none of it works.
+On several servers, the new key goes in as a fallback everywhere first: then a server not yet
+swapped accepts what a swapped one signs."""
 
 from __future__ import annotations
 
@@ -54,24 +56,23 @@ def keys(app, database_url):
     return serving
 
 
-@pytest.fixture
-def signed(keys, make) -> Signed:
-    """Under the old key: a council member signed in with the change-password form open; a
+def sign_everything(keys, make, key: str, fallbacks: list[str]) -> Signed:
+    """Under `key`: a council member signed in with the change-password form open; a
     newcomer's confirmation link, the member's password reset link, and invitations to a
     council and to the staff, all emailed."""
     lead = make.member(email="lee.lead@leeds.gov.uk", role=MembershipRole.LEAD)
     admin = make.administrator(email="ada@scheme.org")
-    with keys(OLD_KEY, []) as old:
-        browser = PageClient(old)
+    with keys(key, fallbacks) as signing:
+        browser = PageClient(signing)
         browser.sign_in(lead.email)
         form = browser.get("/account/change-password")
         token = form.field_value("csrf_token")
         cookie = browser.http.get_cookie("session").value
-        newcomer = PageClient(old)
+        newcomer = PageClient(signing)
         data = {"full_name": "Nia New", "email": "nia@leeds.gov.uk"}
         data.update(password=DEMO_PASSWORD, confirm=DEMO_PASSWORD)
         assert newcomer.submit("/sign-up", data).status_code == 302
-        with old.test_request_context():  # a session of its own: the test's objects, read again
+        with signing.test_request_context():  # a session of its own: the objects read again
             inviter, administrator = db.session.get(User, lead.id), db.session.get(User, admin.id)
             people.send_password_reset(inviter.email)
             memberships.invite(inviter.membership.council, "cy@leeds.gov.uk", actor=inviter)
@@ -84,6 +85,12 @@ def signed(keys, make) -> Signed:
         "staff invitation": last_link("sam@assessors.org"),
     }
     return Signed(cookie, token, links)
+
+
+@pytest.fixture
+def signed(keys, make) -> Signed:
+    """What the old key signed, before the rotation."""
+    return sign_everything(keys, make, OLD_KEY, [])
 
 
 def browser_with(served: Flask, signed: Signed) -> PageClient:
@@ -156,3 +163,33 @@ def test_once_the_fallback_is_dropped_nothing_the_old_key_signed_works(keys, sig
             assert not link_works(new_only, path), what
         page = PageClient(new_only).get(signed.links["reset"])
         assert page.status == 400 and "does not work" in page.text
+
+
+def test_over_several_servers_each_accepts_what_the_others_sign_at_every_step(keys, make):
+    """The guide's order on several servers: first the new key as a fallback on every one,
+    then the swap on every one. Mid-swap, a server still on the old key (the new one its
+    fallback) accepts what a swapped server signs with the new key: a session, an open
+    form and every emailed link. Swapped first, without that step, it would refuse them."""
+    by_a_swapped_server = sign_everything(keys, make, NEW_KEY, [OLD_KEY])
+    with keys(OLD_KEY, [NEW_KEY]) as not_yet_swapped:
+        browser = browser_with(not_yet_swapped, by_a_swapped_server)
+        assert browser.get("/account").h1 == "Your account"
+        answer = browser.post(
+            "/account/change-password",
+            data={
+                "csrf_token": by_a_swapped_server.csrf_token,
+                "current": "not the password",
+                "password": "a new password 2026",
+                "confirm": "a new password 2026",
+            },
+        )
+        assert answer.error_summary() == ["Your current password is not correct"]
+        for what, path in by_a_swapped_server.links.items():
+            assert link_works(not_yet_swapped, path), what
+    with keys(OLD_KEY, []) as without_the_first_step:
+        assert (
+            browser_with(without_the_first_step, by_a_swapped_server).get("/account").status_code
+            == 302
+        )
+        for what, path in by_a_swapped_server.links.items():
+            assert not link_works(without_the_first_step, path), what

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -327,6 +328,18 @@ def test_the_privacy_notice_states_the_periods_the_service_keeps(client):
     assert "6 months after it is withdrawn, and 6 years after it is decided" in said
     assert DEFAULTS["RETAIN_WITHDRAWN_EVIDENCE"] == timedelta(days=182)
     assert DEFAULTS["RETAIN_DECIDED_EVIDENCE"] == timedelta(days=6 * 365)
+
+
+def test_the_privacy_notice_says_how_long_the_logs_keep_ip_addresses_and_why(client):
+    """The server's logs hold visitors' IP addresses: the journal 90 days
+    (docs/deploy/journald-marks.conf), nginx's 14 (Debian's logrotate, as the guide says)."""
+    said = " ".join(client.get("/privacy").text.split())
+    assert "IP address" in said
+    assert "kept for 90 days" in said and "the web server’s own for 14 days" in said
+    assert "to keep the service secure and to stop abuse" in said
+    deploy = Path(__file__).resolve().parents[2] / "docs" / "deploy"
+    assert "MaxRetentionSec=90day" in (deploy / "journald-marks.conf").read_text()
+    assert "turns over daily and\nkeeps for 14 days" in (deploy.parent / "deploy.md").read_text()
 
 
 def test_an_erased_person_is_not_erased_again_by_retention(make):

@@ -87,7 +87,7 @@ def deployed(tmp_path_factory, monkeypatch, caplog, smtp) -> Iterator[Flask]:
         "SECRET_KEY": "production-secret-key-for-the-tests-only",
         "DATABASE_URL": url.render_as_string(hide_password=False),
         "TRUSTED_PROXIES": "1",
-        "MARKS_BASE_URL": "https://mark.example.org",
+        "MARKS_BASE_URL": "https://mark.council.example",
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": str(smtp[1]),
         "MAIL_USERNAME": "marks",
@@ -113,7 +113,7 @@ def latest_link(address: str) -> str:
         sa.select(Email.body_text).where(Email.to_address == address).order_by(Email.id.desc())
     ).first()
     db.session.commit()  # no transaction left open (SQLite would lock the app out)
-    return re.search(r"https://mark\.example\.org(/\S+)", body).group(1)
+    return re.search(r"https://mark\.council\.example(/\S+)", body).group(1)
 
 
 def tokens_in_emails(prefixes: list[str]) -> dict[str, set[str]]:

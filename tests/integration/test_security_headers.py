@@ -43,7 +43,7 @@ def production(app, database_url, monkeypatch) -> Iterator[Flask]:
     monkeypatch.setenv("MARKS_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "production-secret-key-for-the-tests-only")
     monkeypatch.setenv("TRUSTED_PROXIES", "1")
-    monkeypatch.setenv("MARKS_BASE_URL", "https://mark.example.org")
+    monkeypatch.setenv("MARKS_BASE_URL", "https://mark.council.example")
     overrides = dict(app_config(database_url))
     for name in ("SECRET_KEY", "MARKS_BASE_URL", "MAIL_BACKEND"):
         overrides.pop(name)  # from the environment, as in production

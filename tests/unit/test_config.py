@@ -26,12 +26,12 @@ def test_production_cookies_are_secure(monkeypatch, tmp_path):
     monkeypatch.setenv("MARKS_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", A_GOOD_KEY)
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/p.sqlite3")
-    monkeypatch.setenv("MARKS_BASE_URL", "https://mark.example.org/")
+    monkeypatch.setenv("MARKS_BASE_URL", "https://mark.council.example/")
     app = create_app({"RATELIMIT_STORAGE_URI": "memory://"})
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
-    assert app.config["MARKS_BASE_URL"] == "https://mark.example.org"
+    assert app.config["MARKS_BASE_URL"] == "https://mark.council.example"
     assert app.config["MAIL_BACKEND"] == "smtp"
     # Plain HTTP is sent to HTTPS, with HSTS.
     response = app.test_client().get("/register")
@@ -156,3 +156,51 @@ def test_a_postgresql_connection_attempt_gives_up_in_seconds():
         {"SQLALCHEMY_DATABASE_URI": "sqlite://", "RATELIMIT_STORAGE_URI": "memory://"}
     )
     assert "connect_args" not in sqlite.config["SQLALCHEMY_ENGINE_OPTIONS"]
+
+
+TEMPLATE = Path(__file__).resolve().parents[2] / "docs" / "deploy" / "marks.env"
+
+
+def template_value(name: str) -> str:
+    """A setting as docs/deploy/marks.env holds it (quotes taken off, as systemd does)."""
+    value = re.search(rf"^{name}=(.*)$", TEMPLATE.read_text(), re.MULTILINE).group(1)
+    return value.strip('"')
+
+
+# Replaced as the guide says: what a council's own settings might hold.
+OWN_SETTINGS = {
+    "SECRET_KEY": A_GOOD_KEY,
+    "MARKS_BASE_URL": "https://mark.council.example",
+    "MAIL_SERVER": "smtp.council.example",
+    "MAIL_PASSWORD": "the relay's own password",
+    "MAIL_SENDER": "Social Media Friendly Mark <noreply@mark.council.example>",
+    "RATELIMIT_STORAGE_URI": "redis://:an%24own-password@127.0.0.1:6379/0",
+    "CACHE_REDIS_URL": "redis://:an%24own-password@127.0.0.1:6379/1",
+}
+
+
+@pytest.mark.parametrize("name", [name for name in OWN_SETTINGS if name != "SECRET_KEY"])
+def test_production_refuses_the_templates_examples_of_addresses_and_passwords(name):
+    """Left as the template has them, emails would go nowhere, or from an address the council
+    does not own, with links (and certificates) naming a site that is not theirs; and Redis,
+    with its password set as the guide says, would refuse the app."""
+    example = template_value(name)
+    with pytest.raises(
+        ConfigurationError, match=f"^{name} holds the settings template's"
+    ) as refused:
+        check(production(**{**OWN_SETTINGS, name: example}))
+    if name == "MAIL_PASSWORD":
+        assert example not in str(refused.value)  # a password's setting is never quoted
+    check(production(**OWN_SETTINGS))
+    check({**production(**OWN_SETTINGS), "MARKS_ENV": "development", name: example})
+
+
+def test_production_refuses_the_templates_examples_however_they_are_typed():
+    with pytest.raises(ConfigurationError, match=r"^MARKS_BASE_URL holds"):
+        check(production(**{**OWN_SETTINGS, "MARKS_BASE_URL": "HTTPS://Mark.Example.org/"}))
+    with pytest.raises(ConfigurationError, match=r"^MAIL_SERVER holds"):
+        check(production(**{**OWN_SETTINGS, "MAIL_SERVER": " smtp.example.org "}))
+    # Redis moved elsewhere, but its password still the placeholder.
+    elsewhere = "redis://:replace-with-the-redis-password@10.0.0.5:6379/0"
+    with pytest.raises(ConfigurationError, match=r"^RATELIMIT_STORAGE_URI holds"):
+        check(production(**{**OWN_SETTINGS, "RATELIMIT_STORAGE_URI": elsewhere}))
