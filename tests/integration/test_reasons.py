@@ -43,7 +43,8 @@ def history_of(app, application: Application) -> str:
 
 def council_emails(application: Application) -> list[Email]:
     council = {u.email for u in [application.started_by]}
-    return [e for e in db.session.scalars(sa.select(Email)) if e.to_address in council]
+    emails = db.session.scalars(sa.select(Email).order_by(Email.id))
+    return [e for e in emails if e.to_address in council]
 
 
 def test_an_override_reason_stays_in_the_record(app, make, admin):
