@@ -346,7 +346,9 @@ def submit(assessment: Assessment, *, actor: User) -> None:
 
 
 def _maybe_ready(application: Application, *, actor: User) -> None:
-    if application.state != ApplicationState.UNDER_REVIEW:
+    # Under the application's lock: more information may have been asked for meanwhile, and
+    # then the assessors look again once the council answers.
+    if not workflow.startable(workflow.lock(application), "all_assessed"):
         return
     active = active_assignments(application)
     wanted = application.edition.assessors_per_application

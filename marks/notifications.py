@@ -1,5 +1,7 @@
-"""Who is told what when an application changes state. Called by workflow.transition() only,
-so that every transition queues its emails in its own transaction, once."""
+"""Who is told what when something changes state. Each function here is named by a row of a
+transition table (workflow.py, assessment.py, awards.py) and called by workflow.transition()
+only, with the change, so that every transition queues its emails in its own transaction,
+once."""
 
 from __future__ import annotations
 
@@ -64,37 +66,54 @@ def assessors(application: Application) -> list[User]:
     return [u for u in found if not permissions.works_for(u, application.council_id)]
 
 
-def after_transition(
-    name: str, application: Application, *, actor: User | None, reason: str | None
-) -> None:
-    """Queue the emails that the transition `name` sends."""
-    context = {
+def _context(change) -> dict:
+    application = change.thing
+    return {
         "application": application,
         "council": application.council,
         "edition": application.edition,
-        "actor": actor,
-        "reason": reason,
+        "actor": change.actor,
+        "reason": change.told,  # never a reason meant for the record
         "status_url": mail.link("council.status", application_id=application.id),
     }
-    if name == "submit":
-        for lead in council_members(application, leads_only=True):
-            mail.queue(lead.email, "application_submitted", recipient=lead, **context)
-        for admin in administrators():
-            mail.queue(admin.email, "application_submitted_admin", recipient=admin, **context)
-    elif name == "withdraw":
-        for person in council_members(application, leads_only=True) + administrators():
-            mail.queue(person.email, "application_withdrawn", recipient=person, **context)
-    elif name == "request_information":
-        for person in council_members(application):
-            mail.queue(person.email, "information_requested", recipient=person, **context)
-    elif name == "resubmit":
-        for person in assessors(application) + administrators():
-            mail.queue(person.email, "application_resubmitted", recipient=person, **context)
-    elif name in ("approve", "reject"):
-        context.update(decision_context(application))
-        template = "application_approved" if name == "approve" else "application_rejected"
-        for person in council_members(application):
-            mail.queue(person.email, template, recipient=person, **context)
+
+
+def application_submitted(change) -> None:
+    context = _context(change)
+    for lead in council_members(change.thing, leads_only=True):
+        mail.queue(lead.email, "application_submitted", recipient=lead, **context)
+    for admin in administrators():
+        mail.queue(admin.email, "application_submitted_admin", recipient=admin, **context)
+
+
+def application_withdrawn(change) -> None:
+    context = _context(change)
+    for person in council_members(change.thing, leads_only=True) + administrators():
+        mail.queue(person.email, "application_withdrawn", recipient=person, **context)
+
+
+def information_requested(change) -> None:
+    context = _context(change)
+    for person in council_members(change.thing):
+        mail.queue(person.email, "information_requested", recipient=person, **context)
+
+
+def application_resubmitted(change) -> None:
+    context = _context(change)
+    for person in assessors(change.thing) + administrators():
+        mail.queue(person.email, "application_resubmitted", recipient=person, **context)
+
+
+def application_decided(change) -> None:
+    """Approved or not approved: the decision, the award and the feedback."""
+    context = _context(change) | decision_context(change.thing)
+    template = (
+        "application_approved"
+        if change.transition.action == "approve"
+        else ("application_rejected")
+    )
+    for person in council_members(change.thing):
+        mail.queue(person.email, template, recipient=person, **context)
 
 
 def feedback(application: Application) -> list[tuple[Criterion, list[str]]]:

@@ -38,18 +38,18 @@ def _signed_in(user: Any) -> bool:
     return bool(user.is_authenticated)
 
 
-def _administrator(user: Any) -> bool:
+def is_administrator(user: Any) -> bool:
     return _signed_in(user) and user.is_administrator
 
 
-def _assessor(user: Any) -> bool:
+def is_assessor(user: Any) -> bool:
     return _signed_in(user) and user.is_assessor
 
 
 PUBLIC = Rule("public", lambda user: True)
 SIGNED_IN = Rule("signed in", _signed_in)
-ADMINISTRATOR = Rule("administrator", _administrator, hidden=True, second_factor=True)
-ASSESSOR = Rule("assessor", _assessor, hidden=True, second_factor=True)
+ADMINISTRATOR = Rule("administrator", is_administrator, hidden=True, second_factor=True)
+ASSESSOR = Rule("assessor", is_assessor, hidden=True, second_factor=True)
 
 # Endpoints that Flask itself adds, with no view of ours to decorate.
 BUILT_IN = {"static": PUBLIC}

@@ -1,28 +1,43 @@
-"""The one place an application changes state, and the lock every state change takes.
+"""The one place anything in the scheme changes state.
 
-`transition()` refuses what the table does not allow (from this state, by this person), then
-changes the state, stamps the dates, records an audit event (who, when, from, to, why, and who
-may read the why) and queues the emails, all in the caller's transaction: it flushes, the
-request commits.
+Each thing that has states has a table of its transitions (a `Machine`), kept beside the rest
+of its rules: applications below; assignments and assessments in assessment.py; awards in
+awards.py. Each row names the action, the states it may start from, the state it leads to, who
+may make it (a predicate from permissions.py), whether it takes a reason and who may read that
+reason, what else it sets on the row, and the emails it queues.
+
+`transition()` is the only code that changes a state. It locks the row (`SELECT ... FOR
+UPDATE` on PostgreSQL) and reads it again, refuses what the table does not allow (from this
+state, by this person, now), changes the state, records the audit event and queues the
+emails, all in the caller's transaction: it flushes, the request commits.
+`available()` lists what a person may do to a thing now: the pages show those actions, and
+only those. tests/unit/test_transitions.py reads the code and fails if anything else in
+marks/ assigns a state.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
 from marks import audit, notifications, permissions
 from marks.extensions import db
-from marks.models import Application, User, utcnow
+from marks.models import Application, utcnow
 from marks.states import ApplicationState as S
 from marks.states import ReasonAudience
 
 
-class TransitionRefused(Exception):
-    """A transition that the table does not allow, or that this person may not make."""
+class Refused(Exception):
+    """A transition the table does not allow: from this state, by this person, or now; with
+    a message for people."""
+
+
+class TransitionRefused(Refused):
+    """An application's transition refused."""
 
 
 Row = TypeVar("Row", bound=Any)
@@ -42,112 +57,224 @@ def lock(row: Row) -> Row:
     ).one()
 
 
-def _council_member(user: User, application: Application) -> bool:
-    return permissions.is_member_of(user, application.council_id)
-
-
-def _administrator(user: User, application: Application) -> bool:
-    return user.is_administrator
-
-
-def _system(user: User | None, application: Application) -> bool:
+def SYSTEM(person: Any, thing: Any) -> bool:  # noqa: N802: a predicate named as a constant
+    """The service's own transitions, made as a consequence of another (never from a page)."""
     return True
 
 
 @dataclass(frozen=True)
+class Change:
+    """One transition as it is made: what the effects and the emails are given."""
+
+    thing: Any
+    transition: Transition
+    actor: Any
+    source: Any
+    reason: str | None
+    at: datetime
+    details: dict[str, Any]
+
+    @property
+    def told(self) -> str | None:
+        """The reason, if the council may read it; None if it is for the record only."""
+        return self.reason if permissions.council_may_read(self.transition.reason) else None
+
+
+@dataclass(frozen=True)
 class Transition:
-    name: str
-    sources: frozenset[S]
-    target: S
-    may: Callable[[User, Application], bool]
+    action: str
+    sources: frozenset[Any]
+    target: Any
+    may: Callable[[Any, Any], bool]  # (person, thing): from permissions.py, or SYSTEM
+    # Who may read the reason it takes (None: it takes none), and whether it must have one.
+    reason: ReasonAudience | None = None
     needs_reason: bool = False
-    # Who may read the reason given, if the transition takes one (None: it takes none).
-    reason_audience: ReasonAudience | None = None
+    # Why it cannot be made now beyond the thing's own state (another thing's state), or None.
+    when: Callable[[Any], str | None] | None = None
+    effect: Callable[[Change], None] | None = None  # what else it sets: dates, fields
+    emails: Callable[[Change], None] | None = None  # notifications.py
+    event: str | None = None  # the audit action, if not "<subject>.<action>"
+    # What a person is told when the thing is in a state it cannot start from.
+    refusals: dict[Any, str] = field(default_factory=dict)
 
 
-TRANSITIONS = {
-    t.name: t
-    for t in [
-        Transition("submit", frozenset({S.DRAFT}), S.SUBMITTED, _council_member),
-        Transition(
-            "withdraw",
-            frozenset({S.DRAFT, S.SUBMITTED}),
-            S.WITHDRAWN,
-            _council_member,
-            reason_audience=ReasonAudience.COUNCIL,
-        ),
-        Transition("start_review", frozenset({S.SUBMITTED}), S.UNDER_REVIEW, _administrator),
-        Transition("all_assessed", frozenset({S.UNDER_REVIEW}), S.READY_FOR_DECISION, _system),
-        Transition(
-            "request_information",
-            frozenset({S.UNDER_REVIEW, S.READY_FOR_DECISION}),
-            S.INFO_REQUESTED,
-            _administrator,
-            needs_reason=True,
-            reason_audience=ReasonAudience.COUNCIL,  # what the council is asked for
-        ),
-        Transition("resubmit", frozenset({S.INFO_REQUESTED}), S.UNDER_REVIEW, _council_member),
-        Transition(
-            "approve",
-            frozenset({S.READY_FOR_DECISION}),
-            S.APPROVED,
-            _administrator,
-            # Why the level differs from the one the scores earn: for the record only.
-            reason_audience=ReasonAudience.RECORD,
-        ),
-        Transition(
-            "reject",
-            frozenset({S.READY_FOR_DECISION}),
-            S.REJECTED,
-            _administrator,
-            needs_reason=True,
-            reason_audience=ReasonAudience.COUNCIL,  # the reasons the council is told
-        ),
-    ]
-}
+@dataclass(frozen=True)
+class Machine:
+    subject: str  # "application": the audit events' prefix
+    model: type
+    transitions: tuple[Transition, ...]
+    refused: type[Refused] = Refused
+    # The audit event's application and council, from the thing.
+    where: Callable[[Any], dict[str, Any]] = lambda thing: {}
+
+    def __getitem__(self, action: str) -> Transition:
+        for t in self.transitions:
+            if t.action == action:
+                return t
+        raise self.refused(f"there is no transition called {action}")
 
 
-def allowed(application: Application, name: str, actor: User | None) -> bool:
-    """Whether `actor` may make the transition now: for showing or hiding buttons."""
-    t = TRANSITIONS[name]
-    return application.state in t.sources and (actor is None or t.may(actor, application))
+MACHINES: dict[type, Machine] = {}
+
+
+def machine(table: Machine) -> Machine:
+    """Register a thing's table: `transition()` finds it by the thing's class."""
+    MACHINES[table.model] = table
+    return table
+
+
+def _why_not(table: Machine, t: Transition, thing: Any, person: Any) -> str | None:
+    if thing.state not in t.sources:
+        return t.refusals.get(thing.state) or (
+            f"cannot {t.action} a {table.subject} that is {thing.state}"
+        )
+    if t.may is not SYSTEM and (person is None or not t.may(person, thing)):
+        return f"{person!r} may not {t.action} this {table.subject}"
+    return t.when(thing) if t.when else None
 
 
 def transition(
-    application: Application, name: str, *, actor: User | None, reason: str | None = None
-) -> None:
-    """Move the application along the named transition, or raise TransitionRefused."""
-    t = TRANSITIONS.get(name)
-    if t is None:
-        raise TransitionRefused(f"there is no transition called {name}")
-    if application.state not in t.sources:
-        raise TransitionRefused(f"cannot {name} an application that is {application.state}")
-    if t.may is not _system and (actor is None or not t.may(actor, application)):
-        raise TransitionRefused(f"{actor!r} may not {name} this application")
-    if t.needs_reason and not (reason and reason.strip()):
-        raise TransitionRefused(f"{name} needs a reason")
-    if reason is not None and t.reason_audience is None:
-        raise TransitionRefused(f"{name} takes no reason")
-
-    source = application.state
-    now = utcnow()
-    application.state = t.target
-    if t.target == S.SUBMITTED:
-        application.submitted_at = now
-    if t.target in (S.APPROVED, S.REJECTED):
-        application.decided_at = now
+    thing: Any, action: str, *, actor: Any, reason: str | None = None, **details: Any
+) -> Change:
+    """Move the thing along the named transition, or raise its machine's Refused."""
+    table = MACHINES[type(thing)]
+    t = table[action]
+    if reason is not None and t.reason is None:
+        raise table.refused(f"{action} takes no reason")
+    reason = reason.strip() if reason is not None else None
+    if t.needs_reason and not reason:
+        raise table.refused(f"{action} needs a reason")
+    for held in (False, True):  # refused at once as it stands; checked again under the lock
+        refused = _why_not(table, t, thing, actor)
+        if refused:
+            raise table.refused(refused)
+        if not held:
+            lock(thing)
+    change = Change(thing, t, actor, thing.state, reason or None, utcnow(), details)
+    thing.state = t.target
+    if t.effect:
+        t.effect(change)
+    db.session.flush()
     audit.record(
-        f"application.{name}",
-        application,
+        t.event or f"{table.subject}.{action}",
+        thing,
         actor=actor,
-        from_state=str(source),
+        from_state=str(change.source),
         to_state=str(t.target),
-        reason=reason,
-        reason_audience=t.reason_audience,
-        application_id=application.id,
-        council_id=application.council_id,
+        reason=change.reason,
+        reason_audience=t.reason,
+        **table.where(thing),
+        **details,
     )
-    # The emails go to the council (and the staff, who read it all the same): a reason for
-    # the record is never in them.
-    told = reason if permissions.council_may_read(t.reason_audience) else None
-    notifications.after_transition(name, application, actor=actor, reason=told)
+    if t.emails:
+        t.emails(change)
+    return change
+
+
+def may(thing: Any, action: str, person: Any) -> bool:
+    """Whether the person may make the transition now (from this state, as who they are)."""
+    table = MACHINES[type(thing)]
+    return _why_not(table, table[action], thing, person) is None
+
+
+def startable(thing: Any, action: str) -> bool:
+    """Whether the thing's state is one the transition may start from (whoever makes it)."""
+    return thing.state in MACHINES[type(thing)][action].sources
+
+
+def available(thing: Any, person: Any) -> list[str]:
+    """The actions the person may take on the thing now: what their page offers them."""
+    table = MACHINES[type(thing)]
+    return [
+        t.action
+        for t in table.transitions
+        if t.may is not SYSTEM and _why_not(table, t, thing, person) is None
+    ]
+
+
+# --- Applications ----------------------------------------------------------------------------
+
+
+def _for_council(person: Any, application: Application) -> bool:
+    return permissions.is_member_of(person, application.council_id)
+
+
+def _administrator(person: Any, application: Application) -> bool:
+    return permissions.is_administrator(person)
+
+
+def _submitted(change: Change) -> None:
+    change.thing.submitted_at = change.at
+
+
+def _decided(change: Change) -> None:
+    change.thing.decided_at = change.at
+
+
+APPLICATION = machine(
+    Machine(
+        "application",
+        Application,
+        (
+            Transition(
+                "submit",
+                frozenset({S.DRAFT}),
+                S.SUBMITTED,
+                _for_council,
+                effect=_submitted,
+                emails=notifications.application_submitted,
+            ),
+            Transition(
+                "withdraw",
+                frozenset({S.DRAFT, S.SUBMITTED}),
+                S.WITHDRAWN,
+                _for_council,
+                reason=ReasonAudience.COUNCIL,
+                emails=notifications.application_withdrawn,
+            ),
+            Transition("start_review", frozenset({S.SUBMITTED}), S.UNDER_REVIEW, _administrator),
+            Transition("all_assessed", frozenset({S.UNDER_REVIEW}), S.READY_FOR_DECISION, SYSTEM),
+            Transition(
+                "request_information",
+                frozenset({S.UNDER_REVIEW, S.READY_FOR_DECISION}),
+                S.INFO_REQUESTED,
+                _administrator,
+                reason=ReasonAudience.COUNCIL,  # what the council is asked for
+                needs_reason=True,
+                emails=notifications.information_requested,
+            ),
+            Transition(
+                "resubmit",
+                frozenset({S.INFO_REQUESTED}),
+                S.UNDER_REVIEW,
+                _for_council,
+                emails=notifications.application_resubmitted,
+            ),
+            Transition(
+                "approve",
+                frozenset({S.READY_FOR_DECISION}),
+                S.APPROVED,
+                _administrator,
+                # Why the level differs from the one the scores earn: for the record only.
+                reason=ReasonAudience.RECORD,
+                effect=_decided,
+                emails=notifications.application_decided,
+            ),
+            Transition(
+                "reject",
+                frozenset({S.READY_FOR_DECISION}),
+                S.REJECTED,
+                _administrator,
+                reason=ReasonAudience.COUNCIL,  # the reasons the council is told
+                needs_reason=True,
+                effect=_decided,
+                emails=notifications.application_decided,
+            ),
+        ),
+        refused=TransitionRefused,
+        where=lambda application: {
+            "application_id": application.id,
+            "council_id": application.council_id,
+        },
+    )
+)
