@@ -15,7 +15,7 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from marks import audit, certificates, config, mail, workflow
+from marks import audit, certificates, config, mail, notifications, permissions, workflow
 from marks.extensions import db
 from marks.models import (
     Application,
@@ -33,8 +33,61 @@ from marks.states import AwardState, AwardStatus, ReasonAudience
 PREFIX = "SMFM"
 
 
-class AwardRefused(Exception):
+class AwardRefused(workflow.Refused):
     """Something that cannot be done to an award, with a message for people."""
+
+
+def _superseded(change: workflow.Change) -> None:
+    with db.session.no_autoflush:  # the state and its successor are written together
+        change.thing.superseded_by_id = db.session.scalar(
+            sa.select(Award.id).where(Award.certificate_number == change.details["superseded_by"])
+        )
+
+
+def _revoked(change: workflow.Change) -> None:
+    change.thing.revoked_at = change.at
+    change.thing.revocation_reason = change.reason
+
+
+AWARD = workflow.machine(
+    workflow.Machine(
+        "award",
+        Award,
+        (
+            workflow.Transition(
+                "revoke",
+                frozenset({AwardState.CURRENT}),
+                AwardState.REVOKED,
+                lambda person, award: permissions.is_administrator(person),
+                reason=ReasonAudience.PUBLIC,  # on the register and the verification page
+                needs_reason=True,
+                effect=_revoked,
+                emails=notifications.award_revoked,
+                event="award.revoked",
+                refusals={
+                    AwardState.REVOKED: "This award has already been revoked",
+                    AwardState.SUPERSEDED: (
+                        "This award has been superseded by its renewal: it cannot be revoked"
+                    ),
+                },
+            ),
+            # When the council's renewal is approved (issue() below).
+            workflow.Transition(
+                "supersede",
+                frozenset({AwardState.CURRENT}),
+                AwardState.SUPERSEDED,
+                workflow.SYSTEM,
+                effect=_superseded,  # by the renewal's award, named in the audit event
+                event="award.superseded",
+            ),
+        ),
+        refused=AwardRefused,
+        where=lambda award: {
+            "application_id": award.application_id,
+            "council_id": award.council_id,
+        },
+    )
+)
 
 
 def certificate_number(year: int, sequence: int) -> str:
@@ -189,41 +242,7 @@ def find(certificate_number: str) -> Award | None:
 def revoke(award: Award, reason: str, *, actor: User) -> None:
     """Revoke the award with a public reason; the council is told. Two revocations at once
     revoke it once: the second waits for the first, then is refused."""
-    if not actor.is_administrator:
-        raise AwardRefused("Only an administrator can revoke an award")
-    workflow.lock(award)
-    if award.state == AwardState.REVOKED:
-        raise AwardRefused("This award has already been revoked")
-    if award.state == AwardState.SUPERSEDED:
-        raise AwardRefused("This award has been superseded by its renewal: it cannot be revoked")
-    if not reason.strip():
-        raise AwardRefused("Give the public reason for revoking the award")
-    award.state = AwardState.REVOKED
-    award.revoked_at = utcnow()
-    award.revocation_reason = reason.strip()
-    db.session.flush()
-    audit.record(
-        "award.revoked",
-        award,
-        actor=actor,
-        from_state=str(AwardState.CURRENT),
-        to_state=str(AwardState.REVOKED),
-        reason=award.revocation_reason,
-        reason_audience=ReasonAudience.PUBLIC,  # on the register and the verification page
-        application_id=award.application_id,
-        council_id=award.council_id,
-    )
-    from marks import notifications
-
-    for person in notifications.council_members(award.application):
-        mail.queue(
-            person.email,
-            "award_revoked",
-            recipient=person,
-            award=award,
-            council=award.council,
-            verify_url=mail.link("public.verify_certificate", number=award.certificate_number),
-        )
+    workflow.transition(award, "revoke", actor=actor, reason=reason)
 
 
 def award_for(application: Application) -> Award | None:
@@ -258,10 +277,7 @@ def issue(application: Application, level: Level, *, actor: User, on: date) -> A
     if application.renews_award_id is not None:
         previous = db.session.get(Award, application.renews_award_id)
         # Read again under the lock: an award revoked meanwhile stays revoked.
-        if previous is not None and workflow.lock(previous).state == AwardState.CURRENT:
-            previous.state = AwardState.SUPERSEDED
-            previous.superseded_by_id = award.id
-        else:
+        if previous is None or not workflow.startable(workflow.lock(previous), "supersede"):
             previous = None
     db.session.flush()
     audit.record(
@@ -275,15 +291,8 @@ def issue(application: Application, level: Level, *, actor: User, on: date) -> A
         level=level.code,
     )
     if previous is not None:
-        audit.record(
-            "award.superseded",
-            previous,
-            actor=actor,
-            from_state=str(AwardState.CURRENT),
-            to_state=str(AwardState.SUPERSEDED),
-            application_id=previous.application_id,
-            council_id=previous.council_id,
-            superseded_by=award.certificate_number,
+        workflow.transition(
+            previous, "supersede", actor=actor, superseded_by=award.certificate_number
         )
     return award
 

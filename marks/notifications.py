@@ -144,3 +144,16 @@ def decision_context(application: Application) -> dict:
     )
     award = db.session.scalar(sa.select(Award).where(Award.application_id == application.id))
     return {"decision": decision, "award": award, "feedback": feedback(application)}
+
+
+def award_revoked(change) -> None:
+    award = change.thing
+    for person in council_members(award.application):
+        mail.queue(
+            person.email,
+            "award_revoked",
+            recipient=person,
+            award=award,
+            council=award.council,
+            verify_url=mail.link("public.verify_certificate", number=award.certificate_number),
+        )
