@@ -427,7 +427,7 @@ def resubmit(application: Application, *, actor: User) -> None:
     request = latest_request(application)
     if request is not None:
         request.responded_at = utcnow()
-    assessment.reopen_for_revision(application)
+    assessment.reopen_for_revision(application, actor=actor)
     _transition(application, "resubmit", actor=actor)
 
 

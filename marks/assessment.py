@@ -35,12 +35,117 @@ WITH_ASSESSORS = ASSESSABLE | {ApplicationState.INFO_REQUESTED}
 DEFAULT_DAYS_TO_ASSESS = 21
 
 
-class AssessmentRefused(Exception):
+class AssessmentRefused(workflow.Refused):
     """Something that cannot be done in assessment now, with a message for people."""
 
 
 class AssessmentConflict(Exception):
     """The assessment was saved elsewhere (another tab) since this form was opened."""
+
+
+def _own(person: User, assignment: Assignment) -> bool:
+    """Only the assessor hands back their own assignment; not may_assess: one who has joined
+    the council since may still hand it back."""
+    return permissions.is_assessor(person) and assignment.assessor_id == person.id
+
+
+def _ended(change: workflow.Change) -> None:
+    change.thing.ended_at = change.at
+    if change.transition.action == "declare_conflict":
+        change.thing.conflict_reason = change.reason
+
+
+def _submitted(change: workflow.Change) -> None:
+    change.thing.submitted_at = change.at
+
+
+def _reopened(change: workflow.Change) -> None:
+    change.thing.submitted_at = None
+
+
+ASSIGNMENT = workflow.machine(
+    workflow.Machine(
+        "assignment",
+        Assignment,
+        (
+            workflow.Transition(
+                "declare_conflict",
+                frozenset({AssignmentState.ACTIVE}),
+                AssignmentState.CONFLICT_DECLARED,
+                _own,
+                reason=ReasonAudience.RECORD,  # the staff's to know, not the council's
+                needs_reason=True,
+                when=lambda assignment: why_closed(assignment.application),
+                effect=_ended,
+                emails=notifications.conflict_declared,
+                event="assignment.conflict_declared",
+                refusals={
+                    AssignmentState.CONFLICT_DECLARED: "You have already handed this back",
+                    AssignmentState.REMOVED: "You are no longer assigned to this application",
+                },
+            ),
+            # The assessor has joined the council, or asked to (memberships.py): nobody
+            # assesses their own council, so the administrators assign someone else.
+            workflow.Transition(
+                "end_for_conflict",
+                frozenset({AssignmentState.ACTIVE}),
+                AssignmentState.REMOVED,
+                workflow.SYSTEM,
+                reason=ReasonAudience.RECORD,
+                needs_reason=True,
+                when=lambda assignment: why_closed(assignment.application),
+                effect=_ended,
+                emails=notifications.assignment_ended,
+            ),
+        ),
+        refused=AssessmentRefused,
+        where=lambda assignment: {
+            "application_id": assignment.application_id,
+            "council_id": assignment.application.council_id,
+        },
+    )
+)
+
+ASSESSMENT = workflow.machine(
+    workflow.Machine(
+        "assessment",
+        Assessment,
+        (
+            workflow.Transition(
+                "submit",
+                frozenset({AssessmentState.IN_PROGRESS}),
+                AssessmentState.SUBMITTED,
+                lambda person, assessment: permissions.may_assess(person, assessment.assignment),
+                when=lambda assessment: (
+                    why_closed(assessment.assignment.application)
+                    or (
+                        "Score every criterion and choose a recommendation first"
+                        if problems(assessment)
+                        else None
+                    )
+                ),
+                effect=_submitted,
+                event="assessment.submitted",
+                refusals={AssessmentState.SUBMITTED: "You have already submitted this assessment"},
+            ),
+            # The council has answered a request for more information: each assessor looks
+            # again and submits again (applications.resubmit).
+            workflow.Transition(
+                "reopen",
+                frozenset({AssessmentState.SUBMITTED}),
+                AssessmentState.IN_PROGRESS,
+                workflow.SYSTEM,
+                effect=_reopened,
+                event="assessment.reopened",
+            ),
+        ),
+        refused=AssessmentRefused,
+        where=lambda assessment: {
+            "application_id": assessment.assignment.application_id,
+            "council_id": assessment.assignment.application.council_id,
+        },
+    )
+)
 
 
 def is_open(application: Application) -> bool:
@@ -219,37 +324,34 @@ def declare_conflict(assignment: Assignment, reason: str, *, actor: User) -> Non
     """The assessor hands the application back: it is unassigned and administrators told."""
     if actor.id != assignment.assessor_id:
         raise AssessmentRefused("Only the assessor can declare their own conflict of interest")
-    if assignment.state != AssignmentState.ACTIVE:
-        raise AssessmentRefused("You are no longer assigned to this application")
-    # Not may_assess: one who has joined the council since may still hand the application back.
-    _refuse_unless_open(assignment.application)
     if not reason.strip():
         raise AssessmentRefused("Say why you have a conflict of interest")
-    assignment.state = AssignmentState.CONFLICT_DECLARED
-    assignment.conflict_reason = reason.strip()
-    assignment.ended_at = utcnow()
-    db.session.flush()
-    application = assignment.application
-    audit.record(
-        "assignment.conflict_declared",
-        assignment,
-        actor=actor,
-        reason=assignment.conflict_reason,
-        reason_audience=ReasonAudience.RECORD,  # the staff's to know, not the council's
-        application_id=application.id,
-        council_id=application.council_id,
-    )
-    for admin in notifications.administrators():
-        mail.queue(
-            admin.email,
-            "conflict_declared",
-            recipient=admin,
-            assessor=actor,
-            application=application,
-            reason=assignment.conflict_reason,
-            assign_url=mail.link("admin.application", application_id=application.id),
+    workflow.transition(assignment, "declare_conflict", actor=actor, reason=reason)
+    _maybe_ready(assignment.application, actor=actor)
+
+
+def end_for_conflict(person: User, council_id: int, *, actor: User) -> int:
+    """End the person's active assignments to the council's open applications, now that they
+    work for it (they have joined it, or asked to); how many were ended."""
+    ended = 0
+    for assignment in db.session.scalars(
+        sa.select(Assignment)
+        .join(Application, Application.id == Assignment.application_id)
+        .where(
+            Assignment.assessor_id == person.id,
+            Assignment.state == AssignmentState.ACTIVE,
+            Application.council_id == council_id,
         )
-    _maybe_ready(application, actor=actor)
+    ).all():
+        if workflow.may(assignment, "end_for_conflict", actor):
+            workflow.transition(
+                assignment,
+                "end_for_conflict",
+                actor=actor,
+                reason=f"{person.full_name} now works for this council",
+            )
+            ended += 1
+    return ended
 
 
 # --- Scoring ---------------------------------------------------------------------------------
@@ -325,24 +427,10 @@ def submit(assessment: Assessment, *, actor: User) -> None:
     ready for decision."""
     assignment = assessment.assignment
     _refuse_unless_may_assess(assignment, actor)
-    if assessment.state != AssessmentState.IN_PROGRESS:
-        raise AssessmentRefused("You have already submitted this assessment")
-    _refuse_unless_open(assignment.application)
-    if problems(assessment):
-        raise AssessmentRefused("Score every criterion and choose a recommendation first")
-    assessment.state = AssessmentState.SUBMITTED
-    assessment.submitted_at = utcnow()
-    db.session.flush()
-    application = assignment.application
-    audit.record(
-        "assessment.submitted",
-        assessment,
-        actor=actor,
-        application_id=application.id,
-        council_id=application.council_id,
-        recommendation=str(assessment.recommendation),
+    workflow.transition(
+        assessment, "submit", actor=actor, recommendation=str(assessment.recommendation)
     )
-    _maybe_ready(application, actor=actor)
+    _maybe_ready(assignment.application, actor=actor)
 
 
 def _maybe_ready(application: Application, *, actor: User) -> None:
@@ -358,14 +446,12 @@ def _maybe_ready(application: Application, *, actor: User) -> None:
         workflow.transition(application, "all_assessed", actor=actor)
 
 
-def reopen_for_revision(application: Application) -> None:
+def reopen_for_revision(application: Application, *, actor: User) -> None:
     """After the council resubmits, each assessor looks again and submits again."""
     for assignment in active_assignments(application):
         assessment = assignment.assessment
-        if assessment is not None and assessment.state == AssessmentState.SUBMITTED:
-            assessment.state = AssessmentState.IN_PROGRESS
-            assessment.submitted_at = None
-    db.session.flush()
+        if assessment is not None and workflow.startable(assessment, "reopen"):
+            workflow.transition(assessment, "reopen", actor=actor)
 
 
 def submitted_assessments(application: Application) -> list[Assessment]:

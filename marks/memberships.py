@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from marks import audit, councils, mail, notifications, permissions
+from marks import assessment, audit, councils, mail, notifications, permissions
 from marks.config import signing_keys
 from marks.extensions import db
 from marks.models import Council, Invitation, Membership, User, utcnow
@@ -115,6 +115,7 @@ def ask_to_join(user: User, council: Council) -> Membership:
         to_state=str(membership.state),
         **({"answered_by": "administrator"} if first and not becomes_lead else {}),
     )
+    assessment.end_for_conflict(user, council.id, actor=user)  # they work there now
     if becomes_lead:
         return membership
     if first:
@@ -280,6 +281,7 @@ def accept(invitation: Invitation, user: User) -> Membership:
         council_id=invitation.council_id,
         to_state=str(MembershipState.ACTIVE),
     )
+    assessment.end_for_conflict(user, invitation.council_id, actor=user)  # they work there now
     return membership
 
 

@@ -157,3 +157,34 @@ def award_revoked(change) -> None:
             council=award.council,
             verify_url=mail.link("public.verify_certificate", number=award.certificate_number),
         )
+
+
+def conflict_declared(change) -> None:
+    assignment = change.thing
+    application = assignment.application
+    for admin in administrators():
+        mail.queue(
+            admin.email,
+            "conflict_declared",
+            recipient=admin,
+            assessor=change.actor,
+            application=application,
+            reason=change.reason,
+            assign_url=mail.link("admin.application", application_id=application.id),
+        )
+
+
+def assignment_ended(change) -> None:
+    """An assessor who now works for the council: the administrators assign someone else."""
+    assignment = change.thing
+    application = assignment.application
+    for admin in administrators():
+        mail.queue(
+            admin.email,
+            "assignment_ended",
+            recipient=admin,
+            assessor=assignment.assessor,
+            application=application,
+            reason=change.reason,
+            assign_url=mail.link("admin.application", application_id=application.id),
+        )

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from marks import assessment, decisions, notifications
 from marks.extensions import db
-from marks.models import Award, Decision, Email
+from marks.models import AuditEvent, Award, Decision, Email
 from marks.states import ApplicationState, AssessmentState, AssignmentState, MembershipRole
 from tests.helpers.applications import complete_application, score_all
 from tests.pages import DEMO_PASSWORD, PageClient
@@ -344,12 +344,25 @@ def test_an_assessor_who_joins_the_council_can_no_longer_assess_it(app, submitte
     assert mine.scores == [] and mine.recommendation is None
     assert submitted.council.name not in client.get("/assess/").text  # not in their queue
 
-    # The administrator is told, not shown an assignment that looks fine.
+    # Unassigned as soon as they asked to join, and the administrators told, so that they
+    # assign someone else.
+    assert assignment.state == AssignmentState.REMOVED
+    (event,) = db.session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.action == "assignment.end_for_conflict")
+    ).all()
+    assert (event.subject_id, event.reason) == (
+        assignment.id,
+        "Ivy Insider now works for this council",
+    )
+    (told,) = db.session.scalars(
+        sa.select(Email).where(
+            Email.template == "assignment_ended", Email.to_address == admin.email
+        )
+    ).all()
+    assert "Ivy Insider can no longer assess" in told.body_text
     administrator = signed_in(app, admin)
     page = administrator.get(f"/admin/applications/{submitted.id}")
-    assessors = page.soup.find("h2", string="Assessors").find_next("ul").get_text(" ", strip=True)
-    assert "Ivy Insider: conflict of interest" in assessors
-    assert "now belongs to this council" in assessors
+    assert "Ivy Insider" not in page.soup.find("h2", string="Assessors").find_next().get_text()
     # And assigning still refuses them, as before.
     options = [o.get_text() for o in page.soup.select("select[name=assessor] option")]
     assert not any("Ivy Insider" in o for o in options)

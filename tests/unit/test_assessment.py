@@ -267,6 +267,12 @@ def test_more_information_then_resubmission_reopens_the_assessments(submitted, a
     applications.resubmit(submitted, actor=lead)
     assert submitted.state == ApplicationState.UNDER_REVIEW
     assert first.assessment.state == AssessmentState.IN_PROGRESS
+    reopened = db.session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.action == "assessment.reopened")
+    ).all()
+    assert sorted((e.subject_id, e.from_state, e.to_state, e.actor_id) for e in reopened) == sorted(
+        (a.assessment.id, "submitted", "in_progress", lead.id) for a in (first, second)
+    )
     told = set(
         db.session.scalars(
             sa.select(Email.to_address).where(Email.template == "application_resubmitted")
