@@ -233,9 +233,19 @@ def answer_problems(answer: Answer) -> list[str]:
 
 
 def can_edit_answer(application: Application, answer: Answer) -> bool:
-    if application.state == ApplicationState.DRAFT:
+    """Every answer while the application may be submitted; the reopened ones while it may be
+    resubmitted (more information asked for)."""
+    if workflow.startable(application, "submit"):
         return True
-    return application.state == ApplicationState.INFO_REQUESTED and answer.reopened
+    return workflow.startable(application, "resubmit") and answer.reopened
+
+
+def may_change(application: Application, person: User) -> bool:
+    """Whether the person may change the application's answers now: while they may submit it,
+    or resubmit it with the information asked for."""
+    return workflow.may(application, "submit", person) or workflow.may(
+        application, "resubmit", person
+    )
 
 
 def save_answer(
@@ -297,7 +307,7 @@ def evidence_bytes(application: Application) -> int:
 
 def save_about(application: Application, *, actor: User, **details: str | None) -> None:
     """Save "About your council": contact details, website and social media accounts."""
-    if application.state != ApplicationState.DRAFT:
+    if not workflow.startable(application, "submit"):
         raise ApplicationRefused("These details cannot be changed now.")
     for field in ("contact_name", "contact_email", "contact_phone", "website", "social_accounts"):
         setattr(application, field, (details.get(field) or "").strip() or None)

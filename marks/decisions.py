@@ -23,7 +23,7 @@ from marks.models import (
     User,
     utcnow,
 )
-from marks.states import ApplicationState, DecisionOutcome
+from marks.states import DecisionOutcome
 
 
 class DecisionRefused(Exception):
@@ -75,8 +75,14 @@ def moderation(application: Application) -> Moderation:
     return Moderation(application, submitted, rows, result, level)
 
 
+def scores_are_final(application: Application) -> bool:
+    """Whether the assessments are in and the decision rests on them: ready for a decision,
+    or decided."""
+    return workflow.startable(application, "approve") or decision_for(application) is not None
+
+
 def _decision_state(application: Application) -> None:
-    if application.state != ApplicationState.READY_FOR_DECISION:
+    if not workflow.startable(application, "approve"):  # reject starts from the same state
         raise DecisionRefused("This application is not ready for a decision")
     exists = db.session.scalar(
         sa.select(Decision.id).where(Decision.application_id == application.id)

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from marks import assessment, awards, decisions, mail, notifications
+from marks import assessment, awards, decisions, mail, notifications, workflow
 from marks.admin import bp
 from marks.admin.forms import AssignForm, DecisionForm, RevokeForm
 from marks.assessment import AssessmentRefused
@@ -97,14 +97,9 @@ def _detail(found: Application, form: AssignForm, status: int = 200):
         may_assign=found.state in assessment.ASSESSABLE,
         form=form,
         confirm=ConfirmForm(),
-        moderation=decisions.moderation(found)
-        if found.state
-        in (
-            ApplicationState.READY_FOR_DECISION,
-            ApplicationState.APPROVED,
-            ApplicationState.REJECTED,
-        )
-        else None,
+        actions=workflow.available(found, current_user),
+        # The scores the decision rests on: once they are final, and after.
+        moderation=decisions.moderation(found) if decisions.scores_are_final(found) else None,
         decision=decisions.decision_for(found),
     ), status
 
@@ -132,11 +127,10 @@ def assign(application_id: int):
 @access(ADMINISTRATOR)
 def decide(application_id: int):
     found = _application(application_id)
-    if found.state not in (ApplicationState.READY_FOR_DECISION, ApplicationState.UNDER_REVIEW):
+    actions = workflow.available(found, current_user)
+    if "approve" not in actions and "request_information" not in actions:
         return redirect(url_for("admin.application", application_id=found.id))
-    moderation = (
-        decisions.moderation(found) if found.state == ApplicationState.READY_FOR_DECISION else None
-    )
+    moderation = decisions.moderation(found) if "approve" in actions else None
     form = DecisionForm()
     if moderation is None:  # under review: only more information can be asked for
         form.outcome.choices = choices(

@@ -17,7 +17,16 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
-from marks import applications, awards, decisions, editions, evidence, memberships, notifications
+from marks import (
+    applications,
+    awards,
+    decisions,
+    editions,
+    evidence,
+    memberships,
+    notifications,
+    workflow,
+)
 from marks.applications import AnswerConflict, ApplicationRefused
 from marks.council.forms import (
     AboutForm,
@@ -41,7 +50,7 @@ from marks.permissions import (
     may_see_evidence,
     replayable,
 )
-from marks.states import ApplicationState, MembershipState
+from marks.states import MembershipState
 
 bp = Blueprint("council", __name__, url_prefix="/apply")
 
@@ -76,6 +85,7 @@ def home():
         "council/home.html",
         council=council,
         application=application,
+        may_change=application is not None and applications.may_change(application, current_user),
         past=[
             a
             for a in applications.applications_of(council)
@@ -210,7 +220,7 @@ def start():
 @access(SIGNED_IN)
 def task_list(application_id: int):
     application = load_application(application_id)
-    if application.state not in (ApplicationState.DRAFT, ApplicationState.INFO_REQUESTED):
+    if not applications.may_change(application, current_user):
         return redirect(url_for("council.status", application_id=application.id))
     return render_template(
         "council/task_list.html",
@@ -218,7 +228,7 @@ def task_list(application_id: int):
         about=applications.about_progress(application),
         themes=applications.themes_progress(application),
         request_for_information=applications.latest_request(application)
-        if application.state == ApplicationState.INFO_REQUESTED
+        if workflow.startable(application, "resubmit")
         else None,
         progress=applications.answer_progress,
         ready=not applications.incomplete(application),
@@ -231,7 +241,7 @@ def task_list(application_id: int):
 @replayable  # typing lost to an expired session is carried through sign-in
 def about(application_id: int):
     application = load_application(application_id)
-    if application.state != ApplicationState.DRAFT:
+    if not workflow.may(application, "submit", current_user):
         return redirect(url_for("council.status", application_id=application.id))
     form = AboutForm(obj=application)
     if form.validate_on_submit():
@@ -386,7 +396,7 @@ def _conflict(application: Application, code: str, form: AnswerForm):
 @access(SIGNED_IN)
 def check(application_id: int):
     application = load_application(application_id)
-    if application.state != ApplicationState.DRAFT:
+    if not workflow.may(application, "submit", current_user):
         return redirect(url_for("council.status", application_id=application.id))
     applications.preload(application)
     form = SubmitApplicationForm()
@@ -428,12 +438,10 @@ def status(application_id: int):
         application=application,
         history=applications.history(application, current_user),
         request_for_information=applications.latest_request(application),
-        may_withdraw=application.state in (ApplicationState.DRAFT, ApplicationState.SUBMITTED),
+        actions=workflow.available(application, current_user),
         decision=decisions.decision_for(application),
         award=awards.award_for(application),
-        feedback=notifications.feedback(application)
-        if application.state in (ApplicationState.APPROVED, ApplicationState.REJECTED)
-        else [],
+        feedback=notifications.feedback(application) if decisions.decision_for(application) else [],
     )
 
 
@@ -441,7 +449,7 @@ def status(application_id: int):
 @access(SIGNED_IN)
 def withdraw(application_id: int):
     application = load_application(application_id)
-    if application.state not in (ApplicationState.DRAFT, ApplicationState.SUBMITTED):
+    if not workflow.may(application, "withdraw", current_user):
         return redirect(url_for("council.status", application_id=application.id))
     form = WithdrawForm()
     if form.validate_on_submit():
