@@ -115,6 +115,12 @@ def rule_for(endpoint: str) -> Rule | None:
     return getattr(view, "access_rule", None)
 
 
+# The answer to a form posted by someone not signed in: the sign-in page, carrying what they
+# typed (accounts.routes.sign_in_after_post, which registers itself here: this module imports
+# no blueprint).
+SIGNED_OUT_POST = "marks.signed_out_post"
+
+
 def enforce() -> Any:
     """The one place that checks a request against its view's rule."""
     if request.endpoint is None:
@@ -130,10 +136,8 @@ def enforce() -> Any:
             return redirect(url_for("accounts.set_up_two_factor", next=here))
         return None
     if not current_user.is_authenticated:
-        if request.method == "POST":
-            from marks.accounts.routes import sign_in_after_post
-
-            return sign_in_after_post()  # carried only if may_carry_through_sign_in()
+        if request.method == "POST":  # carried only if may_carry_through_sign_in()
+            return current_app.extensions[SIGNED_OUT_POST]()
         return login_manager.unauthorized()
     abort(404 if rule.hidden else 403)
 

@@ -220,6 +220,11 @@ def sign_in_after_post():
     )
 
 
+@bp.record_once
+def _answer_signed_out_posts(state) -> None:
+    state.app.extensions[permissions.SIGNED_OUT_POST] = sign_in_after_post
+
+
 def _page_it_was_sent_from() -> str | None:
     """The page of this site the form was on, to go back to once signed in; None for a form
     another site posted."""
