@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 
 import sqlalchemy as sa
 
@@ -161,7 +160,3 @@ def request_information(
 
 def decision_for(application: Application) -> Decision | None:
     return db.session.scalar(sa.select(Decision).where(Decision.application_id == application.id))
-
-
-def percent_text(value: Decimal | None) -> str:
-    return "" if value is None else f"{value:.2f}%"
