@@ -220,15 +220,17 @@ def answer_progress(answer: Answer) -> Progress:
     return Progress.COMPLETED
 
 
-def answer_problems(answer: Answer) -> list[str]:
-    """What stops the answer being complete, in GOV.UK voice."""
+def answer_problems(answer: Answer) -> list[tuple[str, str]]:
+    """What stops the answer being complete, in GOV.UK voice: (message, the form's field), as
+    assessment.problems gives them."""
     problems = []
     if answer.self_score is None:
-        problems.append("Select a self-score")
+        problems.append(("Select a self-score", "self_score"))
     if not answer.narrative.strip():
-        problems.append("Describe what your council does for this criterion")
+        problems.append(("Describe what your council does for this criterion", "narrative"))
     elif count_words(answer.narrative) > word_limit(answer.criterion):
-        problems.append(f"Your description must be {word_limit(answer.criterion)} words or fewer")
+        limit = word_limit(answer.criterion)
+        problems.append((f"Your description must be {limit} words or fewer", "narrative"))
     return problems
 
 

@@ -355,9 +355,8 @@ def _after_saving_answer(application: Application, answer, form: AnswerForm):
     if problems:
         # Saved, but not complete: say what is missing, keeping everything typed.
         form.version.data = answer.version
-        for problem in problems:
-            target = form.self_score if "self-score" in problem else form.narrative
-            target.errors.append(problem)
+        for message, field in problems:
+            form[field].errors.append(message)
         return render_template(
             "council/criterion.html", form=form, application=application, answer=answer, saved=True
         )
