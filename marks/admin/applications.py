@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import sqlalchemy as sa
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from marks import assessment, awards, decisions, mail, notifications, workflow
+from marks import assessment, awards, decisions, workflow
 from marks.admin import bp
 from marks.admin.forms import AssignForm, DecisionForm, RevokeForm
 from marks.assessment import AssessmentRefused
@@ -17,7 +15,7 @@ from marks.decisions import DecisionRefused
 from marks.exports import edition_scores
 from marks.extensions import db
 from marks.forms import choices
-from marks.models import Application, Award, Edition, Level, User, utcnow
+from marks.models import Application, Award, Edition, Email, Level, User
 from marks.permissions import ADMINISTRATOR, access, works_for
 from marks.states import ApplicationState
 
@@ -152,12 +150,14 @@ def decide(application_id: int):
                 flash("The decision has been recorded and the council emailed.", "success")
                 return redirect(url_for("admin.application", application_id=found.id))
         else:
-            return render_template(
-                "admin/decision_preview.html",
-                application=found,
-                form=form,
-                previews=_previews(found, form),
-            )
+            try:
+                previews = _previews(found, form)
+            except DecisionRefused as error:
+                form.outcome.errors.append(str(error))
+            else:
+                return render_template(
+                    "admin/decision_preview.html", application=found, form=form, previews=previews
+                )
     return render_template(
         "admin/decision.html", application=found, form=form, moderation=moderation
     )
@@ -178,36 +178,17 @@ def _record_decision(found: Application, form: DecisionForm) -> None:
 
 
 def _previews(found: Application, form: DecisionForm) -> list[tuple[str, str, str]]:
-    """The email each council member would receive: (to, subject, text). Nothing is saved."""
-    context = {
-        "application": found,
-        "council": found.council,
-        "edition": found.edition,
-        "actor": current_user,
-        "status_url": mail.link("council.status", application_id=found.id),
-        "feedback": notifications.feedback(found),
-    }
-    if form.outcome.data == "approve":
-        level = db.get_or_404(Level, form.level.data)
-        today = utcnow().date()
-        context["award"] = SimpleNamespace(
-            level=level,
-            certificate_number=f"{awards.PREFIX}-{found.edition.year}-….. (given on approval)",
-            awarded_on=today,
-            expires_on=awards.add_months(today, found.edition.validity_months),
-        )
-        template = "application_approved"
-    elif form.outcome.data == "reject":
-        context["decision"] = SimpleNamespace(reasons=form.reasons.data.strip())
-        template = "application_rejected"
-    else:
-        context["reason"] = form.message.data.strip()
-        template = "information_requested"
-    previews = []
-    for person in notifications.council_members(found):
-        subject, body, _html = mail.render(template, recipient=person, **context)
-        previews.append((person.email, subject, body))
-    return previews
+    """The emails the decision would send: (to, subject, text). Made by making the decision
+    inside a savepoint and undoing it, so that the preview is what the council will read, from
+    the code that sends it (the award's certificate number included). Nothing is saved."""
+    last = db.session.scalar(sa.select(sa.func.max(Email.id))) or 0
+    savepoint = db.session.begin_nested()
+    try:
+        _record_decision(found, form)
+        queued = db.session.scalars(sa.select(Email).where(Email.id > last).order_by(Email.id))
+        return [(email.to_address, email.subject, email.body_text) for email in queued]
+    finally:
+        savepoint.rollback()
 
 
 @bp.get("/editions/<int:edition_id>/scores.csv")

@@ -178,7 +178,14 @@ def test_moderation_preview_then_approve(app, submitted, admin, make):
     assert "has been awarded the Social Media Friendly Mark" in page.text
     assert "Feedback on MD1" in page.text
     assert "Note on MD1" not in page.text
+    assert "SMFM-2026-00001" in page.text  # the email as it will go, number and all
     assert db.session.scalar(sa.select(sa.func.count(Decision.id))) == 0  # nothing yet
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count(Email.id)).where(Email.template == "application_approved")
+        )
+        == 0
+    )
 
     confirm = form_fields(page, url)
     confirm["confirm"] = "Confirm"
