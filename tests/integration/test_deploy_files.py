@@ -314,6 +314,42 @@ def test_the_units_refuse_to_start_with_the_templates_placeholders(tmp_path, rep
         assert refused in result.stdout + result.stderr, name
 
 
+def test_the_settings_check_lists_every_refused_setting_without_a_traceback(tmp_path):
+    """The guide's `runuser -u marks -- marks-flask routes` on the template as it is: one line
+    for each setting to change, all at once, and no traceback."""
+    home = make_home(tmp_path, DATABASE_URL=f"sqlite:///{tmp_path}/check.sqlite3")
+    env = {
+        "PATH": SBIN_PATH,
+        "HOME": str(tmp_path),
+        "MARKS_HOME": str(home.root),
+        "MARKS_ENV_FILE": str(home.env_file),
+    }
+    result = subprocess.run(
+        [str(DEPLOY / "marks-flask"), "routes"], env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr, result.stderr
+    assert result.stdout == ""
+    refused = [line for line in result.stderr.splitlines() if line.startswith("- ")]
+    names = [line.split()[1] for line in refused]
+    assert names == ["SECRET_KEY", *OWN_SETTINGS], result.stderr
+    assert result.stderr.startswith("Error: the app refuses these settings:\n")
+    # Put right, the same check passes.
+    (tmp_path / "own").mkdir()
+    home = make_home(
+        tmp_path / "own",
+        DATABASE_URL=f"sqlite:///{tmp_path}/check.sqlite3",
+        SECRET_KEY=secrets.token_hex(32),
+        **OWN_SETTINGS,
+    )
+    env["MARKS_HOME"], env["MARKS_ENV_FILE"] = str(home.root), str(home.env_file)
+    result = subprocess.run(
+        [str(DEPLOY / "marks-flask"), "routes"], env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert "/healthz" in result.stdout
+
+
 def guide_commands() -> str:
     return "\n".join(re.findall(r"```sh\n(.*?)```", GUIDE.read_text(), re.DOTALL))
 
