@@ -41,6 +41,7 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "MAIL_SERVER": os.environ.get("MAIL_SERVER", "localhost"),
         "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),
         "MAIL_USE_TLS": _bool("MAIL_USE_TLS", False),
+        "MAIL_USE_SSL": _bool("MAIL_USE_SSL", False),
         "MAIL_USERNAME": os.environ.get("MAIL_USERNAME"),
         "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD"),
         "MARKS_CONTACT_EMAIL": os.environ.get("MARKS_CONTACT_EMAIL", "mark@example.org"),
@@ -230,6 +231,11 @@ def problems_with(config: dict[str, Any]) -> list[str]:
                 f"{name} holds the settings template's example{shown}: set it to "
                 f"{what} in /etc/marks/marks.env."
             )
+    if config.get("MAIL_USE_SSL") and config.get("MAIL_USE_TLS"):
+        problems.append(
+            "MAIL_USE_SSL and MAIL_USE_TLS are both set: choose one. MAIL_USE_SSL=1 for a "
+            "relay that speaks TLS at once (port 465), MAIL_USE_TLS=1 for STARTTLS (587 or 25)."
+        )
     if config.get("MAIL_USERNAME") and not config.get("MAIL_PASSWORD"):
         # mail.py logs in whenever there is a user name: every email would fail at the relay.
         problems.append(

@@ -229,3 +229,9 @@ def test_production_refuses_a_relay_login_without_a_password():
     check(production(**{**OWN_SETTINGS, "MAIL_USERNAME": "marks"}))
     assert template_value("MAIL_USERNAME") == "marks"  # the template's comment says to empty it
     assert "no login: leave both MAIL_USERNAME and MAIL_PASSWORD empty." in TEMPLATE.read_text()
+
+
+def test_production_refuses_both_kinds_of_tls_for_the_relay():
+    with pytest.raises(ConfigurationError, match=r"^MAIL_USE_SSL and MAIL_USE_TLS"):
+        check(production(**OWN_SETTINGS, MAIL_USE_SSL=True, MAIL_USE_TLS=True))
+    check(production(**OWN_SETTINGS, MAIL_USE_SSL=True, MAIL_USE_TLS=False))
