@@ -397,6 +397,26 @@ def test_the_tls_site_starts_before_its_certificate_exists():
     assert [new.rsplit("/", 1)[1] for _, new in replaced] == ["fullchain.pem", "privkey.pem"]
     assert "location /.well-known/acme-challenge/ {\n        root /var/www/letsencrypt;" in site
     assert "certbot certonly --webroot -w /var/www/letsencrypt" in guide_commands()
+    # Made if the image lacks it, before nginx first reads the site (section 7).
+    commands = guide_commands()
+    assert commands.index("make-ssl-cert generate-default-snakeoil") < commands.index("nginx -t")
+
+
+def test_the_access_log_is_never_readable_by_everyone():
+    """nginx would create its access log (visitors' addresses) world-readable until logrotate
+    first turns it: section 7 creates it as logrotate does, before nginx first reads the site."""
+    site = (DEPLOY / "nginx-marks.conf").read_text()
+    logs = set(re.findall(r"^\s*access_log (\S+)", site, re.MULTILINE))
+    assert logs == {"/var/log/nginx/marks.access.log"}
+    assert not re.search(r"^\s*error_log ", site, re.MULTILINE)  # nginx's own error.log
+    commands = guide_commands()
+    created = commands.index(
+        "install -m 0640 -o www-data -g adm /dev/null /var/log/nginx/marks.access.log"
+    )
+    assert created < commands.index("nginx -t && systemctl reload nginx")
+    rotated = Path("/etc/logrotate.d/nginx")
+    if rotated.exists():  # Debian's own: what the file becomes at its first turn
+        assert "create 0640 www-data adm" in rotated.read_text()
 
 
 def test_the_journal_keeps_the_logs_90_days():
