@@ -11,7 +11,16 @@ import click
 import sqlalchemy as sa
 from flask import Flask
 
-from marks import council_imports, demo, people, permissions, rolling_upgrades, two_factor
+from marks import (
+    council_imports,
+    create_app,
+    demo,
+    people,
+    permissions,
+    rolling_upgrades,
+    two_factor,
+)
+from marks.config import ConfigurationError
 from marks.extensions import db
 from marks.models import Council
 from marks.states import MembershipRole, UserRole
@@ -22,6 +31,16 @@ ROLE_CHOICES = {
     "assessor": (UserRole.ASSESSOR, None),
     "administrator": (UserRole.ADMINISTRATOR, None),
 }
+
+
+def create_app_for_commands() -> Flask:
+    """The app for `flask` commands run by hand (docs/deploy/marks-flask): settings it refuses
+    are printed as plain lines, every one, rather than a traceback per setting."""
+    try:
+        return create_app()
+    except ConfigurationError as refused:
+        lines = "\n".join(f"- {problem}" for problem in refused.problems)
+        raise click.ClickException(f"the app refuses these settings:\n{lines}") from None
 
 
 def register(app: Flask) -> None:

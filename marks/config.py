@@ -10,7 +10,12 @@ from typing import Any
 
 
 class ConfigurationError(RuntimeError):
-    """The app refuses to start with settings that would be unsafe."""
+    """The app refuses to start with settings that would be unsafe: every problem found, one a
+    line, so that a server's settings are put right in one go."""
+
+    def __init__(self, *problems: str) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = list(problems)
 
 
 def _bool(name: str, default: bool) -> bool:
@@ -36,6 +41,7 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "MAIL_SERVER": os.environ.get("MAIL_SERVER", "localhost"),
         "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),
         "MAIL_USE_TLS": _bool("MAIL_USE_TLS", False),
+        "MAIL_USE_SSL": _bool("MAIL_USE_SSL", False),
         "MAIL_USERNAME": os.environ.get("MAIL_USERNAME"),
         "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD"),
         "MARKS_CONTACT_EMAIL": os.environ.get("MARKS_CONTACT_EMAIL", "mark@example.org"),
@@ -150,7 +156,11 @@ REDIS_ADDRESS = "Redis's address, with the password of its requirepass (URL-enco
 TEMPLATE_EXAMPLES = {
     "MARKS_BASE_URL": ("https://mark.example.org", "the service's public address"),
     "MAIL_SERVER": ("smtp.example.org", "your SMTP relay"),
-    "MAIL_PASSWORD": ("replace-with-the-relay-password", "the relay's password (or empty it)"),
+    "MAIL_PASSWORD": (
+        "replace-with-the-relay-password",
+        "the relay's password (a relay with no login: leave both MAIL_USERNAME and "
+        "MAIL_PASSWORD empty)",
+    ),
     "MAIL_SENDER": (
         "Social Media Friendly Mark <noreply@mark.example.org>",
         "an address on a domain of yours",
@@ -163,6 +173,7 @@ TEMPLATE_EXAMPLES = {
         "redis://:replace-with-the-redis-password@127.0.0.1:6379/1",
         REDIS_ADDRESS,
     ),
+    "MARKS_CONTACT_EMAIL": ("mark@example.org", "the address people should write to"),
 }
 
 
@@ -185,39 +196,59 @@ def signing_keys(config: dict[str, Any]) -> list[str | bytes]:
 
 
 def check(config: dict[str, Any]) -> None:
-    """Refuse to start where a setting would be unsafe."""
+    """Refuse to start where a setting would be unsafe, naming every such setting at once."""
+    problems = problems_with(config)
+    if problems:
+        raise ConfigurationError(*problems)
+
+
+def problems_with(config: dict[str, Any]) -> list[str]:
+    """What is wrong with the settings: a sentence for each problem."""
+    problems = []
+    production = config.get("MARKS_ENV") != "development"
     if not config.get("SECRET_KEY"):
-        raise ConfigurationError(
-            f"SECRET_KEY is not set. Set it to a long random value ({GENERATE_KEY})."
+        problems.append(f"SECRET_KEY is not set. Set it to a long random value ({GENERATE_KEY}).")
+    elif production and (problem := key_problem(config["SECRET_KEY"])):
+        problems.append(
+            f"SECRET_KEY {problem}. Anyone who guessed it could sign in as anyone: set it "
+            f"to a long random value of your own ({GENERATE_KEY})."
         )
-    if config.get("MARKS_ENV") != "development":
-        problem = key_problem(config["SECRET_KEY"])
+    if not production:
+        return problems
+    for number, key in enumerate(config.get("SECRET_KEY_FALLBACKS") or [], 1):
+        problem = key_problem(key)
         if problem:
-            raise ConfigurationError(
-                f"SECRET_KEY {problem}. Anyone who guessed it could sign in as anyone: set it "
-                f"to a long random value of your own ({GENERATE_KEY})."
+            problems.append(
+                f"SECRET_KEY_FALLBACKS: key {number} {problem}. A fallback still opens "
+                "sessions and links: leave out a key anyone could guess (everyone it "
+                f"signed in signs in again). New keys: {GENERATE_KEY}."
             )
-        for number, key in enumerate(config.get("SECRET_KEY_FALLBACKS") or [], 1):
-            problem = key_problem(key)
-            if problem:
-                raise ConfigurationError(
-                    f"SECRET_KEY_FALLBACKS: key {number} {problem}. A fallback still opens "
-                    "sessions and links: leave out a key anyone could guess (everyone it "
-                    f"signed in signs in again). New keys: {GENERATE_KEY}."
-                )
-        for name, (example, what) in TEMPLATE_EXAMPLES.items():
-            value = str(config.get(name) or "").strip().rstrip("/").lower()
-            if value == example.lower() or PLACEHOLDER in value:
-                shown = "" if "PASSWORD" in name else f" ({example})"
-                raise ConfigurationError(
-                    f"{name} holds the settings template's example{shown}: set it to "
-                    f"{what} in /etc/marks/marks.env."
-                )
-    if config.get("MAIL_BACKEND") == "log" and config.get("MARKS_ENV") != "development":
-        raise ConfigurationError(
+    for name, (example, what) in TEMPLATE_EXAMPLES.items():
+        value = str(config.get(name) or "").strip().rstrip("/").lower()
+        if value == example.lower() or PLACEHOLDER in value:
+            shown = "" if "PASSWORD" in name else f" ({example})"
+            problems.append(
+                f"{name} holds the settings template's example{shown}: set it to "
+                f"{what} in /etc/marks/marks.env."
+            )
+    if config.get("MAIL_USE_SSL") and config.get("MAIL_USE_TLS"):
+        problems.append(
+            "MAIL_USE_SSL and MAIL_USE_TLS are both set: choose one. MAIL_USE_SSL=1 for a "
+            "relay that speaks TLS at once (port 465), MAIL_USE_TLS=1 for STARTTLS (587 or 25)."
+        )
+    if config.get("MAIL_USERNAME") and not config.get("MAIL_PASSWORD"):
+        # mail.py logs in whenever there is a user name: every email would fail at the relay.
+        problems.append(
+            "MAIL_USERNAME is set but MAIL_PASSWORD is empty: the relay would refuse every "
+            "email's login. Set the relay's password, or, for a relay with no login, leave "
+            "both MAIL_USERNAME and MAIL_PASSWORD empty."
+        )
+    if config.get("MAIL_BACKEND") == "log":
+        problems.append(
             "MAIL_BACKEND=log writes whole emails, with their sign-in links, to the log: it is "
             "for development only. Set MAIL_BACKEND=smtp and the MAIL_ settings."
         )
+    return problems
 
 
 def engine_options(config: dict[str, Any]) -> dict[str, Any]:

@@ -294,11 +294,17 @@ def deliver(email: Email | Outgoing) -> None:
     message.set_content(email.body_text)
     if email.body_html:
         message.add_alternative(email.body_html, subtype="html")
-    with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=30) as smtp:
+    # Checked against the system's trusted certificates and the relay's name: the relay's
+    # password and every emailed link cross this connection.
+    context = ssl.create_default_context()
+    server, port = config["MAIL_SERVER"], config["MAIL_PORT"]
+    if config["MAIL_USE_SSL"]:  # TLS from the first byte (port 465)
+        connection = smtplib.SMTP_SSL(server, port, timeout=30, context=context)
+    else:
+        connection = smtplib.SMTP(server, port, timeout=30)
+    with connection as smtp:
         if config["MAIL_USE_TLS"]:
-            # Checked against the system's trusted certificates and the relay's name: the
-            # relay's password and every emailed link cross this connection.
-            smtp.starttls(context=ssl.create_default_context())
+            smtp.starttls(context=context)
         if config["MAIL_USERNAME"]:
             smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
         smtp.send_message(message)

@@ -35,6 +35,7 @@ def app_config(database_url: str, **overrides) -> dict:
         "SECRET_KEY": "test-secret-key",
         "SQLALCHEMY_DATABASE_URI": database_url,
         "MARKS_BASE_URL": "http://marks.test",
+        "MARKS_CONTACT_EMAIL": "mark@marks.test",  # production refuses the template's
         "MAIL_BACKEND": "log",
         "PASSWORD_HASH": FAST_PASSWORD_HASH,
         # Redis, as in production, so that the limits are tested for real.

@@ -314,6 +314,42 @@ def test_the_units_refuse_to_start_with_the_templates_placeholders(tmp_path, rep
         assert refused in result.stdout + result.stderr, name
 
 
+def test_the_settings_check_lists_every_refused_setting_without_a_traceback(tmp_path):
+    """The guide's `runuser -u marks -- marks-flask routes` on the template as it is: one line
+    for each setting to change, all at once, and no traceback."""
+    home = make_home(tmp_path, DATABASE_URL=f"sqlite:///{tmp_path}/check.sqlite3")
+    env = {
+        "PATH": SBIN_PATH,
+        "HOME": str(tmp_path),
+        "MARKS_HOME": str(home.root),
+        "MARKS_ENV_FILE": str(home.env_file),
+    }
+    result = subprocess.run(
+        [str(DEPLOY / "marks-flask"), "routes"], env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr, result.stderr
+    assert result.stdout == ""
+    refused = [line for line in result.stderr.splitlines() if line.startswith("- ")]
+    names = [line.split()[1] for line in refused]
+    assert names == ["SECRET_KEY", *OWN_SETTINGS], result.stderr
+    assert result.stderr.startswith("Error: the app refuses these settings:\n")
+    # Put right, the same check passes.
+    (tmp_path / "own").mkdir()
+    home = make_home(
+        tmp_path / "own",
+        DATABASE_URL=f"sqlite:///{tmp_path}/check.sqlite3",
+        SECRET_KEY=secrets.token_hex(32),
+        **OWN_SETTINGS,
+    )
+    env["MARKS_HOME"], env["MARKS_ENV_FILE"] = str(home.root), str(home.env_file)
+    result = subprocess.run(
+        [str(DEPLOY / "marks-flask"), "routes"], env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert "/healthz" in result.stdout
+
+
 def guide_commands() -> str:
     return "\n".join(re.findall(r"```sh\n(.*?)```", GUIDE.read_text(), re.DOTALL))
 
@@ -361,6 +397,26 @@ def test_the_tls_site_starts_before_its_certificate_exists():
     assert [new.rsplit("/", 1)[1] for _, new in replaced] == ["fullchain.pem", "privkey.pem"]
     assert "location /.well-known/acme-challenge/ {\n        root /var/www/letsencrypt;" in site
     assert "certbot certonly --webroot -w /var/www/letsencrypt" in guide_commands()
+    # Made if the image lacks it, before nginx first reads the site (section 7).
+    commands = guide_commands()
+    assert commands.index("make-ssl-cert generate-default-snakeoil") < commands.index("nginx -t")
+
+
+def test_the_access_log_is_never_readable_by_everyone():
+    """nginx would create its access log (visitors' addresses) world-readable until logrotate
+    first turns it: section 7 creates it as logrotate does, before nginx first reads the site."""
+    site = (DEPLOY / "nginx-marks.conf").read_text()
+    logs = set(re.findall(r"^\s*access_log (\S+)", site, re.MULTILINE))
+    assert logs == {"/var/log/nginx/marks.access.log"}
+    assert not re.search(r"^\s*error_log ", site, re.MULTILINE)  # nginx's own error.log
+    commands = guide_commands()
+    created = commands.index(
+        "install -m 0640 -o www-data -g adm /dev/null /var/log/nginx/marks.access.log"
+    )
+    assert created < commands.index("nginx -t && systemctl reload nginx")
+    rotated = Path("/etc/logrotate.d/nginx")
+    if rotated.exists():  # Debian's own: what the file becomes at its first turn
+        assert "create 0640 www-data adm" in rotated.read_text()
 
 
 def test_the_journal_keeps_the_logs_90_days():

@@ -33,9 +33,11 @@ from tests.integration.deploy_site import (
     CACHE_DB,
     LIMITS_DB,
     OWN_ADDRESS,
+    OWN_SETTINGS,
     REDIS_PASSWORD,
     ROOT,
     needs_postgresql,
+    quoted,
     read_env_file,
 )
 
@@ -300,31 +302,50 @@ def test_a_reload_puts_the_env_files_changes_in_force(site):
     assert unit["ExecReload"] == "/bin/kill -s HUP $MAINPID"
     env_file = site.home.env_file
     template = env_file.read_text()
-    assert "MARKS_CONTACT_EMAIL=mark@example.org\n" in template
+    own = f"MARKS_CONTACT_EMAIL={quoted(OWN_SETTINGS['MARKS_CONTACT_EMAIL'])}\n"
+    assert own in template
+    assert "FORCE_HTTPS=1\n" in template
 
     def contact_shown() -> bytes:
         page = served.request("GET", "/accessibility").body
         return re.search(rb'href="mailto:([^"]+)"', page).group(1)
 
-    def reload_and_wait_for(wanted: bytes) -> None:
-        served.gunicorn.send_signal(signal.SIGHUP)
-        wait_for(lambda: contact_shown() == wanted, f"a reload showing {wanted!r}", 30)
+    def plain_http_status() -> int:
+        """A plain-HTTP request straight to gunicorn: FORCE_HTTPS sends it to HTTPS."""
+        connection = http.client.HTTPConnection("127.0.0.1", served.app_port, timeout=60)
+        connection.request("GET", "/accessibility")
+        status = connection.getresponse().status
+        connection.close()
+        return status
 
-    assert contact_shown() == b"mark@example.org"
+    def reload_and_wait_for(wanted: bytes, status: int) -> None:
+        served.gunicorn.send_signal(signal.SIGHUP)
+        wait_for(
+            lambda: contact_shown() == wanted and plain_http_status() == status,
+            f"a reload showing {wanted!r}, {status}",
+            30,
+        )
+
+    shown = OWN_SETTINGS["MARKS_CONTACT_EMAIL"].encode()
+    assert contact_shown() == shown
+    assert plain_http_status() == 302
     try:
         changed = "MARKS_CONTACT_EMAIL='web$team@council.example'\n"
-        env_file.write_text(template.replace("MARKS_CONTACT_EMAIL=mark@example.org\n", changed))
-        assert contact_shown() == b"mark@example.org"  # nothing read until the reload
-        reload_and_wait_for(b"web$team@council.example")
-        env_file.write_text(template.replace("MARKS_CONTACT_EMAIL=mark@example.org\n", ""))
-        reload_and_wait_for(b"mark@example.org")  # the app's default, as after a restart
+        env_file.write_text(
+            template.replace(own, changed).replace("FORCE_HTTPS=1\n", "FORCE_HTTPS=0\n")
+        )
+        assert contact_shown() == shown  # nothing read until the reload
+        reload_and_wait_for(b"web$team@council.example", 200)
+        # FORCE_HTTPS taken out: the app's default (on, in production), as after a restart.
+        env_file.write_text(template.replace(own, changed).replace("FORCE_HTTPS=1\n", ""))
+        reload_and_wait_for(b"web$team@council.example", 302)
         # A mistake in the file refuses the reload, and the site goes on as it was.
         env_file.write_text(template + "A LINE WITHOUT EQUALS\n")
         served.gunicorn.send_signal(signal.SIGHUP)
         refused = f"{env_file} not read again: line "
         wait_for(lambda: refused in served.gunicorn_log.read_text(), "the refusal", 30)
         assert served.gunicorn.poll() is None
-        assert contact_shown() == b"mark@example.org"
+        assert contact_shown() == b"web$team@council.example"
     finally:
         env_file.write_text(template)
 

@@ -27,6 +27,7 @@ def test_production_cookies_are_secure(monkeypatch, tmp_path):
     monkeypatch.setenv("SECRET_KEY", A_GOOD_KEY)
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/p.sqlite3")
     monkeypatch.setenv("MARKS_BASE_URL", "https://mark.council.example/")
+    monkeypatch.setenv("MARKS_CONTACT_EMAIL", "mark@council.example")
     app = create_app({"RATELIMIT_STORAGE_URI": "memory://"})
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
@@ -176,6 +177,7 @@ OWN_SETTINGS = {
     "MAIL_SENDER": "Social Media Friendly Mark <noreply@mark.council.example>",
     "RATELIMIT_STORAGE_URI": "redis://:an%24own-password@127.0.0.1:6379/0",
     "CACHE_REDIS_URL": "redis://:an%24own-password@127.0.0.1:6379/1",
+    "MARKS_CONTACT_EMAIL": "mark@council.example",
 }
 
 
@@ -204,3 +206,32 @@ def test_production_refuses_the_templates_examples_however_they_are_typed():
     elsewhere = "redis://:replace-with-the-redis-password@10.0.0.5:6379/0"
     with pytest.raises(ConfigurationError, match=r"^RATELIMIT_STORAGE_URI holds"):
         check(production(**{**OWN_SETTINGS, "RATELIMIT_STORAGE_URI": elsewhere}))
+
+
+def test_production_names_every_refused_setting_at_once():
+    """The settings check (`marks-flask routes`) says all that is wrong in one go, not one
+    setting a try."""
+    template = {name: template_value(name) for name in OWN_SETTINGS}
+    with pytest.raises(ConfigurationError) as refused:
+        check(production(**template))
+    named = [problem.split()[0] for problem in refused.value.problems]
+    assert named == list(OWN_SETTINGS), refused.value.problems
+    assert str(refused.value).splitlines() == refused.value.problems
+
+
+def test_production_refuses_a_relay_login_without_a_password():
+    """mail.py logs in whenever MAIL_USERNAME is set: with no password, every email would fail
+    at the relay. A relay with no login has both empty."""
+    for empty in ("", None):
+        with pytest.raises(ConfigurationError, match=r"^MAIL_USERNAME is set but MAIL_PASSWORD"):
+            check(production(**{**OWN_SETTINGS, "MAIL_USERNAME": "marks", "MAIL_PASSWORD": empty}))
+    check(production(**{**OWN_SETTINGS, "MAIL_USERNAME": "", "MAIL_PASSWORD": ""}))
+    check(production(**{**OWN_SETTINGS, "MAIL_USERNAME": "marks"}))
+    assert template_value("MAIL_USERNAME") == "marks"  # the template's comment says to empty it
+    assert "no login: leave both MAIL_USERNAME and MAIL_PASSWORD empty." in TEMPLATE.read_text()
+
+
+def test_production_refuses_both_kinds_of_tls_for_the_relay():
+    with pytest.raises(ConfigurationError, match=r"^MAIL_USE_SSL and MAIL_USE_TLS"):
+        check(production(**OWN_SETTINGS, MAIL_USE_SSL=True, MAIL_USE_TLS=True))
+    check(production(**OWN_SETTINGS, MAIL_USE_SSL=True, MAIL_USE_TLS=False))

@@ -155,10 +155,9 @@ def test_the_message_id_is_on_the_senders_domain_and_kept_when_sent_again(
     assert str(sent_message(smtp.messages[-1])["Message-ID"]) == ids[0]
 
 
-@pytest.fixture
-def relay_with_its_own_certificate(app, tmp_path, monkeypatch):
-    """A relay that speaks STARTTLS with a certificate no one has vouched for (as a machine in
-    the middle would), and its certificate, to trust where a test means to."""
+def relays_certificate(tmp_path) -> tuple:
+    """A certificate no one has vouched for (as a machine in the middle would have), and a
+    server's TLS context with it."""
     cert, key = tmp_path / "relay.pem", tmp_path / "relay.key"
     openssl = [
         *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
@@ -168,6 +167,14 @@ def relay_with_its_own_certificate(app, tmp_path, monkeypatch):
     subprocess.run(openssl, check=True, capture_output=True)  # noqa: S603
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
+    return cert, context
+
+
+@pytest.fixture
+def relay_with_its_own_certificate(app, tmp_path, monkeypatch):
+    """A relay that speaks STARTTLS with a certificate no one has vouched for (as a machine in
+    the middle would), and its certificate, to trust where a test means to."""
+    cert, context = relays_certificate(tmp_path)
     inbox = Inbox()
     controller = Controller(
         inbox, hostname="127.0.0.1", port=free_port(), tls_context=context, require_starttls=True
@@ -197,3 +204,30 @@ def test_starttls_checks_the_relays_certificate(make, relay_with_its_own_certifi
     monkeypatch.setenv("SSL_CERT_FILE", str(cert))
     mail.deliver(email)
     assert len(inbox.messages) == 1
+
+
+def test_implicit_tls_on_port_465_checks_the_relays_certificate(make, app, tmp_path, monkeypatch):
+    """MAIL_USE_SSL=1: a relay that speaks TLS from the first byte (port 465, no STARTTLS),
+    its certificate checked as STARTTLS's is."""
+    cert, context = relays_certificate(tmp_path)
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port(), ssl_context=context)
+    controller.start()
+    try:
+        for name, value in {
+            "MAIL_BACKEND": "smtp",
+            "MAIL_SERVER": "127.0.0.1",
+            "MAIL_PORT": controller.port,
+            "MAIL_USE_TLS": False,
+            "MAIL_USE_SSL": True,
+        }.items():
+            monkeypatch.setitem(app.config, name, value)
+        email = queue_one(make)
+        with pytest.raises(ssl.SSLCertVerificationError):
+            mail.deliver(email)
+        assert inbox.messages == []
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+        mail.deliver(email)
+        assert len(inbox.messages) == 1
+    finally:
+        controller.stop()
