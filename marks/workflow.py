@@ -195,14 +195,6 @@ def available(thing: Any, person: Any) -> list[str]:
 # --- Applications ----------------------------------------------------------------------------
 
 
-def _for_council(person: Any, application: Application) -> bool:
-    return permissions.is_member_of(person, application.council_id)
-
-
-def _administrator(person: Any, application: Application) -> bool:
-    return permissions.is_administrator(person)
-
-
 def _submitted(change: Change) -> None:
     change.thing.submitted_at = change.at
 
@@ -220,7 +212,7 @@ APPLICATION = machine(
                 "submit",
                 frozenset({S.DRAFT}),
                 S.SUBMITTED,
-                _for_council,
+                permissions.may_act_for_council,
                 effect=_submitted,
                 emails=notifications.application_submitted,
             ),
@@ -228,17 +220,22 @@ APPLICATION = machine(
                 "withdraw",
                 frozenset({S.DRAFT, S.SUBMITTED}),
                 S.WITHDRAWN,
-                _for_council,
+                permissions.may_act_for_council,
                 reason=ReasonAudience.COUNCIL,
                 emails=notifications.application_withdrawn,
             ),
-            Transition("start_review", frozenset({S.SUBMITTED}), S.UNDER_REVIEW, _administrator),
+            Transition(
+                "start_review",
+                frozenset({S.SUBMITTED}),
+                S.UNDER_REVIEW,
+                permissions.may_administer,
+            ),
             Transition("all_assessed", frozenset({S.UNDER_REVIEW}), S.READY_FOR_DECISION, SYSTEM),
             Transition(
                 "request_information",
                 frozenset({S.UNDER_REVIEW, S.READY_FOR_DECISION}),
                 S.INFO_REQUESTED,
-                _administrator,
+                permissions.may_administer,
                 reason=ReasonAudience.COUNCIL,  # what the council is asked for
                 needs_reason=True,
                 emails=notifications.information_requested,
@@ -247,14 +244,14 @@ APPLICATION = machine(
                 "resubmit",
                 frozenset({S.INFO_REQUESTED}),
                 S.UNDER_REVIEW,
-                _for_council,
+                permissions.may_act_for_council,
                 emails=notifications.application_resubmitted,
             ),
             Transition(
                 "approve",
                 frozenset({S.READY_FOR_DECISION}),
                 S.APPROVED,
-                _administrator,
+                permissions.may_administer,
                 # Why the level differs from the one the scores earn: for the record only.
                 reason=ReasonAudience.RECORD,
                 effect=_decided,
@@ -264,7 +261,7 @@ APPLICATION = machine(
                 "reject",
                 frozenset({S.READY_FOR_DECISION}),
                 S.REJECTED,
-                _administrator,
+                permissions.may_administer,
                 reason=ReasonAudience.COUNCIL,  # the reasons the council is told
                 needs_reason=True,
                 effect=_decided,
