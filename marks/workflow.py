@@ -96,6 +96,8 @@ class Transition:
     event: str | None = None  # the audit action, if not "<subject>.<action>"
     # What a person is told when the thing is in a state it cannot start from.
     refusals: dict[Any, str] = field(default_factory=dict)
+    # What a person is told when they may not make it (None: a message for the logs).
+    forbidden: str | None = None
 
 
 @dataclass(frozen=True)
@@ -129,7 +131,7 @@ def _why_not(table: Machine, t: Transition, thing: Any, person: Any) -> str | No
             f"cannot {t.action} a {table.subject} that is {thing.state}"
         )
     if t.may is not SYSTEM and (person is None or not t.may(person, thing)):
-        return f"{person!r} may not {t.action} this {table.subject}"
+        return t.forbidden or f"{person!r} may not {t.action} this {table.subject}"
     return t.when(thing) if t.when else None
 
 
