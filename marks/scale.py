@@ -23,7 +23,7 @@ from marks.models import (
     User,
     utcnow,
 )
-from marks.states import ApplicationState, AwardState, CouncilKind, EditionState, Nation
+from marks.states import ApplicationState, AwardState, CouncilKind, Nation
 
 BATCH = 1000
 # (share, GSS prefix, kind, nation) of the councils added
@@ -71,10 +71,7 @@ def editions_by_year() -> dict[int, Edition]:
         if edition is None:
             data = editions.read_file(editions.DEMO_EDITION)
             data["edition"].update(code=code, year=year, title=f"Social Media Friendly Mark {year}")
-            edition = editions.build(data)
-            edition.state, edition.published_at = EditionState.PUBLISHED, utcnow()
-            db.session.add(edition)
-            db.session.flush()
+            edition = editions.add(data, publish=True)
         found[year] = edition
     return found
 
