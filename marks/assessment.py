@@ -43,12 +43,6 @@ class AssessmentConflict(Exception):
     """The assessment was saved elsewhere (another tab) since this form was opened."""
 
 
-def _own(person: User, assignment: Assignment) -> bool:
-    """Only the assessor hands back their own assignment; not may_assess: one who has joined
-    the council since may still hand it back."""
-    return permissions.is_assessor(person) and assignment.assessor_id == person.id
-
-
 def _ended(change: workflow.Change) -> None:
     change.thing.ended_at = change.at
     if change.transition.action == "declare_conflict":
@@ -72,7 +66,7 @@ ASSIGNMENT = workflow.machine(
                 "declare_conflict",
                 frozenset({AssignmentState.ACTIVE}),
                 AssignmentState.CONFLICT_DECLARED,
-                _own,
+                permissions.may_hand_back,
                 reason=ReasonAudience.RECORD,  # the staff's to know, not the council's
                 needs_reason=True,
                 when=lambda assignment: why_closed(assignment.application),
@@ -115,7 +109,7 @@ ASSESSMENT = workflow.machine(
                 "submit",
                 frozenset({AssessmentState.IN_PROGRESS}),
                 AssessmentState.SUBMITTED,
-                lambda person, assessment: permissions.may_assess(person, assessment.assignment),
+                permissions.may_submit_assessment,
                 when=lambda assessment: (
                     why_closed(assessment.assignment.application)
                     or (

@@ -58,7 +58,7 @@ AWARD = workflow.machine(
                 "revoke",
                 frozenset({AwardState.CURRENT}),
                 AwardState.REVOKED,
-                lambda person, award: permissions.is_administrator(person),
+                permissions.may_administer,
                 reason=ReasonAudience.PUBLIC,  # on the register and the verification page
                 needs_reason=True,
                 effect=_revoked,

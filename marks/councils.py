@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 
-from marks import audit
+from marks import audit, memberships
 from marks.extensions import db
 from marks.models import (
     Application,
@@ -463,9 +463,7 @@ def merge(duplicate: Council, into: Council, actor: User) -> Counts:
         sa.select(Membership).where(Membership.council_id == duplicate.id)
     ):
         if membership.state in CURRENT_MEMBERSHIP and membership.user_id in kept_users:
-            membership.state = MembershipState.REMOVED
-            membership.decided_at = utcnow()
-            membership.decided_by_id = actor.id
+            memberships.end_for_merge(membership, actor=actor)
         membership.council_id = into.id
 
     for application in db.session.scalars(

@@ -4,6 +4,9 @@ The first member of a council becomes its lead: at once if their confirmed email
 a domain an administrator recorded for the council, otherwise once an administrator approves
 (nothing else shows that they work there). Later requests wait for the lead (or an
 administrator). A user belongs to one council at a time (the database enforces it too).
+
+A membership is created in its first state (asked for, or active at once); every change of
+its state after that is a row of MEMBERSHIP below, made by workflow.transition().
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import sqlalchemy as sa
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from marks import assessment, audit, councils, mail, notifications, permissions
+from marks import assessment, audit, councils, mail, notifications, permissions, workflow
 from marks.config import signing_keys
 from marks.extensions import db
 from marks.models import Council, Invitation, Membership, User, utcnow
@@ -24,8 +27,110 @@ INVITATION_DAYS = 14
 SEARCH_LIMIT = 20
 
 
-class MembershipRefused(Exception):
+class MembershipRefused(workflow.Refused):
     """Something a person may not do with a membership, with a message to show them."""
+
+
+# --- The table: every change of a membership's state ----------------------------------------
+
+ONLY_MANAGERS = "Only the council's lead or an administrator can do that"
+ANSWERED = "That request has already been answered"
+NOT_A_MEMBER = "That person is not a member of the council"
+
+
+def _manages(person: User, membership: Membership) -> bool:
+    return permissions.may_manage_members(person, membership.council_id)
+
+
+def _keeps_a_lead(membership: Membership) -> str | None:
+    """A council keeps at least one lead."""
+    if membership.role == MembershipRole.LEAD and len(leads(membership.council)) == 1:
+        return "A council must keep a lead: make someone else lead before removing this one"
+    return None
+
+
+def _decided(change: workflow.Change) -> None:
+    change.thing.decided_at = change.at
+    change.thing.decided_by_id = change.actor.id if change.actor is not None else None
+
+
+def _approved(change: workflow.Change) -> None:
+    """Joined: as its lead if decide() found the council without members (under its lock)."""
+    _decided(change)
+    change.thing.role = MembershipRole(change.details["role"])
+
+
+MEMBERSHIP = workflow.machine(
+    workflow.Machine(
+        "membership",
+        Membership,
+        (
+            workflow.Transition(
+                "approve",
+                frozenset({MembershipState.REQUESTED}),
+                MembershipState.ACTIVE,
+                _manages,
+                forbidden=ONLY_MANAGERS,
+                effect=_approved,
+                emails=notifications.membership_decided,
+                event="membership.approved",
+                refusals={s: ANSWERED for s in MembershipState if s != MembershipState.REQUESTED},
+            ),
+            workflow.Transition(
+                "reject",
+                frozenset({MembershipState.REQUESTED}),
+                MembershipState.REJECTED,
+                _manages,
+                forbidden=ONLY_MANAGERS,
+                effect=_decided,
+                emails=notifications.membership_decided,
+                event="membership.rejected",
+                refusals={s: ANSWERED for s in MembershipState if s != MembershipState.REQUESTED},
+            ),
+            workflow.Transition(
+                "remove",
+                frozenset({MembershipState.ACTIVE}),
+                MembershipState.REMOVED,
+                _manages,
+                forbidden=ONLY_MANAGERS,
+                when=_keeps_a_lead,
+                effect=_decided,
+                event="membership.removed",
+                refusals={s: NOT_A_MEMBER for s in MembershipState if s != MembershipState.ACTIVE},
+            ),
+            # The service's own. Merging duplicate councils (councils.merge): a person with a
+            # place in both keeps the one in the council kept.
+            workflow.Transition(
+                "remove_on_merge",
+                frozenset({MembershipState.REQUESTED, MembershipState.ACTIVE}),
+                MembershipState.REMOVED,
+                workflow.SYSTEM,
+                effect=_decided,
+                event="membership.removed_on_merge",
+            ),
+            # Erasing a person's personal data (personal_data.erase) ends their membership,
+            # and turns down a request they were waiting on.
+            workflow.Transition(
+                "remove_on_erasure",
+                frozenset({MembershipState.ACTIVE}),
+                MembershipState.REMOVED,
+                workflow.SYSTEM,
+                effect=_decided,
+                event="membership.removed_on_erasure",
+            ),
+            workflow.Transition(
+                "reject_on_erasure",
+                frozenset({MembershipState.REQUESTED}),
+                MembershipState.REJECTED,
+                workflow.SYSTEM,
+                effect=_decided,
+                event="membership.rejected_on_erasure",
+            ),
+        ),
+        refused=MembershipRefused,
+        where=lambda membership: {"council_id": membership.council_id},
+    )
+)
 
 
 def search(query: str) -> list[Council]:
@@ -146,72 +251,43 @@ def _lock(council: Council) -> None:
     db.session.execute(sa.select(Council.id).where(Council.id == council.id).with_for_update())
 
 
-def _may_manage(actor: User, council: Council) -> bool:
-    return actor.is_administrator or permissions.is_lead_of(actor, council.id)
-
-
 def decide(membership: Membership, *, approve: bool, actor: User) -> None:
     """The lead (or an administrator) approves or turns down a request to join. The first
     member of a council, approved, becomes its lead (only an administrator can approve them:
     the council has no lead yet)."""
-    if not _may_manage(actor, membership.council):
-        raise MembershipRefused("Only the council's lead or an administrator can do that")
     _lock(membership.council)
-    db.session.refresh(membership)  # as it stands now that no one else is changing it
-    if membership.state != MembershipState.REQUESTED:
-        raise MembershipRefused("That request has already been answered")
-    if approve and not active_members(membership.council):
-        membership.role = MembershipRole.LEAD
-    membership.state = MembershipState.ACTIVE if approve else MembershipState.REJECTED
-    membership.decided_at = utcnow()
-    membership.decided_by_id = actor.id
-    db.session.flush()
-    audit.record(
-        "membership.approved" if approve else "membership.rejected",
+    first = approve and not active_members(membership.council)
+    workflow.transition(
         membership,
+        "approve" if approve else "reject",
         actor=actor,
-        council_id=membership.council_id,
-        from_state=str(MembershipState.REQUESTED),
-        to_state=str(membership.state),
-        role=str(membership.role),
-    )
-    mail.queue(
-        membership.user.email,
-        "membership_approved" if approve else "membership_rejected",
-        user=membership.user,
-        council=membership.council,
-        is_lead=membership.role == MembershipRole.LEAD,
-        apply_url=mail.link("council.home"),
+        role=str(MembershipRole.LEAD if first else MembershipRole.MEMBER),
     )
 
 
 def remove(membership: Membership, *, actor: User) -> None:
     """Take a member out of the council. A council keeps at least one lead."""
-    if not _may_manage(actor, membership.council):
-        raise MembershipRefused("Only the council's lead or an administrator can do that")
-    if membership.state != MembershipState.ACTIVE:
-        raise MembershipRefused("That person is not a member of the council")
-    if membership.role == MembershipRole.LEAD and len(leads(membership.council)) == 1:
-        raise MembershipRefused(
-            "A council must keep a lead: make someone else lead before removing this one"
-        )
-    membership.state = MembershipState.REMOVED
-    membership.decided_at = utcnow()
-    membership.decided_by_id = actor.id
-    db.session.flush()
-    audit.record(
-        "membership.removed",
-        membership,
-        actor=actor,
-        council_id=membership.council_id,
-        from_state=str(MembershipState.ACTIVE),
-        to_state=str(MembershipState.REMOVED),
+    _lock(membership.council)  # so that two leads removing each other cannot leave it none
+    workflow.transition(membership, "remove", actor=actor)
+
+
+def end_for_merge(membership: Membership, *, actor: User) -> None:
+    """The person has a place in the council the duplicate is merged into: they keep that."""
+    workflow.transition(membership, "remove_on_merge", actor=actor)
+
+
+def end_for_erasure(membership: Membership, *, actor: User | None) -> None:
+    """The person's personal data is being erased: their membership ends, or their request is
+    turned down. actor None: a command on the server."""
+    action = (
+        "remove_on_erasure" if membership.state == MembershipState.ACTIVE else "reject_on_erasure"
     )
+    workflow.transition(membership, action, actor=actor)
 
 
 def invite(council: Council, email: str, *, actor: User) -> Invitation:
     """Email a signed, expiring link that lets its holder join the council."""
-    if not _may_manage(actor, council):
+    if not permissions.may_manage_members(actor, council.id):
         raise MembershipRefused("Only the council's lead or an administrator can invite people")
     email = email.strip().lower()
     invitation = Invitation(

@@ -1,7 +1,7 @@
 """Who is told what when something changes state. Each function here is named by a row of a
-transition table (workflow.py, assessment.py, awards.py) and called by workflow.transition()
-only, with the change, so that every transition queues its emails in its own transaction,
-once."""
+transition table (workflow.py, assessment.py, awards.py, memberships.py) and called by
+workflow.transition() only, with the change, so that every transition queues its emails in
+its own transaction, once."""
 
 from __future__ import annotations
 
@@ -188,3 +188,17 @@ def assignment_ended(change) -> None:
             reason=change.reason,
             assign_url=mail.link("admin.application", application_id=application.id),
         )
+
+
+def membership_decided(change) -> None:
+    """A request to join a council, approved (as its lead, if they are its first member) or
+    turned down: the person who asked is told."""
+    membership = change.thing
+    mail.queue(
+        membership.user.email,
+        "membership_approved" if change.transition.action == "approve" else "membership_rejected",
+        user=membership.user,
+        council=membership.council,
+        is_lead=membership.role == MembershipRole.LEAD,
+        apply_url=mail.link("council.home"),
+    )

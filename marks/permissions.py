@@ -205,6 +205,12 @@ def works_for(user: Any, council_id: int) -> bool:
     return membership is not None and membership.council_id == council_id
 
 
+def may_manage_members(user: Any, council_id: int) -> bool:
+    """The council's lead, or an administrator: answers requests to join, removes members,
+    invites colleagues."""
+    return is_administrator(user) or is_lead_of(user, council_id)
+
+
 # --- Object-level predicates: called by views with the object from the URL -------------------
 
 
@@ -237,6 +243,30 @@ def may_see_evidence(user: Any, application: Any) -> bool:
         )
     )
     return assignment is not None and may_assess(user, assignment)
+
+
+# --- Who may make a transition (the tables' rows): (person, thing) ---------------------------
+
+
+def may_act_for_council(user: Any, application: Any) -> bool:
+    """The application's council's active members: submit, withdraw, resubmit."""
+    return is_member_of(user, application.council_id)
+
+
+def may_administer(user: Any, thing: Any) -> bool:
+    """Administrators, whatever the thing: decide applications, revoke awards, publish
+    editions, send again an email that could not be sent."""
+    return is_administrator(user)
+
+
+def may_hand_back(user: Any, assignment: Any) -> bool:
+    """Only the assessor hands back their own assignment; not may_assess: one who has joined
+    the council since may still hand it back."""
+    return is_assessor(user) and assignment.assessor_id == user.id
+
+
+def may_submit_assessment(user: Any, assessment: Any) -> bool:
+    return may_assess(user, assessment.assignment)
 
 
 # --- Reasons: who may read why something happened ----------------------------------------------

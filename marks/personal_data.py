@@ -21,7 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 
-from marks import audit, sessions, staff
+from marks import audit, memberships, sessions, staff
 from marks.extensions import db
 from marks.logs import redact_tokens
 from marks.models import (
@@ -367,13 +367,7 @@ def erase(user: User, *, actor: User | None, reason: str) -> dict[str, int]:
         )
     ).all()
     for membership in ended:
-        membership.state = (
-            MembershipState.REMOVED
-            if membership.state == MembershipState.ACTIVE
-            else MembershipState.REJECTED
-        )
-        membership.decided_at = now
-        membership.decided_by_id = actor.id if actor is not None else None
+        memberships.end_for_erasure(membership, actor=actor)
     counts["memberships"] = len(ended)
     # Emails not yet sent would go to nobody; those sent keep their row, not their words.
     counts["emails_unsent"] = db.session.execute(

@@ -23,7 +23,7 @@ from marks.models import (
     User,
     utcnow,
 )
-from marks.states import ApplicationState, AwardState, CouncilKind, EditionState, Nation
+from marks.states import ApplicationState, AwardState, CouncilKind, Nation
 
 BATCH = 1000
 # (share, GSS prefix, kind, nation) of the councils added
@@ -71,10 +71,7 @@ def editions_by_year() -> dict[int, Edition]:
         if edition is None:
             data = editions.read_file(editions.DEMO_EDITION)
             data["edition"].update(code=code, year=year, title=f"Social Media Friendly Mark {year}")
-            edition = editions.build(data)
-            edition.state, edition.published_at = EditionState.PUBLISHED, utcnow()
-            db.session.add(edition)
-            db.session.flush()
+            edition = editions.add(data, publish=True)
         found[year] = edition
     return found
 
@@ -167,8 +164,11 @@ def seed(total: int, *, progress: Callable[[int], None] = lambda n: None, seed: 
             ).all()
         )
         award_rows = []
+        successors: list[int | None] = []  # the renewal that supersedes each, by row
         for council_id, history in histories:
             for position, (year, awarded_on, state, revoked) in enumerate(history):
+                renewed = state == AwardState.SUPERSEDED
+                successors.append(len(award_rows) + 1 if renewed else None)
                 sequences[year] += 1
                 level = levels[year][0 if rng.random() < 0.7 else -1]
                 stamp = now - timedelta(days=(today - awarded_on).days)
@@ -181,8 +181,8 @@ def seed(total: int, *, progress: Callable[[int], None] = lambda n: None, seed: 
                         "certificate_number": awards.certificate_number(year, sequences[year]),
                         "year": year,
                         "sequence": sequences[year],
-                        # Superseded once its successor exists (the database insists).
-                        "state": AwardState.CURRENT if state == AwardState.SUPERSEDED else state,
+                        "state": state,
+                        "superseded_by_id": None,  # its successor's, once that is stored
                         "is_latest": position == len(history) - 1,
                         "awarded_on": awarded_on,
                         "expires_on": awards.add_months(awarded_on, 24),
@@ -192,8 +192,7 @@ def seed(total: int, *, progress: Callable[[int], None] = lambda n: None, seed: 
                         "updated_at": stamp,
                     }
                 )
-        db.session.execute(sa.insert(Award), award_rows)
-        _link_supersessions(ids)
+        _insert_awards(award_rows, successors)
         for year, last in sequences.items():
             _set_last_sequence(year, last)
         db.session.commit()
@@ -204,22 +203,26 @@ def seed(total: int, *, progress: Callable[[int], None] = lambda n: None, seed: 
     return len(new)
 
 
-def _link_supersessions(council_ids: list[int]) -> None:
-    """Each award followed by a later one of the same council (not revoked) was renewed:
-    it is superseded by the next."""
-    rows = db.session.execute(
-        sa.select(Award.id, Award.council_id, Award.state)
-        .where(Award.council_id.in_(council_ids))
-        .order_by(Award.council_id, Award.awarded_on)
-    ).all()
-    updates = []
-    for (award_id, council_id, state), following in zip(rows, [*rows[1:], None], strict=True):
-        if state == AwardState.CURRENT and following and following.council_id == council_id:
-            updates.append(
-                {"id": award_id, "state": AwardState.SUPERSEDED, "superseded_by_id": following.id}
-            )
-    if updates:
-        db.session.execute(sa.update(Award), updates)
+def _insert_awards(rows: list[dict], successors: list[int | None]) -> None:
+    """Insert the awards, each superseded one after the renewal that superseded it, naming
+    it: the database insists that a superseded award has its successor, and a made-up row is
+    stored in its state like any other, not changed after (the service's own awards are
+    superseded by awards.AWARD). A renewal of a renewal waits a round more."""
+    ids: dict[int, int] = {}
+    while len(ids) < len(rows):
+        ready = [
+            i
+            for i, successor in enumerate(successors)
+            if i not in ids and (successor is None or successor in ids)
+        ]
+        for i in ready:
+            if successors[i] is not None:
+                rows[i]["superseded_by_id"] = ids[successors[i]]
+        inserted = db.session.scalars(
+            sa.insert(Award).returning(Award.id, sort_by_parameter_order=True),
+            [rows[i] for i in ready],
+        ).all()
+        ids.update(zip(ready, inserted, strict=True))
 
 
 def _last_sequence(year: int) -> int:

@@ -1,10 +1,11 @@
 """The one place anything in the scheme changes state.
 
 Each thing that has states has a table of its transitions (a `Machine`), kept beside the rest
-of its rules: applications below; assignments and assessments in assessment.py; awards in
-awards.py. Each row names the action, the states it may start from, the state it leads to, who
-may make it (a predicate from permissions.py), whether it takes a reason and who may read that
-reason, what else it sets on the row, and the emails it queues.
+of its rules: applications and emails below; assignments and assessments in assessment.py;
+awards in awards.py; memberships in memberships.py; editions in editions.py. Each row names
+the action, the states it may start from, the state it leads to, who may make it (a predicate
+from permissions.py, or SYSTEM: the service's own), whether it takes a reason and who may read
+that reason, what else it sets on the row, and the emails it queues.
 
 `transition()` is the only code that changes a state. It locks the row (`SELECT ... FOR
 UPDATE` on PostgreSQL) and reads it again, refuses what the table does not allow (from this
@@ -12,7 +13,7 @@ state, by this person, now), changes the state, records the audit event and queu
 emails, all in the caller's transaction: it flushes, the request commits.
 `available()` lists what a person may do to a thing now: the pages show those actions, and
 only those. tests/unit/test_transitions.py reads the code and fails if anything else in
-marks/ assigns a state.
+marks/ writes a state (but the one exception it names), and checks the tables.
 """
 
 from __future__ import annotations
@@ -24,11 +25,11 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
-from marks import audit, notifications, permissions
+from marks import audit, mail, notifications, permissions
 from marks.extensions import db
-from marks.models import Application, utcnow
+from marks.models import Application, Email, utcnow
 from marks.states import ApplicationState as S
-from marks.states import ReasonAudience
+from marks.states import EmailState, ReasonAudience
 
 
 class Refused(Exception):
@@ -96,6 +97,8 @@ class Transition:
     event: str | None = None  # the audit action, if not "<subject>.<action>"
     # What a person is told when the thing is in a state it cannot start from.
     refusals: dict[Any, str] = field(default_factory=dict)
+    # What a person is told when they may not make it (None: a message for the logs).
+    forbidden: str | None = None
 
 
 @dataclass(frozen=True)
@@ -103,7 +106,8 @@ class Machine:
     subject: str  # "application": the audit events' prefix
     model: type
     transitions: tuple[Transition, ...]
-    refused: type[Refused] = Refused
+    # What it raises: a Refused, or (mail.ResendRefused) an exception of a module below this.
+    refused: type[Exception] = Refused
     # The audit event's application and council, from the thing.
     where: Callable[[Any], dict[str, Any]] = lambda thing: {}
 
@@ -129,7 +133,7 @@ def _why_not(table: Machine, t: Transition, thing: Any, person: Any) -> str | No
             f"cannot {t.action} a {table.subject} that is {thing.state}"
         )
     if t.may is not SYSTEM and (person is None or not t.may(person, thing)):
-        return f"{person!r} may not {t.action} this {table.subject}"
+        return t.forbidden or f"{person!r} may not {t.action} this {table.subject}"
     return t.when(thing) if t.when else None
 
 
@@ -195,14 +199,6 @@ def available(thing: Any, person: Any) -> list[str]:
 # --- Applications ----------------------------------------------------------------------------
 
 
-def _for_council(person: Any, application: Application) -> bool:
-    return permissions.is_member_of(person, application.council_id)
-
-
-def _administrator(person: Any, application: Application) -> bool:
-    return permissions.is_administrator(person)
-
-
 def _submitted(change: Change) -> None:
     change.thing.submitted_at = change.at
 
@@ -220,7 +216,7 @@ APPLICATION = machine(
                 "submit",
                 frozenset({S.DRAFT}),
                 S.SUBMITTED,
-                _for_council,
+                permissions.may_act_for_council,
                 effect=_submitted,
                 emails=notifications.application_submitted,
             ),
@@ -228,17 +224,22 @@ APPLICATION = machine(
                 "withdraw",
                 frozenset({S.DRAFT, S.SUBMITTED}),
                 S.WITHDRAWN,
-                _for_council,
+                permissions.may_act_for_council,
                 reason=ReasonAudience.COUNCIL,
                 emails=notifications.application_withdrawn,
             ),
-            Transition("start_review", frozenset({S.SUBMITTED}), S.UNDER_REVIEW, _administrator),
+            Transition(
+                "start_review",
+                frozenset({S.SUBMITTED}),
+                S.UNDER_REVIEW,
+                permissions.may_administer,
+            ),
             Transition("all_assessed", frozenset({S.UNDER_REVIEW}), S.READY_FOR_DECISION, SYSTEM),
             Transition(
                 "request_information",
                 frozenset({S.UNDER_REVIEW, S.READY_FOR_DECISION}),
                 S.INFO_REQUESTED,
-                _administrator,
+                permissions.may_administer,
                 reason=ReasonAudience.COUNCIL,  # what the council is asked for
                 needs_reason=True,
                 emails=notifications.information_requested,
@@ -247,14 +248,14 @@ APPLICATION = machine(
                 "resubmit",
                 frozenset({S.INFO_REQUESTED}),
                 S.UNDER_REVIEW,
-                _for_council,
+                permissions.may_act_for_council,
                 emails=notifications.application_resubmitted,
             ),
             Transition(
                 "approve",
                 frozenset({S.READY_FOR_DECISION}),
                 S.APPROVED,
-                _administrator,
+                permissions.may_administer,
                 # Why the level differs from the one the scores earn: for the record only.
                 reason=ReasonAudience.RECORD,
                 effect=_decided,
@@ -264,7 +265,7 @@ APPLICATION = machine(
                 "reject",
                 frozenset({S.READY_FOR_DECISION}),
                 S.REJECTED,
-                _administrator,
+                permissions.may_administer,
                 reason=ReasonAudience.COUNCIL,  # the reasons the council is told
                 needs_reason=True,
                 effect=_decided,
@@ -276,5 +277,52 @@ APPLICATION = machine(
             "application_id": application.id,
             "council_id": application.council_id,
         },
+    )
+)
+
+
+# --- Emails: sending again one that could not be sent ----------------------------------------
+# Here rather than in mail.py: the outbox is below the engine (the engine queues emails
+# through notifications.py, which queues them in mail.py). The worker's own record of what the
+# mail server answered is mail.send_queued's (tests/unit/test_transitions.py says why).
+
+
+def _queued_again(change: Change) -> None:
+    """A fresh count of attempts; its last error stays until it is sent, so the outbox page
+    still says what went wrong."""
+    change.thing.attempts = 0
+    change.thing.next_attempt_at = None
+
+
+def _has_a_message(email: Email) -> str | None:
+    if email.body_text:
+        return None
+    return "Its message was removed, as the privacy notice says: there is nothing to send again."
+
+
+EMAIL = machine(
+    Machine(
+        "email",
+        Email,
+        (
+            Transition(
+                "resend",
+                frozenset({EmailState.FAILED}),
+                EmailState.QUEUED,
+                permissions.may_administer,
+                when=_has_a_message,
+                effect=_queued_again,
+                event="email.resent",
+                refusals={
+                    state: (
+                        "Only an email that could not be sent can be sent again: "
+                        f"this one is {state}."
+                    )
+                    for state in EmailState
+                    if state != EmailState.FAILED
+                },
+            ),
+        ),
+        refused=mail.ResendRefused,
     )
 )

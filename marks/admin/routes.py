@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from marks import mail, memberships, presentation
+from marks import mail, memberships, presentation, workflow
 from marks.admin import bp
 from marks.admin.records import MAX_PAGE
 from marks.council.forms import ConfirmForm
@@ -57,7 +57,12 @@ def outbox():
 @bp.get("/outbox/<int:email_id>")
 @access(ADMINISTRATOR)
 def email(email_id: int):
-    return render_template("admin/email.html", email=mail.shown(db.get_or_404(Email, email_id)))
+    found = db.get_or_404(Email, email_id)
+    return render_template(
+        "admin/email.html",
+        email=mail.shown(found),
+        actions=workflow.available(found, current_user),
+    )
 
 
 @bp.get("/membership-requests")

@@ -13,9 +13,18 @@ import pytest
 import sqlalchemy as sa
 from flask_login import AnonymousUserMixin
 
-from marks import assessment, decisions, memberships, workflow
+from marks import assessment, decisions, editions, mail, memberships, workflow
 from marks.extensions import db
-from marks.models import Application, Assessment, Assignment, AuditEvent, Award, Email
+from marks.models import (
+    Application,
+    Assessment,
+    Assignment,
+    AuditEvent,
+    Award,
+    Edition,
+    Email,
+    Membership,
+)
 from marks.states import MembershipRole
 from tests.helpers.applications import complete_application, score_all
 
@@ -38,6 +47,15 @@ WHO = {
     ("assessment", "reopen"): None,
     ("award", "revoke"): {"administrator"},
     ("award", "supersede"): None,
+    ("membership", "approve"): {"lead", "administrator"},
+    ("membership", "reject"): {"lead", "administrator"},
+    ("membership", "remove"): {"lead", "administrator"},
+    ("membership", "remove_on_merge"): None,
+    ("membership", "remove_on_erasure"): None,
+    ("membership", "reject_on_erasure"): None,
+    ("edition", "publish"): {"administrator"},
+    ("edition", "publish_loaded"): None,
+    ("email", "resend"): {"administrator"},
 }
 
 
@@ -83,11 +101,31 @@ def _award(make) -> World:
     return World(award, _people(make, application.council))
 
 
+def _membership(make) -> World:
+    lead = make.member(role=MembershipRole.LEAD)
+    joining = make.member(council=lead.membership.council)
+    return World(joining.membership, _people(make, lead.membership.council))
+
+
+def _edition(make) -> World:
+    draft = editions.clone(editions.find("2026"), "2027", 2027, actor=None)
+    return World(draft, _people(make, make.member(role=MembershipRole.LEAD).membership.council))
+
+
+def _email(make) -> World:
+    lead = make.member(role=MembershipRole.LEAD)
+    email = mail.queue(lead.email, "password_changed", user=lead)
+    return World(email, _people(make, lead.membership.council))
+
+
 BUILDERS: dict[type, Callable[[Any], World]] = {
     Application: _application,
     Assignment: _assignment,
     Assessment: _assessment,
     Award: _award,
+    Membership: _membership,
+    Edition: _edition,
+    Email: _email,
 }
 
 

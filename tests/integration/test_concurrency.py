@@ -380,6 +380,36 @@ def test_two_first_people_of_a_council_at_once_make_one_lead(real_app):
         ], roles
 
 
+def test_two_leads_removing_each_other_at_once_leave_the_council_a_lead(real_app):
+    """Each sees two leads, so each may remove the other; removed at once, the council would
+    have none. remove() holds the council's row, so the second sees the first's removal."""
+    with real_app.app_context():
+        first = factories.member(role=MembershipRole.LEAD)
+        council_id = first.membership.council_id
+        second = factories.member(council=first.membership.council, role=MembershipRole.LEAD)
+        pairs = [
+            (first.id, second.membership.id),
+            (second.id, first.membership.id),
+        ]
+        db.session.commit()
+
+    def remove(actor_id: int, membership_id: int) -> Callable[[], object]:
+        return lambda: memberships.remove(
+            db.session.get(Membership, membership_id), actor=db.session.get(User, actor_id)
+        )
+
+    results = at_once(real_app, *(remove(*pair) for pair in pairs))
+    with real_app.app_context():
+        leads = db.session.scalars(
+            sa.select(Membership.id).where(
+                Membership.council_id == council_id,
+                Membership.role == MembershipRole.LEAD,
+                Membership.state == MembershipState.ACTIVE,
+            )
+        ).all()
+        assert len(leads) == 1, results
+
+
 # --- Awards: revoked once, superseded only while current ----------------------------------------
 
 

@@ -202,7 +202,8 @@ def test_erasing_leaves_nothing_personal_and_keeps_the_schemes_records(signed_in
         model.__name__: db.session.scalar(sa.select(sa.func.count()).select_from(model))
         for model in (AuditEvent, Answer, EvidenceFile, Assessment, Decision, Award)
     }
-    assert after == {**before, "AuditEvent": before["AuditEvent"] + 1}  # user.erased
+    # user.erased, and their membership ended (membership.removed_on_erasure)
+    assert after == {**before, "AuditEvent": before["AuditEvent"] + 2}
     assert (
         db.session.scalar(sa.select(sa.func.count()).where(AuditEvent.actor_id == person_id))
         == own_events
@@ -213,6 +214,11 @@ def test_erasing_leaves_nothing_personal_and_keeps_the_schemes_records(signed_in
     assert (erased.actor_id, erased.subject_id) == (world.admin.id, person_id)
     assert erased.reason == "They asked by email on 3 March 2026."
     assert erased.data["memberships"] == 1 and erased.data["sessions"] == 1
+    (ended,) = db.session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.action == "membership.removed_on_erasure")
+    )
+    assert (ended.actor_id, ended.subject_id) == (world.admin.id, membership.id)
+    assert (ended.from_state, ended.to_state) == ("active", "removed")
 
 
 def test_erased_people_are_shown_as_erased_in_the_audit_log_and_the_lists(signed_in, world):

@@ -6,8 +6,11 @@ import tomllib
 from decimal import Decimal
 
 import pytest
+import sqlalchemy as sa
 
-from marks import editions
+from marks import editions, workflow
+from marks.extensions import db
+from marks.models import AuditEvent
 from marks.states import EditionState
 
 
@@ -64,3 +67,44 @@ def test_a_rubric_with_a_missing_descriptor_is_refused():
     data["themes"][0]["criteria"][0]["rubric"].pop()
     with pytest.raises(editions.EditionFileError, match="one rubric descriptor per point"):
         editions.build(data)
+
+
+# --- Publishing: editions.EDITION -------------------------------------------------------------
+
+
+def _events(edition) -> list[tuple[str, str | None, str | None]]:
+    return [
+        (e.action, e.from_state, e.to_state)
+        for e in db.session.scalars(
+            sa.select(AuditEvent)
+            .where(AuditEvent.subject_type == "Edition", AuditEvent.subject_id == edition.id)
+            .order_by(AuditEvent.id)
+        )
+    ]
+
+
+def test_loading_and_publishing_an_edition_records_both(make):
+    edition = make.demo_edition()
+    assert _events(edition) == [
+        ("edition.loaded", None, "draft"),
+        ("edition.published", "draft", "published"),
+    ]
+
+
+def test_only_an_administrator_publishes_a_complete_draft(make):
+    published = make.demo_edition()
+    draft = editions.clone(published, "2027", 2027, actor=None)
+    admin = make.administrator()
+    assert workflow.available(draft, make.member()) == []
+    assert workflow.available(draft, admin) == ["publish"]
+    with pytest.raises(editions.EditionRefused, match="may not publish"):
+        editions.publish(draft, actor=make.assessor())
+    draft.pass_mark = 0
+    with pytest.raises(editions.EditionRefused, match=r"^The pass mark must be between"):
+        editions.publish(draft, actor=admin)
+    draft.pass_mark = 60
+    editions.publish(draft, actor=admin)
+    assert draft.state == EditionState.PUBLISHED and draft.published_at is not None
+    assert _events(draft)[-1] == ("edition.published", "draft", "published")
+    with pytest.raises(editions.EditionRefused, match=r"^A published edition cannot change"):
+        editions.publish(draft, actor=admin)

@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 
-from marks import mail
+from marks import mail, workflow
 from marks.extensions import db
 from marks.models import Email, utcnow
 from marks.states import EmailState
@@ -93,6 +93,17 @@ def test_an_email_that_keeps_failing_is_marked_failed(app, make):
         app.config.update(old)
     assert email.state == EmailState.FAILED
     assert email.attempts == mail.MAX_ATTEMPTS
+    # An administrator may send it again (workflow.EMAIL), nobody else; and only once.
+    admin = make.administrator()
+    assert workflow.available(email, make.user()) == []
+    assert workflow.available(email, admin) == ["resend"]
+    with pytest.raises(mail.ResendRefused, match="may not resend"):
+        mail.resend(email, actor=make.assessor())
+    mail.resend(email, actor=admin)
+    assert (email.state, email.attempts, email.next_attempt_at) == (EmailState.QUEUED, 0, None)
+    assert workflow.available(email, admin) == []
+    with pytest.raises(mail.ResendRefused, match="this one is queued"):
+        mail.resend(email, actor=admin)
 
 
 def test_an_email_queued_in_a_transaction_that_fails_is_never_sent(make):
