@@ -58,7 +58,7 @@ def lock(row: Row) -> Row:
     ).one()
 
 
-def SYSTEM(person: Any, thing: Any) -> bool:  # noqa: N802 (a predicate named as a constant)
+def SYSTEM(person: Any, thing: Any) -> bool:  # a predicate, named as the constant it is
     """The service's own transitions, made as a consequence of another (never from a page)."""
     return True
 
