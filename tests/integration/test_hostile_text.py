@@ -30,6 +30,7 @@ from marks.forms import lines
 from marks.models import Application, Award, Council, User
 from marks.states import ApplicationState, MembershipRole, MembershipState
 from tests.helpers.applications import score_all, submitted_by
+from tests.helpers.pdfs import raw_text_of
 from tests.hostile import (
     BLANKS,
     EVERY,
@@ -48,7 +49,6 @@ from tests.hostile import (
     long_text,
     one_line,
     packed,
-    pdf_text,
     refused,
     refused_with_nul,
     send,
@@ -147,7 +147,7 @@ def test_council_names_are_shown_as_typed_in_every_output(app, make, edition, ad
         # The certificate prints it, as text.
         pdf = public.get(f"/certificates/{number}.pdf")
         assert pdf.status_code == 200, code
-        printed = pdf_text(pdf.data)
+        printed = raw_text_of(pdf.data)
         assert as_printed(name) in as_printed(printed), code
         assert printed.count("\f") == 1, f"{code}: one page, however long the name"
 

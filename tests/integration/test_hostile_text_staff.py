@@ -19,6 +19,7 @@ from marks.extensions import db
 from marks.models import Application, Award, Edition, utcnow
 from marks.states import ApplicationState, AwardState, MembershipRole
 from tests.helpers.applications import submitted_by
+from tests.helpers.pdfs import raw_text_of
 from tests.hostile import (
     BLANKS,
     EVERY,
@@ -36,7 +37,6 @@ from tests.hostile import (
     long_text,
     one_line,
     packed,
-    pdf_text,
     refused,
     refused_with_nul,
     send,
@@ -330,7 +330,7 @@ def test_what_administrators_write_in_an_edition(app, make, edition, admin):
     (row,) = csv_records(public.get("/register.csv"))
     assert row["level"] == safe_cell(level)
     assert one_line(f"{award.council.name}: awarded {xml_text(level)}") in atom_entries(public)
-    printed = as_printed(pdf_text(public.get(f"/certificates/{number}.pdf").data))
+    printed = as_printed(raw_text_of(public.get(f"/certificates/{number}.pdf").data))
     assert as_printed(level) in printed and as_printed(title) in printed
     (email,) = emails("application_approved", to=memberships.leads(award.council)[0].email)
     check_email(email, title, level)
