@@ -43,10 +43,9 @@ from tests.hostile import (
     signed_in,
     xml_text,
 )
-from tests.integration.test_assessment_pages import form_fields
 from tests.integration.test_hostile_text import approved
 from tests.integration.test_register import award_to
-from tests.pages import Page, PageClient
+from tests.pages import Page, PageClient, form_fields
 
 
 @pytest.fixture
