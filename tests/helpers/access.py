@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from marks import applications, assessment, decisions, editions, mail
+from marks import applications, assessment, editions, mail
 from marks.evidence import CheckedFile
 from marks.extensions import db
 from marks.models import Email
 from marks.states import MembershipRole
-from tests.helpers.applications import complete_application, score_all
+from tests.helpers.applications import complete_application
 
 ROLES = (
     "anonymous",
@@ -205,10 +205,7 @@ def matrix_world(make) -> tuple[dict, dict]:
         new_file=CheckedFile("policy.pdf", "application/pdf", 9, "0" * 64, b"%PDF-1.4 "),
     )
     admin = make.administrator()
-    awarded = complete_application(make)
-    for value in (3, 3):
-        score_all(assessment.assign(awarded, make.assessor(), actor=admin), value)
-    award = decisions.approve(awarded, actor=admin, level=edition.levels[0])
+    award = make.award(admin=admin)
     submitted = complete_application(make)
     draft = editions.clone(edition, "2027", 2027, actor=None)
     assigned = make.assessor()

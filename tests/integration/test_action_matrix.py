@@ -13,11 +13,11 @@ import pytest
 import sqlalchemy as sa
 from flask_login import AnonymousUserMixin
 
-from marks import assessment, decisions, memberships, workflow
+from marks import assessment, memberships, workflow
 from marks.extensions import db
 from marks.models import Application, Assessment, Assignment, AuditEvent, Award, Email
 from marks.states import MembershipRole
-from tests.helpers.applications import complete_application, score_all
+from tests.helpers.applications import complete_application
 
 KINDS = ("anonymous", "member", "lead", "another council's lead", "assessor", "administrator")
 COUNCIL = {"member", "lead"}
@@ -75,12 +75,8 @@ def _assessment(make) -> World:
 
 
 def _award(make) -> World:
-    application = complete_application(make)
-    admin = make.administrator()
-    for _ in range(2):
-        score_all(assessment.assign(application, make.assessor(), actor=admin), 3)
-    award = decisions.approve(application, actor=admin, level=application.edition.levels[0])
-    return World(award, _people(make, application.council))
+    award = make.award()
+    return World(award, _people(make, award.council))
 
 
 BUILDERS: dict[type, Callable[[Any], World]] = {

@@ -16,18 +16,14 @@ from marks.models import AuditEvent, Certificate, Email, utcnow
 from marks.states import AwardState
 from tests import factories
 from tests.conftest import app_config, reset_database, separate_database
-from tests.helpers.applications import complete_application, score_all, submitted_by
+from tests.helpers.applications import score_all, submitted_by
 from tests.helpers.pdfs import text_of
 from tests.pages import DEMO_PASSWORD, PageClient
 
 
 def approved_award(make, **administrator):
     make.demo_edition()
-    application = complete_application(make)
-    admin = make.administrator(**administrator)
-    for value in (3, 3):
-        score_all(assessment.assign(application, make.assessor(), actor=admin), value)
-    return decisions.approve(application, actor=admin, level=application.edition.levels[0])
+    return make.award(admin=make.administrator(**administrator))
 
 
 @pytest.fixture

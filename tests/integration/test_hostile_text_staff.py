@@ -19,6 +19,7 @@ from marks.extensions import db
 from marks.models import Application, Award, Edition, utcnow
 from marks.states import ApplicationState, AwardState, MembershipRole
 from tests.helpers.applications import submitted_by
+from tests.helpers.awards import award_to
 from tests.helpers.pdfs import raw_text_of
 from tests.hostile import (
     BLANKS,
@@ -43,8 +44,6 @@ from tests.hostile import (
     signed_in,
     xml_text,
 )
-from tests.integration.test_hostile_text import approved
-from tests.integration.test_register import award_to
 from tests.pages import Page, PageClient, form_fields
 
 
@@ -310,7 +309,7 @@ def test_what_administrators_write_in_an_edition(app, make, edition, admin):
     assert application.edition_id == draft.id
     page = council.get(f"/apply/applications/{application.id}/criteria/{criterion.code}")
     checked(page, "the criterion as a council sees it", criterion.title, *EVERY)
-    award = approved(make, make.council(), admin, level=-1, score=4)
+    award = make.award(make.council(), admin=admin, level=-1, score=4)
     level, title = award.level.name, draft.title
     assert level == level_names[1]
 

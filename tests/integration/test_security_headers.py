@@ -10,11 +10,10 @@ import pytest
 from flask_login import login_user
 from werkzeug.http import parse_dict_header
 
-from marks import assessment, create_app, decisions
+from marks import create_app
 from marks.extensions import close_connections, db
 from marks.models import User
 from tests.conftest import app_config
-from tests.helpers.applications import complete_application, score_all
 from tests.helpers.proxy import BEHIND_THE_PROXY, behind_the_proxy
 from tests.pages import PageClient
 
@@ -24,11 +23,7 @@ ONE_YEAR = 365 * 24 * 3600
 @pytest.fixture
 def award(make):
     make.demo_edition()
-    application = complete_application(make)
-    admin = make.administrator()
-    for value in (3, 3):
-        score_all(assessment.assign(application, make.assessor(), actor=admin), value)
-    return decisions.approve(application, actor=admin, level=application.edition.levels[0])
+    return make.award()
 
 
 def responses(client: PageClient, number: str) -> dict[str, object]:
