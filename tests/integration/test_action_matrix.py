@@ -87,11 +87,6 @@ BUILDERS: dict[type, Callable[[Any], World]] = {
 }
 
 
-@pytest.fixture
-def edition(make):
-    return make.demo_edition()
-
-
 def test_every_table_is_in_the_matrix():
     assert set(BUILDERS) == set(workflow.MACHINES)
     rows = {(m.subject, t.action) for m in workflow.MACHINES.values() for t in m.transitions}

@@ -71,11 +71,6 @@ LINKS = "\n".join(HOSTILE_LINKS)
 
 
 @pytest.fixture
-def edition(make):
-    return make.demo_edition()
-
-
-@pytest.fixture
 def admin(make):
     return make.administrator(full_name="Ada Administrator")
 

@@ -48,11 +48,6 @@ from tests.pages import Page, PageClient, form_fields
 
 
 @pytest.fixture
-def edition(make):
-    return make.demo_edition()
-
-
-@pytest.fixture
 def admin(make):
     return make.administrator(full_name="Ada Administrator")
 

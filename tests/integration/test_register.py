@@ -29,11 +29,6 @@ TODAY = utcnow().date()
 
 
 @pytest.fixture
-def edition(make):
-    return make.demo_edition()
-
-
-@pytest.fixture
 def register(make, edition):
     """Five councils: current, expiring soon, expired, revoked; one never awarded."""
     made = {
