@@ -1,8 +1,8 @@
-"""Fixtures that more than one file here uses: the demo edition; an administrator, and the
-test's client signed in as them (a file that needs another person under these names defines its
-own); the app with the production settings; and, each built once per test module, the fault
-tests' `world` (a database of its own, fault_world.py) and the deployment tests' `site`
-(installed from nothing as the guide says, deploy_site.py)."""
+"""Fixtures that more than one file here uses: the demo edition and an award of it; an
+administrator, and the test's client signed in as them (a file that needs another person under
+these names defines its own); the app with the production settings; and, each built once per
+test module, the fault tests' `world` (a database of its own, fault_world.py) and the
+deployment tests' `site` (installed from nothing as the guide says, deploy_site.py)."""
 
 from __future__ import annotations
 
@@ -42,6 +42,12 @@ from tests.pages import PageClient
 def edition(make):
     """The demo edition, published: what councils apply under."""
     return make.demo_edition()
+
+
+@pytest.fixture
+def award(make, edition):
+    """An award of the edition's, made as the scheme makes one (factories.award)."""
+    return make.award()
 
 
 @pytest.fixture

@@ -399,12 +399,6 @@ def test_the_html_preview_runs_nothing(app, make, admin):
 # --- The commands ---------------------------------------------------------------------------
 
 
-@pytest.fixture
-def award(make):
-    make.demo_edition()
-    return make.award()
-
-
 def test_regenerate_certificates_renders_only_what_changed(runner, award):
     never_downloaded = runner.invoke(args=["regenerate-certificates"])
     assert never_downloaded.exit_code == 0, never_downloaded.output

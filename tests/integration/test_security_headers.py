@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from flask_login import login_user
 from werkzeug.http import parse_dict_header
 
@@ -18,12 +17,6 @@ from tests.helpers.proxy import BEHIND_THE_PROXY, behind_the_proxy
 from tests.pages import PageClient
 
 ONE_YEAR = 365 * 24 * 3600
-
-
-@pytest.fixture
-def award(make):
-    make.demo_edition()
-    return make.award()
 
 
 def responses(client: PageClient, number: str) -> dict[str, object]:
