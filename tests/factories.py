@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import factory
 from factory.alchemy import SQLAlchemyModelFactory
 
-from marks import councils, editions, people
+from marks import applications, assessment, councils, decisions, editions, people
 from marks.extensions import db
-from marks.models import Council, Edition, Membership, User, utcnow
+from marks.models import Application, Assignment, Award, Council, Edition, Membership, User, utcnow
 from marks.states import CouncilKind, MembershipRole, MembershipState, Nation, UserRole
+from tests.helpers.applications import score_all, submitted_by
 from tests.pages import DEMO_PASSWORD, TEST_KEY
 
 
@@ -62,12 +65,16 @@ def _with_second_factor(kwargs: dict) -> dict:
     return {"two_factor_key": TEST_KEY, "two_factor_enrolled_at": utcnow(), **kwargs}
 
 
+def _staff(role: UserRole, kwargs: dict) -> User:
+    return UserFactory(role=role, **_with_second_factor(kwargs))
+
+
 def administrator(**kwargs) -> User:
-    return UserFactory(role=UserRole.ADMINISTRATOR, **_with_second_factor(kwargs))
+    return _staff(UserRole.ADMINISTRATOR, kwargs)
 
 
 def assessor(**kwargs) -> User:
-    return UserFactory(role=UserRole.ASSESSOR, **_with_second_factor(kwargs))
+    return _staff(UserRole.ASSESSOR, kwargs)
 
 
 def council(**kwargs) -> Council:
@@ -90,3 +97,49 @@ def editions_loaded() -> Edition | None:
     from marks import editions
 
     return editions.find("2026")
+
+
+# --- Made through the domain, as people make them, under the current edition (load one first) ---
+
+
+def application(lead: User | None = None) -> Application:
+    """The lead's council's draft application (a new council and its lead if none given)."""
+    lead = lead or member(role=MembershipRole.LEAD)
+    return applications.start(lead.membership.council, actor=lead)
+
+
+def submitted_application(lead: User | None = None) -> Application:
+    """The lead's council's complete application, submitted (a new council and its lead if
+    none given)."""
+    return submitted_by(lead or member(role=MembershipRole.LEAD))
+
+
+def assignment(
+    application: Application | None = None,
+    assessor: User | None = None,
+    *,
+    admin: User | None = None,
+    due_at: datetime | None = None,
+) -> Assignment:
+    """An assessor (a new one if none given) assigned by an administrator to a submitted
+    application (a new one if none given)."""
+    return assessment.assign(
+        application or submitted_application(),
+        assessor or _staff(UserRole.ASSESSOR, {}),
+        actor=admin or administrator(),
+        due_at=due_at,
+    )
+
+
+def award(
+    council: Council | None = None, *, admin: User | None = None, level: int = 0, score: int = 3
+) -> Award:
+    """The council's award (a new council's if none given), made as the scheme makes one: a new
+    lead submits a complete application, two assessors score every criterion `score`, and the
+    administrator approves it at the edition's level `level` (-1: the highest); the lead is
+    told by email."""
+    application = submitted_by(member(council=council, role=MembershipRole.LEAD))
+    admin = admin or administrator()
+    for _ in range(2):
+        score_all(assignment(application, admin=admin), score)
+    return decisions.approve(application, actor=admin, level=application.edition.levels[level])

@@ -14,8 +14,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import shutil
-import subprocess
 import unicodedata
 from dataclasses import dataclass
 
@@ -311,12 +309,3 @@ def as_printed(text: str) -> str:
         text = head + shown[::-1] + rest
     visible = "".join(c for c in text if unicodedata.category(c) != "Cf")
     return "".join(visible.split())
-
-
-def pdf_text(pdf: bytes) -> str:
-    tool = shutil.which("pdftotext")
-    assert tool, "pdftotext is missing: install poppler-utils"
-    done = subprocess.run(  # noqa: S603 (our own arguments)
-        [tool, "-raw", "-enc", "UTF-8", "-", "-"], input=pdf, capture_output=True, check=True
-    )
-    return done.stdout.decode()

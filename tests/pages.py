@@ -80,6 +80,21 @@ class Page:
         return field.get_text() if field.name == "textarea" else field.get("value")
 
 
+def form_fields(page: Page, action: str) -> dict:
+    """What the form with this action sends as it is shown: every named field but the buttons,
+    and the radios and checkboxes that are checked."""
+    form = page.soup.find("form", action=action)
+    fields = {}
+    for tag in form.find_all(["input", "textarea"]):
+        name = tag.get("name")
+        if not name or tag.get("type") in ("submit", "radio", "checkbox"):
+            continue
+        fields[name] = tag.get_text() if tag.name == "textarea" else tag.get("value", "")
+    for tag in form.find_all("input", attrs={"type": ["radio", "checkbox"], "checked": True}):
+        fields[tag["name"]] = tag["value"]
+    return fields
+
+
 def check_page(response: TestResponse) -> Page:
     soup = BeautifulSoup(response.get_data(as_text=True), "html.parser")
     page = Page(response, soup)

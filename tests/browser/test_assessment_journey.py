@@ -15,12 +15,11 @@ import re
 from playwright.sync_api import Locator, expect
 
 from tests.browser.conftest import CheckedPage, LiveServer
+from tests.browser.demo_accounts import ADMIN, sign_in
 from tests.browser.seen import banner, error_summary, heading, navigation, summary_value
 
 # The demo data of `flask seed-demo` (marks/demo.py): Stockton-on-Tees has a submitted
 # application with no assessors.
-DEMO_PASSWORD = "demo-password"
-ADMIN = "admin@example.org"
 ADMIN_NAME = "Ada Admin"
 COUNCIL = "Stockton-on-Tees"
 LEAD = "lead@stockton.gov.uk"
@@ -69,15 +68,6 @@ def criterion_section(page: CheckedPage, code: str) -> Locator:
 def score_radio(page: CheckedPage, code: str, score: int) -> Locator:
     group = page.get_by_role("group", name=f"Your score for {code}")
     return group.get_by_role("radio", name=f"{score} – {SCALE[score]}", exact=True)
-
-
-def sign_in(page: CheckedPage, email: str) -> None:
-    page.visit("/sign-in")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password", exact=True).fill(DEMO_PASSWORD)
-    page.submit(page.get_by_role("button", name="Sign in").click)
-    page.enter_code(email)
-    expect(navigation(page).get_by_role("button", name="Sign out")).to_be_visible()
 
 
 def sign_out(page: CheckedPage) -> None:

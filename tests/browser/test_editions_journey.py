@@ -12,15 +12,8 @@ import re
 from playwright.sync_api import expect
 
 from tests.browser.conftest import CheckedPage
-from tests.browser.test_verification_journey import (
-    ADMIN,
-    banner,
-    error_summary,
-    heading,
-    navigation,
-    sign_in,
-    summary_value,
-)
+from tests.browser.demo_accounts import ADMIN, sign_in
+from tests.browser.seen import banner, error_summary, heading, navigation, summary_value
 
 NEW_TITLE = "A social media policy that enables everyone"
 NEW_DESCRIPTOR = "Your policy was written with staff, councillors and residents."

@@ -1,9 +1,9 @@
 """Every page of every role, checked: axe (WCAG 2.2 A and AA, on arrival: see conftest.py) and
 reflow at 320 CSS pixels (WCAG 1.4.10: a 1280 pixel window at 400 % zoom).
 
-The pages come from app.url_map and the access matrix (tests/integration/test_access_matrix.py):
-each kind of person visits every GET route the matrix lets them see, with real objects from the
-demo data, so a new route cannot be missed. Then the same pages in other states (applications in
+The pages come from app.url_map and the access matrix (tests/helpers/access.py): each kind of
+person visits every GET route the matrix lets them see, with real objects from the demo data,
+so a new route cannot be missed. Then the same pages in other states (applications in
 every state, links with working tokens), every form sent empty (the error summary), the empty
 states (on a database with nothing in it), the error pages, and the HTML emails.
 
@@ -37,7 +37,7 @@ from tests.browser.crawl_world import (
     seed_world,
 )
 from tests.browser.seen import heading
-from tests.integration.test_access_matrix import MATRIX, OK
+from tests.helpers.access import MATRIX, OK
 from tests.pages import TEST_KEY
 
 # GET routes whose answer is not an HTML page of the service: axe and reflow do not apply.

@@ -19,11 +19,10 @@ from marks.extensions import db
 from marks.models import Award, Council
 from marks.presentation import govuk_date
 from tests.browser.conftest import CheckedPage, LiveServer
+from tests.browser.demo_accounts import ADMIN, sign_in
 from tests.browser.seen import banner, error_summary, heading, navigation, summary_value
 
 # The demo data of `flask seed-demo` (marks/demo.py).
-DEMO_PASSWORD = "demo-password"
-ADMIN = "admin@example.org"
 BLACKBURN = "E06000008"  # approved, current: the resident checks it
 HULL = "E06000010"  # approved, current: its lead downloads the certificate
 HULL_LEAD = "lead@hullcc.gov.uk"
@@ -85,15 +84,6 @@ def image_loaded(image: Locator) -> bool:
     """The browser fetched and decoded the image."""
     expect(image).to_be_visible()
     return image.evaluate("img => img.complete && img.naturalWidth > 0")
-
-
-def sign_in(page: CheckedPage, email: str) -> None:
-    page.visit("/sign-in")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password", exact=True).fill(DEMO_PASSWORD)
-    page.submit(page.get_by_role("button", name="Sign in").click)
-    page.enter_code(email)
-    expect(navigation(page).get_by_role("button", name="Sign out")).to_be_visible()
 
 
 def sign_out(page: CheckedPage) -> None:

@@ -13,11 +13,6 @@ from marks.states import MembershipRole
 
 
 @pytest.fixture
-def edition(make):
-    return make.demo_edition()
-
-
-@pytest.fixture
 def lead(make, edition):
     return make.member(role=MembershipRole.LEAD)
 

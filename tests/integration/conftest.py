@@ -1,7 +1,8 @@
-"""Fixtures that more than one file here uses: an administrator, and the test's client signed
-in as them (a file that needs another person under these names defines its own); and, each
-built once per test module, the fault tests' `world` (a database of its own, fault_world.py)
-and the deployment tests' `site` (installed from nothing as the guide says, deploy_site.py)."""
+"""Fixtures that more than one file here uses: the demo edition and an award of it; an
+administrator, and the test's client signed in as them (a file that needs another person under
+these names defines its own); the app with the production settings; and, each built once per
+test module, the fault tests' `world` (a database of its own, fault_world.py) and the
+deployment tests' `site` (installed from nothing as the guide says, deploy_site.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 from aiosmtpd.controller import Controller
+from flask import Flask
 
 from marks import applications, create_app
 from marks.extensions import close_connections, db
@@ -37,6 +39,18 @@ from tests.pages import PageClient
 
 
 @pytest.fixture
+def edition(make):
+    """The demo edition, published: what councils apply under."""
+    return make.demo_edition()
+
+
+@pytest.fixture
+def award(make, edition):
+    """An award of the edition's, made as the scheme makes one (factories.award)."""
+    return make.award()
+
+
+@pytest.fixture
 def admin(make):
     return make.administrator()
 
@@ -45,6 +59,23 @@ def admin(make):
 def signed_in(client, admin) -> PageClient:
     client.sign_in(admin.email)
     return client
+
+
+@pytest.fixture
+def production(app, database_url, monkeypatch) -> Iterator[Flask]:
+    """The app with the production settings, as docs/deploy/marks.env sets them, on the test
+    database (and in the test's transaction)."""
+    monkeypatch.setenv("MARKS_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "production-secret-key-for-the-tests-only")
+    monkeypatch.setenv("TRUSTED_PROXIES", "1")
+    monkeypatch.setenv("MARKS_BASE_URL", "https://mark.council.example")
+    overrides = dict(app_config(database_url))
+    for name in ("SECRET_KEY", "MARKS_BASE_URL", "MAIL_BACKEND"):
+        overrides.pop(name)  # from the environment, as in production
+    production = create_app(overrides)
+    yield production
+    with production.app_context():
+        close_connections()
 
 
 @pytest.fixture(scope="module")

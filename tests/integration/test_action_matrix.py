@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 from flask_login import AnonymousUserMixin
 
-from marks import assessment, decisions, editions, mail, memberships, workflow
+from marks import assessment, editions, mail, memberships, workflow
 from marks.extensions import db
 from marks.models import (
     Application,
@@ -26,7 +26,7 @@ from marks.models import (
     Membership,
 )
 from marks.states import MembershipRole
-from tests.helpers.applications import complete_application, score_all
+from tests.helpers.applications import complete_application
 
 KINDS = ("anonymous", "member", "lead", "another council's lead", "assessor", "administrator")
 COUNCIL = {"member", "lead"}
@@ -93,12 +93,8 @@ def _assessment(make) -> World:
 
 
 def _award(make) -> World:
-    application = complete_application(make)
-    admin = make.administrator()
-    for _ in range(2):
-        score_all(assessment.assign(application, make.assessor(), actor=admin), 3)
-    award = decisions.approve(application, actor=admin, level=application.edition.levels[0])
-    return World(award, _people(make, application.council))
+    award = make.award()
+    return World(award, _people(make, award.council))
 
 
 def _membership(make) -> World:
@@ -127,11 +123,6 @@ BUILDERS: dict[type, Callable[[Any], World]] = {
     Edition: _edition,
     Email: _email,
 }
-
-
-@pytest.fixture
-def edition(make):
-    return make.demo_edition()
 
 
 def test_every_table_is_in_the_matrix():

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from marks import applications, assessment, decisions, memberships
+from marks import applications, memberships
 from marks.extensions import db
 from marks.models import Application, AuditEvent, Award, Invitation
 from marks.states import MembershipRole, MembershipState
-from tests.helpers.applications import complete_application, score_all
 from tests.integration.admin_council_pages import filled_in, post_form
 
 # --- Merging --------------------------------------------------------------------------------------
@@ -18,12 +17,8 @@ from tests.integration.admin_council_pages import filled_in, post_form
 
 def awarded_council(make, admin):
     """A council with a lead, an approved application and its award."""
-    edition = make.demo_edition()
-    application = complete_application(make)
-    for value in (3, 3):
-        score_all(assessment.assign(application, make.assessor(), actor=admin), value)
-    decisions.approve(application, actor=admin, level=edition.levels[0])
-    return application.council
+    make.demo_edition()
+    return make.award(admin=admin).council
 
 
 def test_a_new_name_reaches_the_register_at_once(signed_in, admin, make):

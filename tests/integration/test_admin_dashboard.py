@@ -16,7 +16,7 @@ from marks.models import Decision, utcnow
 from marks.presentation import LONDON, govuk_date
 from marks.states import AwardState, MembershipRole, Nation, Recommendation
 from tests.helpers.applications import complete_application, score_all
-from tests.integration.test_register import award_to
+from tests.helpers.awards import award_to
 
 URL = "/admin/dashboard"
 

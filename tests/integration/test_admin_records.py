@@ -10,11 +10,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from marks import applications, assessment, audit, awards, council_imports, decisions, mail, people
+from marks import applications, audit, awards, council_imports, mail, people
 from marks.extensions import db
 from marks.models import AuditEvent, Certificate, Council, Email, utcnow
 from marks.states import EmailState, MembershipRole
-from tests.helpers.applications import complete_application, score_all
+from tests.helpers.applications import complete_application
 from tests.pages import DEMO_PASSWORD, PageClient
 
 
@@ -397,16 +397,6 @@ def test_the_html_preview_runs_nothing(app, make, admin):
 
 
 # --- The commands ---------------------------------------------------------------------------
-
-
-@pytest.fixture
-def award(make):
-    make.demo_edition()
-    application = complete_application(make)
-    admin = make.administrator()
-    for value in (3, 3):
-        score_all(assessment.assign(application, make.assessor(), actor=admin), value)
-    return decisions.approve(application, actor=admin, level=application.edition.levels[0])
 
 
 def test_regenerate_certificates_renders_only_what_changed(runner, award):

@@ -13,7 +13,7 @@ from marks.extensions import db
 from marks.models import AuditEvent, Award, Decision, Email
 from marks.states import ApplicationState, AssessmentState, AssignmentState, MembershipRole
 from tests.helpers.applications import complete_application, score_all
-from tests.pages import DEMO_PASSWORD, PageClient
+from tests.pages import DEMO_PASSWORD, PageClient, form_fields
 
 
 @pytest.fixture
@@ -26,19 +26,6 @@ def signed_in(app, user) -> PageClient:
     client = PageClient(app)
     client.sign_in(user.email, DEMO_PASSWORD)
     return client
-
-
-def form_fields(page, action: str) -> dict:
-    form = page.soup.find("form", action=action)
-    fields = {}
-    for tag in form.find_all(["input", "textarea"]):
-        name = tag.get("name")
-        if not name or tag.get("type") in ("submit", "radio", "checkbox"):
-            continue
-        fields[name] = tag.get_text() if tag.name == "textarea" else tag.get("value", "")
-    for tag in form.find_all("input", attrs={"type": ["radio", "checkbox"], "checked": True}):
-        fields[tag["name"]] = tag["value"]
-    return fields
 
 
 def fill_scores(page, action, edition, value: int, **extra) -> dict:

@@ -16,18 +16,14 @@ from marks.models import AuditEvent, Certificate, Email, utcnow
 from marks.states import AwardState
 from tests import factories
 from tests.conftest import app_config, reset_database, separate_database
-from tests.helpers.applications import complete_application, score_all, submitted_by
+from tests.helpers.applications import score_all, submitted_by
+from tests.helpers.pdfs import text_of
 from tests.pages import DEMO_PASSWORD, PageClient
-from tests.unit.test_certificates import text_of as pdf_text
 
 
 def approved_award(make, **administrator):
     make.demo_edition()
-    application = complete_application(make)
-    admin = make.administrator(**administrator)
-    for value in (3, 3):
-        score_all(assessment.assign(application, make.assessor(), actor=admin), value)
-    return decisions.approve(application, actor=admin, level=application.edition.levels[0])
+    return make.award(admin=make.administrator(**administrator))
 
 
 @pytest.fixture
@@ -355,7 +351,7 @@ def test_a_certificate_renders_in_the_transaction_that_issued_its_award(tmp_path
             award.council.name = "Flushed Not Committed Council"
             stored, rendered = awards.certificate(award)  # not yet committed
             assert rendered
-            assert "Flushed Not Committed Council" in pdf_text(stored.pdf)
+            assert "Flushed Not Committed Council" in text_of(stored.pdf)
             number, sha256 = award.certificate_number, stored.sha256
             db.session.commit()
         response = app.test_client().get(f"/certificates/{number}.pdf")

@@ -15,7 +15,6 @@ SAME_ORIGIN = {"Sec-Fetch-Site": "same-origin"}
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 # The fixtures, defined once in application_pages.py: named here so that pytest finds them.
-edition = application_pages.edition
 lead = application_pages.lead
 signed_in = application_pages.signed_in
 

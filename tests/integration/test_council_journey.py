@@ -16,7 +16,6 @@ from tests.integration import application_pages
 from tests.integration.application_pages import answer_data, criterion_url, start
 
 # The fixtures, defined once in application_pages.py: named here so that pytest finds them.
-edition = application_pages.edition
 lead = application_pages.lead
 signed_in = application_pages.signed_in
 

@@ -12,7 +12,6 @@ from marks.states import MembershipRole, MembershipState
 from tests.integration import application_pages
 
 # The fixtures, defined once in application_pages.py: named here so that pytest finds them.
-edition = application_pages.edition
 lead = application_pages.lead
 signed_in = application_pages.signed_in
 

@@ -18,9 +18,9 @@ import sqlalchemy as sa
 from marks.extensions import db
 from marks.models import Application, Award, Certificate, CertificateCounter, Decision
 from marks.states import ApplicationState
+from tests.helpers.pdfs import text_of
 from tests.integration.fault_world import World, approve, fresh_award, ready_application
 from tests.pages import PageClient
-from tests.unit.test_certificates import text_of
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -14,8 +14,8 @@ from marks import mail
 from marks.extensions import db
 from marks.models import Email, utcnow
 from marks.states import EmailState
+from tests.helpers.outbox import queue_one
 from tests.helpers.servers import free_port
-from tests.unit.test_mail import queue_one
 
 # --- The mail server refusing ---------------------------------------------------------------------
 # tests/unit/test_mail.py covers a server that is not there (refused, retried, failed after

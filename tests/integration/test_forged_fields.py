@@ -39,7 +39,7 @@ from marks.states import (
     UserRole,
 )
 from tests.helpers.applications import complete_application, score_all
-from tests.integration.test_assessment_pages import form_fields
+from tests.pages import form_fields
 
 PDF = b"%PDF-1.4 "
 

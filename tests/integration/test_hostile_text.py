@@ -23,13 +23,13 @@ import pytest
 import sqlalchemy as sa
 from defusedxml import ElementTree
 
-from marks import assessment, badges, decisions, memberships
+from marks import assessment, badges, memberships
 from marks.exports import safe_cell
 from marks.extensions import db
 from marks.forms import lines
 from marks.models import Application, Award, Council, User
 from marks.states import ApplicationState, MembershipRole, MembershipState
-from tests.helpers.applications import score_all, submitted_by
+from tests.helpers.pdfs import raw_text_of
 from tests.hostile import (
     BLANKS,
     EVERY,
@@ -48,7 +48,6 @@ from tests.hostile import (
     long_text,
     one_line,
     packed,
-    pdf_text,
     refused,
     refused_with_nul,
     send,
@@ -72,25 +71,8 @@ LINKS = "\n".join(HOSTILE_LINKS)
 
 
 @pytest.fixture
-def edition(make):
-    return make.demo_edition()
-
-
-@pytest.fixture
 def admin(make):
     return make.administrator(full_name="Ada Administrator")
-
-
-# --- The world around the text under test (built through the domain) ---------------------------
-
-
-def approved(make, council: Council, admin: User, level: int = 0, score: int = 3) -> Award:
-    """An award to the council, with its lead told by email."""
-    lead = make.member(council=council, role=MembershipRole.LEAD)
-    application = submitted_by(lead)
-    for _ in range(2):
-        score_all(assessment.assign(application, make.assessor(), actor=admin), score)
-    return decisions.approve(application, actor=admin, level=application.edition.levels[level])
 
 
 # --- Council names, added by administrators -----------------------------------------------------
@@ -114,7 +96,7 @@ def test_council_names_are_shown_as_typed_in_every_output(app, make, edition, ad
         page = checked(client.get(f"/admin/councils/{code}/edit"), code)
         assert page.field_value("name") == council.name
         names[code] = council.name
-        awards[code] = approved(make, council, admin)
+        awards[code] = make.award(council, admin=admin)
 
     for number, typed in enumerate([*BLANKS, long_text(201)], start=900):
         page = add_council(client, f"W04{number:06d}", typed)
@@ -147,7 +129,7 @@ def test_council_names_are_shown_as_typed_in_every_output(app, make, edition, ad
         # The certificate prints it, as text.
         pdf = public.get(f"/certificates/{number}.pdf")
         assert pdf.status_code == 200, code
-        printed = pdf_text(pdf.data)
+        printed = raw_text_of(pdf.data)
         assert as_printed(name) in as_printed(printed), code
         assert printed.count("\f") == 1, f"{code}: one page, however long the name"
 

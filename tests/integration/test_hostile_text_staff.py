@@ -19,6 +19,8 @@ from marks.extensions import db
 from marks.models import Application, Award, Edition, utcnow
 from marks.states import ApplicationState, AwardState, MembershipRole
 from tests.helpers.applications import submitted_by
+from tests.helpers.awards import award_to
+from tests.helpers.pdfs import raw_text_of
 from tests.hostile import (
     BLANKS,
     EVERY,
@@ -36,22 +38,13 @@ from tests.hostile import (
     long_text,
     one_line,
     packed,
-    pdf_text,
     refused,
     refused_with_nul,
     send,
     signed_in,
     xml_text,
 )
-from tests.integration.test_assessment_pages import form_fields
-from tests.integration.test_hostile_text import approved
-from tests.integration.test_register import award_to
-from tests.pages import Page, PageClient
-
-
-@pytest.fixture
-def edition(make):
-    return make.demo_edition()
+from tests.pages import Page, PageClient, form_fields
 
 
 @pytest.fixture
@@ -311,7 +304,7 @@ def test_what_administrators_write_in_an_edition(app, make, edition, admin):
     assert application.edition_id == draft.id
     page = council.get(f"/apply/applications/{application.id}/criteria/{criterion.code}")
     checked(page, "the criterion as a council sees it", criterion.title, *EVERY)
-    award = approved(make, make.council(), admin, level=-1, score=4)
+    award = make.award(make.council(), admin=admin, level=-1, score=4)
     level, title = award.level.name, draft.title
     assert level == level_names[1]
 
@@ -330,7 +323,7 @@ def test_what_administrators_write_in_an_edition(app, make, edition, admin):
     (row,) = csv_records(public.get("/register.csv"))
     assert row["level"] == safe_cell(level)
     assert one_line(f"{award.council.name}: awarded {xml_text(level)}") in atom_entries(public)
-    printed = as_printed(pdf_text(public.get(f"/certificates/{number}.pdf").data))
+    printed = as_printed(raw_text_of(public.get(f"/certificates/{number}.pdf").data))
     assert as_printed(level) in printed and as_printed(title) in printed
     (email,) = emails("application_approved", to=memberships.leads(award.council)[0].email)
     check_email(email, title, level)

@@ -16,9 +16,7 @@ from werkzeug.wrappers import Response
 
 from marks.extensions import db
 from marks.models import Application, User
-
-# world: the access matrix's fixture, imported so that pytest finds it here.
-from tests.integration.test_access_matrix import MATRIX, world  # noqa: F401
+from tests.helpers.access import MATRIX, matrix_world
 from tests.pages import PageClient, check_page
 
 SIGNED_IN = ("council_member", "assigned_assessor", "administrator")
@@ -48,9 +46,9 @@ ODD_STRINGS = (
 
 
 @pytest.fixture
-def scene(request: pytest.FixtureRequest) -> tuple[dict, dict]:
+def scene(make) -> tuple[dict, dict]:
     """The access matrix's people and ids."""
-    return request.getfixturevalue("world")
+    return matrix_world(make)
 
 
 def rules(app: Flask, method: str | None = None) -> Iterator[Rule]:

@@ -18,72 +18,14 @@ from defusedxml import ElementTree
 
 from marks import awards, reminders
 from marks.extensions import db
-from marks.models import Application, Award, Email, utcnow
+from marks.models import Email, utcnow
 from marks.register import search
-from marks.states import ApplicationState, AwardState, CouncilKind, MembershipRole, Nation
+from marks.states import AwardState, CouncilKind, Nation
 from tests.conftest import RATELIMIT_KEY_PREFIX, app_config, app_with, redis_at
+from tests.helpers.awards import award_to
 from tests.pages import PageClient
 
 TODAY = utcnow().date()
-
-
-@pytest.fixture
-def edition(make):
-    return make.demo_edition()
-
-
-def award_to(
-    make,
-    edition,
-    name: str,
-    *,
-    awarded: date,
-    level=0,
-    state=AwardState.CURRENT,
-    nation=Nation.ENGLAND,
-    kind=CouncilKind.TOWN_OR_PARISH,
-    council=None,
-) -> Award:
-    """An award made directly (the journeys that make them are tested elsewhere)."""
-    if council is None:  # a new council, with a lead to be told of reminders
-        council = make.council(name=name, nation=nation, kind=kind)
-        starter = make.member(council=council, role=MembershipRole.LEAD)
-    else:
-        starter = make.user()
-    application = Application(
-        council=council,
-        edition=edition,
-        started_by_id=starter.id,
-        state=ApplicationState.APPROVED,
-        submitted_at=utcnow(),
-        decided_at=utcnow(),
-    )
-    db.session.add(application)
-    db.session.flush()
-    db.session.execute(
-        sa.update(Award).where(Award.council_id == council.id).values(is_latest=False)
-    )
-    sequence = awards.next_sequence(edition.year)
-    award = Award(
-        application=application,
-        council_id=council.id,
-        edition_id=edition.id,
-        level_id=edition.levels[level].id,
-        certificate_number=awards.certificate_number(edition.year, sequence),
-        year=edition.year,
-        sequence=sequence,
-        state=AwardState.CURRENT,
-        is_latest=True,
-        awarded_on=awarded,
-        expires_on=awards.add_months(awarded, 24),
-    )
-    db.session.add(award)
-    db.session.flush()
-    if state == AwardState.REVOKED:
-        award.state, award.revoked_at = state, utcnow()
-        award.revocation_reason = "=cmd|' /C calc'!A0"  # a formula, for the CSV test
-        db.session.flush()
-    return award
 
 
 @pytest.fixture

@@ -28,8 +28,8 @@ from marks.models import Email, User
 from marks.states import EmailState, MembershipRole
 from tests import factories
 from tests.conftest import app_config, reset_database, separate_database
+from tests.helpers.proxy import behind_the_proxy
 from tests.helpers.servers import free_port
-from tests.integration.test_security_headers import behind_the_proxy, production  # noqa: F401
 from tests.pages import DEMO_PASSWORD
 
 SIGN_UP_PASSWORD = "sign-up-password-4a7c"
@@ -214,7 +214,7 @@ def test_a_database_password_is_never_logged(caplog):
     assert DB_PASSWORD not in caplog.text
 
 
-def test_tokens_in_request_lines_are_redacted(production, caplog):  # noqa: F811
+def test_tokens_in_request_lines_are_redacted(production, caplog):
     """The servers' request logs (werkzeug's, gunicorn's) and the app's own error messages
     carry the path: the token in it is replaced."""
     caplog.set_level(logging.DEBUG)
@@ -235,7 +235,7 @@ def test_tokens_in_request_lines_are_redacted(production, caplog):  # noqa: F811
     assert "GET /confirm-email/[redacted] HTTP/1.1" in caplog.text
 
 
-def test_every_route_with_a_token_is_redacted(production):  # noqa: F811
+def test_every_route_with_a_token_is_redacted(production):
     with_tokens = {
         rule.rule for rule in production.url_map.iter_rules() if "token" in rule.arguments
     }

@@ -5,58 +5,18 @@ the TLS-terminating proxy: TRUSTED_PROXIES=1 and X-Forwarded-Proto: https)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
-import pytest
-from flask import Flask
 from flask_login import login_user
 from werkzeug.http import parse_dict_header
 
-from marks import assessment, create_app, decisions
+from marks import create_app
 from marks.extensions import close_connections, db
 from marks.models import User
 from tests.conftest import app_config
-from tests.helpers.applications import complete_application, score_all
+from tests.helpers.proxy import BEHIND_THE_PROXY, behind_the_proxy
 from tests.pages import PageClient
 
 ONE_YEAR = 365 * 24 * 3600
-# What nginx adds to every request it passes on (docs/deploy/nginx-marks.conf).
-BEHIND_THE_PROXY = {"HTTP_X_FORWARDED_PROTO": "https", "HTTP_X_FORWARDED_FOR": "203.0.113.7"}
-# A browser sends it on a same-origin POST; Flask-WTF checks it over HTTPS.
-REFERER = {"HTTP_REFERER": "https://localhost/sign-in"}
-
-
-@pytest.fixture
-def award(make):
-    make.demo_edition()
-    application = complete_application(make)
-    admin = make.administrator()
-    for value in (3, 3):
-        score_all(assessment.assign(application, make.assessor(), actor=admin), value)
-    return decisions.approve(application, actor=admin, level=application.edition.levels[0])
-
-
-@pytest.fixture
-def production(app, database_url, monkeypatch) -> Iterator[Flask]:
-    """The app with the production settings, as docs/deploy/marks.env sets them, on the test
-    database (and in the test's transaction)."""
-    monkeypatch.setenv("MARKS_ENV", "production")
-    monkeypatch.setenv("SECRET_KEY", "production-secret-key-for-the-tests-only")
-    monkeypatch.setenv("TRUSTED_PROXIES", "1")
-    monkeypatch.setenv("MARKS_BASE_URL", "https://mark.council.example")
-    overrides = dict(app_config(database_url))
-    for name in ("SECRET_KEY", "MARKS_BASE_URL", "MAIL_BACKEND"):
-        overrides.pop(name)  # from the environment, as in production
-    production = create_app(overrides)
-    yield production
-    with production.app_context():
-        close_connections()
-
-
-def behind_the_proxy(app: Flask) -> PageClient:
-    client = PageClient(app)
-    client.http.environ_base.update(BEHIND_THE_PROXY, **REFERER)
-    return client
 
 
 def responses(client: PageClient, number: str) -> dict[str, object]:

@@ -15,7 +15,6 @@ from tests.integration import application_pages
 from tests.integration.application_pages import answer_data, criterion_url, start
 from tests.pages import DEMO_PASSWORD, Page, PageClient, next_code
 
-edition = application_pages.edition
 lead = application_pages.lead
 
 # What a browser sends with a form of this site's own (the test client's host is localhost).

@@ -7,9 +7,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
-import shutil
 import socket
-import subprocess
 import zlib
 from datetime import date, timedelta
 from pathlib import Path
@@ -21,6 +19,7 @@ from weasyprint.urls import URLFetcher
 
 from marks import certificates
 from marks.certificates import Printed, StaticFileFetcher, URLRefused
+from tests.helpers.pdfs import poppler, text_of
 
 SAMPLE = Printed(
     scheme_name="Social Media Friendly Mark",
@@ -42,22 +41,6 @@ LONG_NAME = (
 
 
 # --- Reading a PDF back -----------------------------------------------------------------------
-
-
-def poppler(tool: str, *arguments: str, pdf: bytes | None = None, cwd: Path | None = None) -> str:
-    """Run one of poppler-utils' tools (`make system-packages` installs them)."""
-    path = shutil.which(tool)
-    if path is None:
-        pytest.fail(f"{tool} is missing: install poppler-utils")
-    done = subprocess.run(  # noqa: S603 (our own arguments)
-        [path, *arguments], input=pdf, capture_output=True, check=True, cwd=cwd
-    )
-    return done.stdout.decode()
-
-
-def text_of(pdf: bytes) -> str:
-    """The printed text, whitespace collapsed (the layout wraps long lines)."""
-    return " ".join(poppler("pdftotext", "-layout", "-enc", "UTF-8", "-", "-", pdf=pdf).split())
 
 
 def info_of(pdf: bytes) -> dict[str, str]:

@@ -21,6 +21,7 @@ from marks import mail, workflow
 from marks.extensions import db
 from marks.models import Email, utcnow
 from marks.states import EmailState
+from tests.helpers.outbox import queue_one
 from tests.helpers.servers import Inbox, free_port
 
 
@@ -34,11 +35,6 @@ def smtp(app):
     yield inbox
     app.config.update(old)
     controller.stop()
-
-
-def queue_one(make) -> Email:
-    user = make.user(full_name="Pat <Officer>")
-    return mail.queue(user.email, "password_changed", user=user)
 
 
 def test_an_email_is_rendered_from_its_template(make):

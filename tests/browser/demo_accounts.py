@@ -1,0 +1,21 @@
+"""The demo data's accounts (`flask seed-demo`, marks/demo.py), which the journeys sign in as,
+and signing in as a person does: the password, then the code from their authenticator app."""
+
+from __future__ import annotations
+
+from playwright.sync_api import expect
+
+from marks.demo import PASSWORD
+from tests.browser.conftest import CheckedPage
+from tests.browser.seen import navigation
+
+ADMIN = "admin@example.org"
+
+
+def sign_in(page: CheckedPage, email: str) -> None:
+    page.visit("/sign-in")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.submit(page.get_by_role("button", name="Sign in").click)
+    page.enter_code(email)
+    expect(navigation(page).get_by_role("button", name="Sign out")).to_be_visible()
