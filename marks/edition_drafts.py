@@ -8,8 +8,8 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from marks import audit
-from marks.editions import SETTINGS, EditionRefused, _draft
+from marks import audit, editions
+from marks.editions import SETTINGS, EditionRefused, refuse_unless_draft
 from marks.extensions import db
 from marks.models import Criterion, Edition, RubricDescriptor, Theme, User
 
@@ -44,7 +44,7 @@ EDITABLE_SETTINGS = set(SETTINGS) - {"code"}
 def update_settings(edition: Edition, *, actor: User | None, **values: Any) -> list[str]:
     """Change a draft's settings (year, title, summary, validity, pass rules, window); the names
     of those that changed."""
-    _draft(edition)
+    refuse_unless_draft(edition)
     unknown = set(values) - EDITABLE_SETTINGS
     if unknown:
         raise TypeError(f"not settings: {sorted(unknown)}")
@@ -53,8 +53,9 @@ def update_settings(edition: Edition, *, actor: User | None, **values: Any) -> l
     if opens and closes and opens >= closes:
         raise EditionRefused("The closing date must be after the opening date", "closes_at")
     pass_mark = values.get("pass_mark", edition.pass_mark)
-    lowest = min((lv.min_percent for lv in edition.levels), default=None)
-    if lowest is not None and pass_mark > lowest:
+    minimums = [lv.min_percent for lv in edition.levels]
+    if not editions.pass_mark_fits(pass_mark, minimums):
+        lowest = min(minimums)
         raise EditionRefused(
             f"The pass mark must be no higher than the lowest level's minimum ({lowest}%)",
             "pass_mark",
@@ -83,7 +84,7 @@ def update_criterion(
     """Change a draft's criterion, its rubric included (one descriptor per point of the
     scale); the names of the fields that changed."""
     edition = criterion.theme.edition
-    _draft(edition)
+    refuse_unless_draft(edition)
     try:
         positive = weight.is_finite() and weight > 0
     except (AttributeError, InvalidOperation):
@@ -131,7 +132,7 @@ def update_criterion(
 
 def update_theme(theme: Theme, *, actor: User | None, title: str, summary: str) -> list[str]:
     """Change a draft's theme's title and summary."""
-    _draft(theme.edition)
+    refuse_unless_draft(theme.edition)
     changed = _apply(theme, {"title": title, "summary": _lines(summary)})
     if changed:
         db.session.flush()
@@ -152,7 +153,7 @@ def add_theme(
     edition: Edition, *, actor: User | None, code: str, title: str, summary: str = ""
 ) -> Theme:
     """A new, empty theme at the end of a draft (it needs a criterion before publishing)."""
-    _draft(edition)
+    refuse_unless_draft(edition)
     code = _check_new_code({t.code for t in edition.themes}, code, "theme")
     position = max((t.position for t in edition.themes), default=0) + 1
     theme = Theme(code=code, title=title, summary=summary, position=position)
@@ -166,7 +167,7 @@ def add_criterion(theme: Theme, *, actor: User | None, code: str, title: str) ->
     """A new criterion at the end of a draft's theme; its question, guidance, evidence and
     rubric are written on its own page (publishing needs them)."""
     edition = theme.edition
-    _draft(edition)
+    refuse_unless_draft(edition)
     code = _check_new_code({c.code for c in edition.criteria}, code, "criterion")
     position = max((c.position for c in theme.criteria), default=0) + 1
     criterion = Criterion(
@@ -193,7 +194,7 @@ def add_criterion(theme: Theme, *, actor: User | None, code: str, title: str) ->
 def remove_criterion(criterion: Criterion, *, actor: User | None) -> None:
     """Take a criterion out of a draft."""
     theme = criterion.theme
-    _draft(theme.edition)
+    refuse_unless_draft(theme.edition)
     audit.record(
         "edition.criterion_removed",
         criterion,
@@ -210,14 +211,14 @@ def update_levels(
 ) -> list[str]:
     """Rename the draft's levels and change their minimum percents: (name, min_percent) for each
     level, lowest first."""
-    _draft(edition)
+    refuse_unless_draft(edition)
     current = sorted(edition.levels, key=lambda lv: lv.min_percent)
     if len(levels) != len(current):
         raise TypeError("one (name, min_percent) for each level")
     minimums = [m for _, m in levels]
     if minimums != sorted(set(minimums)):
         raise EditionRefused("Each level's minimum must be higher than the one before it")
-    if minimums and minimums[0] < edition.pass_mark:
+    if not editions.pass_mark_fits(edition.pass_mark, minimums):
         raise EditionRefused(
             f"The lowest level's minimum must be at least the pass mark ({edition.pass_mark}%)"
         )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -128,6 +129,14 @@ def add(data: dict[str, Any], *, publish: bool, actor: User | None = None) -> Ed
     return edition
 
 
+def pass_mark_fits(pass_mark: int, minimums: Iterable[int]) -> bool:
+    """The rule, said once: the pass mark is at most the lowest level's minimum, so that a
+    council that earns a level has passed (asked when a draft's settings or levels change, and
+    before it is published)."""
+    lowest = min(minimums, default=None)
+    return lowest is None or pass_mark <= lowest
+
+
 def find(code: str) -> Edition | None:
     return db.session.scalar(sa.select(Edition).where(Edition.code == code))
 
@@ -234,7 +243,7 @@ class EditionRefused(workflow.Refused, ValueError):
 PUBLISHED = "A published edition cannot change: clone it to make a new one"
 
 
-def _draft(edition: Edition) -> None:
+def refuse_unless_draft(edition: Edition) -> None:
     if edition.state != EditionState.DRAFT:
         raise EditionRefused(PUBLISHED)
 
@@ -320,7 +329,7 @@ def problems(edition: Edition) -> list[str]:
         found.append("Each level's minimum must be higher than the one before it")
     if not 0 < edition.pass_mark <= 100:
         found.append("The pass mark must be between 1% and 100%")
-    elif minimums and edition.pass_mark > min(minimums):
+    elif not pass_mark_fits(edition.pass_mark, minimums):
         found.append("The pass mark must be no higher than the lowest level's minimum")
     if edition.opens_at and edition.closes_at and edition.opens_at >= edition.closes_at:
         found.append("The closing date must be after the opening date")

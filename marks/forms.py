@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
+from govuk_frontend_wtf.wtforms_widgets import GovTextInput
+from wtforms import IntegerField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Email, InputRequired, Length, Optional
+from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional
 
 
 def strip(value: str | None) -> str | None:
@@ -40,3 +42,15 @@ def email_checks(missing: str | None) -> list:
 def choices(pairs: Iterable[tuple[object, str]]) -> list[SelectChoice]:
     """Radio, checkbox and select options from (value, label) pairs."""
     return [SelectChoice(value=value, label=label) for value, label in pairs]
+
+
+def whole_number(label: str, low: int, high: int, what: str) -> IntegerField:
+    """A whole number from `low` to `high`, with GOV.UK's messages naming `what`."""
+    return IntegerField(
+        label,
+        validators=[
+            InputRequired(message=f"Enter {what}"),
+            NumberRange(low, high, message=f"{what[0].upper()}{what[1:]} must be {low} to {high}"),
+        ],
+        widget=GovTextInput(),
+    )

@@ -21,10 +21,10 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from marks import edition_drafts
 from marks.admin import bp
-from marks.admin.editions import _draft_or_overview, _edition, _refused, _whole
+from marks.admin.editions import draft_or_overview, edition_in_url, refused_unless_draft
 from marks.editions import EditionRefused
 from marks.extensions import db
-from marks.forms import lines, strip
+from marks.forms import lines, strip, whole_number
 from marks.models import Criterion, Edition, Theme
 from marks.permissions import ADMINISTRATOR, access
 from marks.presentation import LONDON
@@ -61,14 +61,18 @@ class SettingsForm(FlaskForm):
         widget=GovTextInput(),
     )
     summary = TextAreaField("Summary", filters=[strip], widget=GovTextArea())
-    year = _whole("Year", 2000, 2999, "the year")
-    validity_months = _whole("Months an award is valid", 1, 120, "the months an award is valid")
-    pass_mark = _whole("Pass mark (%)", 1, 100, "the pass mark")
-    theme_minimum = _whole("Minimum in every theme (%)", 0, 100, "the minimum in every theme")
-    assessors_per_application = _whole(
+    year = whole_number("Year", 2000, 2999, "the year")
+    validity_months = whole_number(
+        "Months an award is valid", 1, 120, "the months an award is valid"
+    )
+    pass_mark = whole_number("Pass mark (%)", 1, 100, "the pass mark")
+    theme_minimum = whole_number("Minimum in every theme (%)", 0, 100, "the minimum in every theme")
+    assessors_per_application = whole_number(
         "Assessors for each application", 1, 10, "the number of assessors for each application"
     )
-    narrative_word_limit = _whole("Word limit for answers", 1, 10000, "the word limit for answers")
+    narrative_word_limit = whole_number(
+        "Word limit for answers", 1, 10000, "the word limit for answers"
+    )
     opens_on = GovDate(
         "Opens on (optional)",
         "Enter the opening date as a real date, like 1 4 2027",
@@ -190,9 +194,9 @@ class CriterionForm(FlaskForm):
 @bp.route("/editions/<int:edition_id>/settings", methods=["GET", "POST"])
 @access(ADMINISTRATOR)
 def edition_settings(edition_id: int):
-    found = _edition(edition_id)
+    found = edition_in_url(edition_id)
     if request.method == "GET":
-        if back := _draft_or_overview(found):
+        if back := draft_or_overview(found):
             return back
         form = SettingsForm(
             data={
@@ -202,7 +206,7 @@ def edition_settings(edition_id: int):
             }
         )
     else:
-        if refused := _refused(found):
+        if refused := refused_unless_draft(found):
             return refused
         form = SettingsForm()
     if form.validate_on_submit():
@@ -231,11 +235,11 @@ def _criterion(found: Edition, criterion_id: int) -> Criterion:
 @bp.route("/editions/<int:edition_id>/criteria/<int:criterion_id>", methods=["GET", "POST"])
 @access(ADMINISTRATOR)
 def edition_criterion(edition_id: int, criterion_id: int):
-    found = _edition(edition_id)
+    found = edition_in_url(edition_id)
     criterion = _criterion(found, criterion_id)
     form_class = CriterionForm.for_edition(found)
     if request.method == "GET":
-        if back := _draft_or_overview(found):
+        if back := draft_or_overview(found):
             return back
         by_score = {d.score: d.descriptor for d in criterion.descriptors}
         form = form_class(
@@ -253,7 +257,7 @@ def edition_criterion(edition_id: int, criterion_id: int):
             }
         )
     else:
-        if refused := _refused(found):
+        if refused := refused_unless_draft(found):
             return refused
         form = form_class()
     if form.validate_on_submit():
@@ -308,16 +312,16 @@ class ThemeForm(FlaskForm):
 @bp.route("/editions/<int:edition_id>/themes/<int:theme_id>", methods=["GET", "POST"])
 @access(ADMINISTRATOR)
 def edition_theme(edition_id: int, theme_id: int):
-    found = _edition(edition_id)
+    found = edition_in_url(edition_id)
     theme = db.get_or_404(Theme, theme_id)
     if theme.edition_id != found.id:
         abort(404)
     if request.method == "GET":
-        if back := _draft_or_overview(found):
+        if back := draft_or_overview(found):
             return back
         form = ThemeForm(data={"title": theme.title, "summary": theme.summary})
     else:
-        if refused := _refused(found):
+        if refused := refused_unless_draft(found):
             return refused
         form = ThemeForm()
     if form.validate_on_submit():
@@ -343,7 +347,7 @@ def _levels_form(found: Edition) -> type[FlaskForm]:
             ],
             widget=GovTextInput(),
         )
-        fields[f"min_{i}"] = _whole(
+        fields[f"min_{i}"] = whole_number(
             f"Minimum score for level {i + 1} (%)", 0, 100, f"the minimum for level {i + 1}"
         )
     fields["submit"] = SubmitField("Save the levels", widget=GovSubmitInput())
@@ -353,18 +357,18 @@ def _levels_form(found: Edition) -> type[FlaskForm]:
 @bp.route("/editions/<int:edition_id>/levels", methods=["GET", "POST"])
 @access(ADMINISTRATOR)
 def edition_levels(edition_id: int):
-    found = _edition(edition_id)
+    found = edition_in_url(edition_id)
     ordered = sorted(found.levels, key=lambda lv: lv.min_percent)
     form_class = _levels_form(found)
     if request.method == "GET":
-        if back := _draft_or_overview(found):
+        if back := draft_or_overview(found):
             return back
         data = {}
         for i, level in enumerate(ordered):
             data[f"name_{i}"], data[f"min_{i}"] = level.name, level.min_percent
         form = form_class(data=data)
     else:
-        if refused := _refused(found):
+        if refused := refused_unless_draft(found):
             return refused
         form = form_class()
     if form.validate_on_submit():

@@ -11,15 +11,15 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from govuk_frontend_wtf.wtforms_widgets import GovFileInput, GovSubmitInput, GovTextInput
-from wtforms import IntegerField, StringField, SubmitField
-from wtforms.validators import InputRequired, Length, NumberRange
+from wtforms import StringField, SubmitField
+from wtforms.validators import InputRequired, Length
 
 from marks import edition_diff, editions
 from marks.admin import bp
 from marks.council.forms import ConfirmForm
 from marks.editions import EditionFileError, EditionRefused
 from marks.extensions import db
-from marks.forms import strip
+from marks.forms import strip, whole_number
 from marks.models import Edition
 from marks.permissions import ADMINISTRATOR, access
 from marks.states import EditionState
@@ -28,17 +28,6 @@ MAX_FILE_BYTES = 1024 * 1024
 
 
 # --- Forms --------------------------------------------------------------------------------------
-
-
-def _whole(label: str, low: int, high: int, what: str) -> IntegerField:
-    return IntegerField(
-        label,
-        validators=[
-            InputRequired(message=f"Enter {what}"),
-            NumberRange(low, high, message=f"{what[0].upper()}{what[1:]} must be {low} to {high}"),
-        ],
-        widget=GovTextInput(),
-    )
 
 
 class CloneForm(FlaskForm):
@@ -52,7 +41,7 @@ class CloneForm(FlaskForm):
         ],
         widget=GovTextInput(),
     )
-    year = _whole("Year", 2000, 2999, "the year of the new edition")
+    year = whole_number("Year", 2000, 2999, "the year of the new edition")
     submit = SubmitField("Clone the edition", widget=GovSubmitInput())
 
 
@@ -69,11 +58,11 @@ class ImportForm(FlaskForm):
 # --- Pages ----------------------------------------------------------------------------------------
 
 
-def _edition(edition_id: int) -> Edition:
+def edition_in_url(edition_id: int) -> Edition:
     return db.get_or_404(Edition, edition_id)
 
 
-def _draft_or_overview(edition: Edition):
+def draft_or_overview(edition: Edition):
     """For a published edition: back to its overview, with why (None for a draft)."""
     if edition.state == EditionState.DRAFT:
         return None
@@ -81,7 +70,7 @@ def _draft_or_overview(edition: Edition):
     return redirect(url_for("admin.edition", edition_id=edition.id))
 
 
-def _refused(edition: Edition):
+def refused_unless_draft(edition: Edition):
     """For a published edition: a page that says why the change was refused (None for a
     draft)."""
     if edition.state == EditionState.DRAFT:
@@ -106,7 +95,7 @@ def editions_list():
 @bp.route("/editions/<int:edition_id>/clone", methods=["GET", "POST"])
 @access(ADMINISTRATOR)
 def clone_edition(edition_id: int):
-    source = _edition(edition_id)
+    source = edition_in_url(edition_id)
     form = CloneForm()
     if request.method == "GET":
         form.year.data = source.year + 1
@@ -128,7 +117,7 @@ def clone_edition(edition_id: int):
 @bp.get("/editions/<int:edition_id>")
 @access(ADMINISTRATOR)
 def edition(edition_id: int):
-    found = _edition(edition_id)
+    found = edition_in_url(edition_id)
     source = db.session.get(Edition, found.cloned_from_id) if found.cloned_from_id else None
     return render_template(
         "admin/editions/edition.html",
@@ -143,12 +132,12 @@ def edition(edition_id: int):
 @bp.route("/editions/<int:edition_id>/publish", methods=["GET", "POST"])
 @access(ADMINISTRATOR)
 def publish_edition(edition_id: int):
-    found = _edition(edition_id)
+    found = edition_in_url(edition_id)
     if request.method == "GET":
-        if back := _draft_or_overview(found):
+        if back := draft_or_overview(found):
             return back
     else:
-        if refused := _refused(found):
+        if refused := refused_unless_draft(found):
             return refused
     form = ConfirmForm()
     problems = editions.problems(found)
@@ -165,13 +154,13 @@ def publish_edition(edition_id: int):
 @bp.get("/editions/<int:edition_id>/preview")
 @access(ADMINISTRATOR)
 def preview_edition(edition_id: int):
-    return render_template("admin/editions/preview.html", edition=_edition(edition_id))
+    return render_template("admin/editions/preview.html", edition=edition_in_url(edition_id))
 
 
 @bp.get("/editions/<int:edition_id>/export.toml")
 @access(ADMINISTRATOR)
 def export_edition(edition_id: int):
-    found = _edition(edition_id)
+    found = edition_in_url(edition_id)
     return Response(
         editions.dumps(found),
         mimetype="application/toml",
