@@ -126,12 +126,16 @@ def join():
 @access(SIGNED_IN)
 def members():
     council = _my_council()
+    members = memberships.active_members(council)
+    requests = memberships.pending_requests(council)
     return render_template(
         "council/members.html",
         council=council,
-        members=memberships.active_members(council),
-        requests=memberships.pending_requests(council),
+        members=members,
+        requests=requests,
         is_lead=is_lead_of(current_user, council.id),
+        # What the person may do to each membership now, from its transition table.
+        actions={m.id: workflow.available(m, current_user) for m in members + requests},
         form=ConfirmForm(),
     )
 
