@@ -14,7 +14,7 @@ from govuk_frontend_wtf.wtforms_widgets import GovFileInput, GovSubmitInput, Gov
 from wtforms import StringField, SubmitField
 from wtforms.validators import InputRequired, Length
 
-from marks import edition_diff, editions
+from marks import edition_diff, editions, workflow
 from marks.admin import bp
 from marks.council.forms import ConfirmForm
 from marks.editions import EditionFileError, EditionRefused
@@ -22,7 +22,6 @@ from marks.extensions import db
 from marks.forms import strip, whole_number
 from marks.models import Edition
 from marks.permissions import ADMINISTRATOR, access
-from marks.states import EditionState
 
 MAX_FILE_BYTES = 1024 * 1024
 
@@ -64,7 +63,7 @@ def edition_in_url(edition_id: int) -> Edition:
 
 def draft_or_overview(edition: Edition):
     """For a published edition: back to its overview, with why (None for a draft)."""
-    if edition.state == EditionState.DRAFT:
+    if workflow.startable(edition, "publish"):  # a draft
         return None
     flash(editions.PUBLISHED, "error")
     return redirect(url_for("admin.edition", edition_id=edition.id))
@@ -73,7 +72,7 @@ def draft_or_overview(edition: Edition):
 def refused_unless_draft(edition: Edition):
     """For a published edition: a page that says why the change was refused (None for a
     draft)."""
-    if edition.state == EditionState.DRAFT:
+    if workflow.startable(edition, "publish"):  # a draft
         return None
     return render_template("admin/editions/refused.html", edition=edition), 400
 
@@ -122,6 +121,8 @@ def edition(edition_id: int):
     return render_template(
         "admin/editions/edition.html",
         edition=found,
+        # A draft until published: its settings, levels and criteria can change meanwhile.
+        draft=workflow.startable(found, "publish"),
         source=source,
         changes=edition_diff.diff(found),
         is_current=editions.current() == found,
