@@ -456,14 +456,6 @@ def submitted_assessments(application: Application) -> list[Assessment]:
     ]
 
 
-def may_see_others(assignment: Assignment) -> bool:
-    """Blind until submitted: an assessor sees the others' scores only after submitting."""
-    return (
-        assignment.assessment is not None
-        and assignment.assessment.state == AssessmentState.SUBMITTED
-    )
-
-
 def queue_of(assessor: User) -> list[Assignment]:
     """The assignments the assessor may assess, unsubmitted first, soonest due first."""
     assignments = db.session.scalars(

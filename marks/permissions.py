@@ -19,7 +19,13 @@ from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
 from marks.extensions import db, login_manager
-from marks.states import AssignmentState, MembershipRole, MembershipState, ReasonAudience
+from marks.states import (
+    AssessmentState,
+    AssignmentState,
+    MembershipRole,
+    MembershipState,
+    ReasonAudience,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -267,6 +273,34 @@ def may_hand_back(user: Any, assignment: Any) -> bool:
 
 def may_submit_assessment(user: Any, assessment: Any) -> bool:
     return may_assess(user, assessment.assignment)
+
+
+# --- Scores: who may see them ------------------------------------------------------------------
+# Administrators see every score, note and feedback (the moderation record, the scores CSV).
+
+
+def may_see_other_scores(user: Any, assignment: Any) -> bool:
+    """Blind until submitted: an assessor sees the other assessors' scores only once they may
+    assess the application and have submitted their own."""
+    mine = assignment.assessment
+    return (
+        may_assess(user, assignment)
+        and mine is not None
+        and mine.state == AssessmentState.SUBMITTED
+    )
+
+
+def may_read_feedback(user: Any, application: Any) -> bool:
+    """The assessors' feedback (never their private notes): the council's members once the
+    application is decided, and administrators."""
+    from marks.models import Decision
+
+    decided = db.session.scalar(
+        sa.select(Decision.id).where(Decision.application_id == application.id)
+    )
+    return decided is not None and (
+        is_administrator(user) or is_member_of(user, application.council_id)
+    )
 
 
 # --- Reasons: who may read why something happened ----------------------------------------------

@@ -8,7 +8,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
-from marks import applications, assessment
+from marks import applications, assessment, permissions
 from marks.assess.forms import ConflictForm, scoring_form
 from marks.assessment import AssessmentConflict, AssessmentRefused, CriterionScore
 from marks.extensions import db
@@ -116,7 +116,7 @@ def _initial(mine) -> dict:
 def _page(assignment, form):
     application = assignment.application
     others = []
-    if assessment.may_see_others(assignment):
+    if permissions.may_see_other_scores(current_user, assignment):
         others = [
             a
             for a in assessment.submitted_assessments(application)

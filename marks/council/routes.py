@@ -25,6 +25,7 @@ from marks import (
     evidence,
     memberships,
     notifications,
+    permissions,
     workflow,
 )
 from marks.applications import AnswerConflict, ApplicationRefused
@@ -444,7 +445,9 @@ def status(application_id: int):
         actions=workflow.available(application, current_user),
         decision=decisions.decision_for(application),
         award=awards.award_for(application),
-        feedback=notifications.feedback(application) if decisions.decision_for(application) else [],
+        feedback=notifications.feedback(application)
+        if permissions.may_read_feedback(current_user, application)
+        else [],
     )
 
 

@@ -162,10 +162,12 @@ def test_another_assessor_cannot_touch_an_assessment(submitted, admin, make):
 def test_blind_until_submitted(submitted, admin, make):
     first, second = (assessment.assign(submitted, make.assessor(), actor=admin) for _ in "ab")
     score_all(first, 3, submit=False)
-    assert not assessment.may_see_others(first)
+    may_see = permissions.may_see_other_scores
+    assert not may_see(first.assessor, first)
     assessment.submit(first.assessment, actor=first.assessor)
-    assert assessment.may_see_others(first)
-    assert not assessment.may_see_others(second)
+    assert may_see(first.assessor, first)
+    assert not may_see(second.assessor, second)
+    assert not may_see(second.assessor, first)  # only their own assignment's
 
 
 def test_when_every_assessor_submits_the_application_is_ready(submitted, admin, make):
