@@ -160,28 +160,24 @@ def award_revoked(change) -> None:
 
 
 def conflict_declared(change) -> None:
-    assignment = change.thing
-    application = assignment.application
-    for admin in administrators():
-        mail.queue(
-            admin.email,
-            "conflict_declared",
-            recipient=admin,
-            assessor=change.actor,
-            application=application,
-            reason=change.reason,
-            assign_url=mail.link("admin.application", application_id=application.id),
-        )
+    """The assessor has handed the application back."""
+    _unassigned(change, "conflict_declared")
 
 
 def assignment_ended(change) -> None:
-    """An assessor who now works for the council: the administrators assign someone else."""
+    """An assessor who now works for the council."""
+    _unassigned(change, "assignment_ended")
+
+
+def _unassigned(change, template: str) -> None:
+    """The administrators are told that an assessor is unassigned, and why, so that they
+    assign someone else."""
     assignment = change.thing
     application = assignment.application
     for admin in administrators():
         mail.queue(
             admin.email,
-            "assignment_ended",
+            template,
             recipient=admin,
             assessor=assignment.assessor,
             application=application,
