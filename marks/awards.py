@@ -294,10 +294,11 @@ def issue(application: Application, level: Level, *, actor: User, on: date) -> A
         workflow.transition(
             previous, "supersede", actor=actor, superseded_by=award.certificate_number
         )
+    store_certificate(award)  # in this transaction: a download only ever reads
     return award
 
 
-# --- The certificate PDF, rendered once and kept -----------------------------------------------
+# --- The certificate PDF, rendered at issue and kept ------------------------------------------
 
 
 def printed(facts: Facts) -> certificates.Printed:
@@ -317,11 +318,6 @@ def printed(facts: Facts) -> certificates.Printed:
     )
 
 
-def certificate_is_up_to_date(facts: Facts) -> bool:
-    """Whether a certificate is stored and prints what is true now."""
-    return facts.certificate_fingerprint == certificates.fingerprint(printed(facts))
-
-
 def certificate_pdf(certificate_number: str) -> tuple[str, bytes] | None:
     """The stored certificate's SHA-256 and bytes."""
     row = db.session.execute(
@@ -332,30 +328,71 @@ def certificate_pdf(certificate_number: str) -> tuple[str, bytes] | None:
     return (row.sha256, row.pdf) if row else None
 
 
-def certificate(award: Award) -> tuple[Certificate, bool]:
-    """The stored certificate, and whether it was rendered just now: it is when there is none
-    or anything printed on it has changed since (the council's name, the signatory...).
-    Flushes; the caller commits."""
+def store_certificate(award: Award) -> tuple[Certificate, bool]:
+    """Render the award's certificate and keep it, unless the one kept already prints what is
+    true now (the council's name, the signatory...); either way it is checked now. Returns it
+    and whether it was rendered. Called when the award is issued (downloads only ever read),
+    and by the mail worker for awards changed since. Flushes; the caller commits."""
     db.session.flush()  # the facts are read from the database: what is pending counts
     now = printed(facts(award.certificate_number))
     fingerprint = certificates.fingerprint(now)
-    # One render at a time per award: a request that comes second waits here, then finds it
-    # stored (two first downloads at once both inserted one: the second failed, a 500).
+    # One render at a time per award: the second waits here, then finds it stored.
     workflow.lock(award)
     stored = db.session.scalar(
         sa.select(Certificate)
         .where(Certificate.award_id == award.id)
         .execution_options(populate_existing=True)
     )
-    if stored is not None and stored.printed_fingerprint == fingerprint:
-        return stored, False
-    pdf = certificates.render_pdf(now)
-    if stored is None:
-        stored = Certificate(award=award)
-        db.session.add(stored)
-    stored.pdf = pdf
-    stored.sha256 = hashlib.sha256(pdf).hexdigest()
-    stored.printed_fingerprint = fingerprint
-    stored.rendered_at = utcnow()
+    checked = utcnow()
+    rendered = stored is None or stored.printed_fingerprint != fingerprint
+    if rendered:
+        pdf = certificates.render_pdf(now)
+        if stored is None:
+            stored = Certificate(award=award)
+            db.session.add(stored)
+        stored.pdf = pdf
+        stored.sha256 = hashlib.sha256(pdf).hexdigest()
+        stored.printed_fingerprint = fingerprint
+        stored.rendered_at = checked
+    stored.checked_at = checked
     db.session.flush()
-    return stored, True
+    return stored, rendered
+
+
+def _valid_today() -> sa.ColumnElement[bool]:
+    return sa.and_(Award.state == AwardState.CURRENT, Award.expires_on > utcnow().date())
+
+
+def certificates_due(limit: int | None = None) -> list[int]:
+    """The awards, valid today, whose certificate is missing or not checked since the award
+    last changed (councils.touch_awards marks a renamed council's), oldest first."""
+    checked = sa.func.coalesce(Certificate.checked_at, Certificate.rendered_at)
+    return list(
+        db.session.scalars(
+            sa.select(Award.id)
+            .outerjoin(Certificate, Certificate.award_id == Award.id)
+            .where(_valid_today(), sa.or_(Certificate.id.is_(None), checked < Award.updated_at))
+            .order_by(Award.id)
+            .limit(limit)
+        )
+    )
+
+
+def certificates_to_regenerate() -> list[int]:
+    """Every award valid today: what `flask regenerate-certificates` checks when something
+    printed on all of them changes outside the database (the signatory, the design, the
+    service's address)."""
+    return list(db.session.scalars(sa.select(Award.id).where(_valid_today()).order_by(Award.id)))
+
+
+def store_certificates(award_ids: list[int]) -> int:
+    """Check the certificates of these awards (store_certificate), committing each, so that
+    one that fails leaves the others done. Returns how many were rendered."""
+    rendered = 0
+    for award_id in award_ids:
+        award = db.session.get(Award, award_id)
+        if award is None:
+            continue
+        rendered += store_certificate(award)[1]
+        db.session.commit()
+    return rendered

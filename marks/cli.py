@@ -176,12 +176,16 @@ def _parents_first(rows: list[dict[str, str]]) -> list[dict[str, str]]:
 @click.option("--interval", default=30, show_default=True, help="Seconds between runs")
 def send_mail(loop: bool, interval: int) -> None:
     """Send the queued emails that are due: once (from cron), or as a loop (a worker)."""
-    from marks import mail
+    from marks import awards, mail
 
     while True:
         sent, failed = mail.send_queued()
         if sent or failed or not loop:  # a worker with nothing to do says nothing
             click.echo(f"{sent} sent, {failed} failed")
+        # The certificates of awards changed since they were made (a council renamed).
+        rendered = awards.store_certificates(awards.certificates_due(CERTIFICATE_BATCH))
+        if rendered:
+            click.echo(f"{rendered} certificates rendered again")
         if not loop:
             return
         time.sleep(interval)
@@ -231,42 +235,19 @@ CERTIFICATE_BATCH = 50
 
 @click.command("regenerate-certificates")
 def regenerate_certificates() -> None:
-    """Render again each current award's stored certificate whose printed details have changed
-    (a council renamed, a new signatory), committing every 50. A certificate never downloaded
-    is left to be rendered on its first download."""
-    from sqlalchemy.orm import joinedload
-
+    """Check the certificate of every award valid today, rendering again each whose printed
+    details have changed (a new signatory, the service's address) or that has none yet;
+    committing each. Run it after changing what every certificate prints."""
     from marks import awards
-    from marks.models import Award, Certificate, utcnow
-    from marks.states import AwardState
 
-    ids = db.session.scalars(
-        sa.select(Award.id)
-        .join(Certificate, Certificate.award_id == Award.id)
-        .where(Award.state == AwardState.CURRENT, Award.expires_on > utcnow().date())
-        .order_by(Award.id)
-    ).all()
-    rendered = unchanged = 0
+    ids = awards.certificates_to_regenerate()
+    rendered = 0
     with click.progressbar(length=len(ids), label="Certificates") as bar:
         for start in range(0, len(ids), CERTIFICATE_BATCH):
-            batch = db.session.scalars(
-                sa.select(Award)
-                .where(Award.id.in_(ids[start : start + CERTIFICATE_BATCH]))
-                .options(
-                    joinedload(Award.council),
-                    joinedload(Award.level),
-                    joinedload(Award.edition),
-                    joinedload(Award.certificate),
-                )
-                .order_by(Award.id)
-            ).all()
-            for award in batch:
-                _, fresh = awards.certificate(award)
-                rendered += fresh
-                unchanged += not fresh
-            db.session.commit()
+            batch = ids[start : start + CERTIFICATE_BATCH]
+            rendered += awards.store_certificates(batch)
             bar.update(len(batch))
-    click.echo(f"{rendered} certificates re-rendered, {unchanged} unchanged")
+    click.echo(f"{rendered} certificates rendered, {len(ids) - rendered} unchanged")
 
 
 @click.command("check-rolling-upgrade")

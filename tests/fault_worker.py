@@ -3,12 +3,14 @@ a chosen point:
 
     python -m tests.fault_worker <database url> <point> <argument>
 
-approving  <application id>: approve the application, and stop once its award is flushed (a
-           certificate number taken, nothing committed)
-rendering  <certificate number>: download the certificate, as the public route does the first
-           time, and stop inside WeasyPrint's rendering of the PDF
-storing    <certificate number>: the same, and stop once the certificate's row is flushed,
-           before the commit
+approving    <application id>: approve the application, and stop once its award is flushed
+             (a certificate number taken, nothing committed)
+rendering    <application id>: the same, and stop inside WeasyPrint's rendering of the award's
+             certificate (approving makes it)
+storing      <application id>: the same, and stop once the certificate's row is flushed,
+             before the commit
+re-rendering <certificate number>: make again, as the mail worker does, the certificate of
+             an award changed since, and stop inside WeasyPrint's rendering of the PDF
 
 At the point it prints the point's name on stdout and waits to be killed.
 """
@@ -21,7 +23,7 @@ import threading
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from marks import certificates, create_app, decisions
+from marks import awards, certificates, create_app, decisions
 from marks.extensions import db
 from marks.models import Application, Award, Certificate, User
 from marks.states import UserRole
@@ -40,12 +42,12 @@ def stop_after_flushing(model: type, point: str) -> None:
             stop_here(point)
 
 
-def stop_inside_rendering() -> None:
+def stop_inside_rendering(point: str) -> None:
     fetch = certificates.StaticFileFetcher.fetch
 
     def fetch_then_stop(self, url, headers=None):
         if url.startswith("data:"):  # the QR code, fetched as WeasyPrint lays the page out
-            stop_here("rendering")
+            stop_here(point)
         return fetch(self, url, headers)
 
     certificates.StaticFileFetcher.fetch = fetch_then_stop
@@ -54,8 +56,13 @@ def stop_inside_rendering() -> None:
 def main(database_url: str, point: str, argument: str) -> None:
     app = create_app(app_config(database_url))
     with app.app_context():
-        if point == "approving":
-            stop_after_flushing(Award, point)
+        if point in ("approving", "rendering", "storing"):
+            if point == "approving":
+                stop_after_flushing(Award, point)
+            elif point == "rendering":
+                stop_inside_rendering(point)
+            else:
+                stop_after_flushing(Certificate, point)
             application = db.session.get(Application, int(argument))
             administrator = db.session.scalar(
                 sa.select(User).where(User.role == UserRole.ADMINISTRATOR).limit(1)
@@ -63,12 +70,10 @@ def main(database_url: str, point: str, argument: str) -> None:
             level = decisions.moderation(application).computed_level
             decisions.approve(application, actor=administrator, level=level)
             db.session.commit()
-        elif point in ("rendering", "storing"):
-            if point == "rendering":
-                stop_inside_rendering()
-            else:
-                stop_after_flushing(Certificate, point)
-            app.test_client().get(f"/certificates/{argument}.pdf")
+        elif point == "re-rendering":
+            stop_inside_rendering(point)
+            award = db.session.scalar(sa.select(Award).where(Award.certificate_number == argument))
+            awards.store_certificates([award.id])
         else:
             raise SystemExit(f"no such point: {point}")
     print("finished", flush=True)  # the test fails if the worker gets here

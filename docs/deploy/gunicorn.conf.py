@@ -12,7 +12,7 @@ wsgi_app = "app:app"
 bind = "127.0.0.1:8000"
 # Two per core is plenty: requests are short and the database does the heavy lifting.
 workers = 4
-# A certificate PDF is rendered on its first download: allow it time.
+# Approving an application renders its certificate (a fraction of a second): allow it time.
 timeout = 60
 graceful_timeout = 30
 # X-Forwarded-Proto from nginx only (the app's ProxyFix reads the rest: TRUSTED_PROXIES).

@@ -91,6 +91,9 @@ class Certificate(db.Model):
     # A hash of everything printed on the certificate: when it changes, render again.
     printed_fingerprint: Mapped[str] = mapped_column(sa.String(64))
     rendered_at: Mapped[datetime] = created_column()
+    # When it was last compared with what is true now (rendered again if it differed): an
+    # award changed since (its updated_at is later) is due to be checked by the mail worker.
+    checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     award: Mapped[Award] = relationship(back_populates="certificate")
 

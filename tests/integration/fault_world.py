@@ -1,6 +1,5 @@
 """The world the fault tests share (test_faults_database.py, test_faults_killed_worker.py): a
-database of its own with a council lead, their draft application and an award whose
-certificate nobody has downloaded yet; and applications made ready for a decision in it, and
+database of its own with a council lead, their draft application and an award; and applications made ready for a decision in it, and
 approved. The `world` fixture that builds it, once per test module, is in conftest.py."""
 
 from __future__ import annotations
@@ -47,7 +46,7 @@ def approve(application_id: int) -> Award:
 
 
 def fresh_award(app: Flask) -> str:
-    """An award whose certificate nobody has downloaded yet; committed."""
+    """An award, its certificate made with it; committed."""
     application_id = ready_application(app)
     with app.app_context():
         award = approve(application_id)

@@ -4,8 +4,10 @@ The matrix, its people and their world are in tests/helpers/access.py."""
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 from flask import Response, session
 
+from marks.extensions import db
 from marks.permissions import rule_for
 from tests.helpers.access import MATRIX, OK, REDIRECT, ROLES, matrix_world
 
@@ -38,6 +40,39 @@ def test_access_matrix(client, world, role):
         assert response.status_code == want, f"{role} at {endpoint}: {response.status_code}"
         if want == REDIRECT and role == "anonymous" and endpoint not in SIGN_IN_AGAIN:
             assert "/sign-in?next=" in response.headers["Location"]
+
+
+WRITES = ("INSERT", "UPDATE", "DELETE")
+# The one GET that writes, and only to the audit log: exporting a person's data for a subject
+# access request puts on the record who took a copy of whose data, as reading it is the point.
+AUDITED_READS = {"admin.person_data": ("INSERT INTO audit_events",)}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_a_get_never_writes(app, client, world, role):
+    """Every page and download, by everyone: a GET reads, it never writes (the certificate is
+    made when its award is issued, not on its first download)."""
+    people, ids = world
+    if role != "anonymous":
+        client.sign_in(people[role].email)
+    written: list[str] = []
+
+    def note_writes(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith(WRITES):
+            written.append(statement.split("\n")[0][:80])
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", note_writes)
+    try:
+        for endpoint, (url, _) in MATRIX.items():
+            client.request("GET", url.format(**ids))
+            allowed = tuple(AUDITED_READS.get(endpoint, ()))
+            unexpected = [w for w in written if not (allowed and w.startswith(allowed))]
+            assert unexpected == [], f"{role} at {endpoint} wrote: {unexpected}"
+            written.clear()
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", note_writes)
 
 
 # The same for everyone, so caches may keep them (Cache-Control: public): what councils embed

@@ -10,11 +10,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from marks import applications, audit, awards, council_imports, mail, people
+from marks import applications, audit, council_imports, mail, people
 from marks.extensions import db
 from marks.models import AuditEvent, Certificate, Council, Email, utcnow
 from marks.states import EmailState, MembershipRole
 from tests.helpers.applications import complete_application
+from tests.helpers.pdfs import text_of
 from tests.pages import DEMO_PASSWORD, PageClient
 
 
@@ -399,34 +400,34 @@ def test_the_html_preview_runs_nothing(app, make, admin):
 # --- The commands ---------------------------------------------------------------------------
 
 
-def test_regenerate_certificates_renders_only_what_changed(runner, award):
-    never_downloaded = runner.invoke(args=["regenerate-certificates"])
-    assert never_downloaded.exit_code == 0, never_downloaded.output
-    assert "0 certificates re-rendered, 0 unchanged" in never_downloaded.output
-    assert db.session.scalar(sa.select(sa.func.count(Certificate.id))) == 0
-
-    stored, rendered = awards.certificate(award)
-    assert rendered
+def test_regenerate_certificates_renders_only_what_changed(runner, award, app, monkeypatch):
+    stored = db.session.scalar(sa.select(Certificate))  # made when the award was issued
     first = stored.sha256
-    award.council.name = "Renamed Parish Council"
-    db.session.flush()
+    unchanged = runner.invoke(args=["regenerate-certificates"])
+    assert unchanged.exit_code == 0, unchanged.output
+    assert "Certificates" in unchanged.output  # the progress bar's label
+    assert "0 certificates rendered, 1 unchanged" in unchanged.output
 
+    # What every certificate prints changes outside the database: a new signatory.
+    monkeypatch.setitem(app.config, "CERTIFICATE_SIGNATORY_NAME", "Robin Example")
     result = runner.invoke(args=["regenerate-certificates"])
-    assert result.exit_code == 0, result.output
-    assert "Certificates" in result.output  # the progress bar's label
-    assert "1 certificates re-rendered, 0 unchanged" in result.output
+    assert "1 certificates rendered, 0 unchanged" in result.output
     db.session.refresh(stored)
     assert stored.sha256 != first
+    assert "Robin Example" in text_of(stored.pdf)
 
-    again = runner.invoke(args=["regenerate-certificates"])
-    assert "0 certificates re-rendered, 1 unchanged" in again.output
+    # An award with no certificate yet (issued before they were made at issue) gets one.
+    db.session.delete(stored)
+    db.session.commit()
+    assert "1 certificates rendered" in runner.invoke(args=["regenerate-certificates"]).output
+    assert db.session.scalar(sa.select(sa.func.count(Certificate.id))) == 1
 
     award.expires_on = utcnow().date() - timedelta(days=1)  # expired: left as it is
     award.awarded_on = award.expires_on - timedelta(days=700)
     award.council.name = "Renamed Again"
     db.session.flush()
     assert (
-        "0 certificates re-rendered, 0 unchanged"
+        "0 certificates rendered, 0 unchanged"
         in runner.invoke(args=["regenerate-certificates"]).output
     )
 

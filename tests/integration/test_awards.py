@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from marks import assessment, awards, badges, create_app, decisions, notifications
+from marks import assessment, awards, badges, councils, create_app, decisions, notifications
 from marks.extensions import close_connections, db
 from marks.models import AuditEvent, Certificate, Email, utcnow
 from marks.states import AwardState
@@ -61,29 +61,66 @@ def test_an_expired_award_is_shown_expired_without_any_job(client, award):
     assert "Expired" in page.text
 
 
-def test_the_certificate_is_rendered_once_and_served_with_an_etag(client, award):
+def stored_certificate() -> Certificate:
+    return db.session.scalar(sa.select(Certificate).execution_options(populate_existing=True))
+
+
+def test_the_certificate_is_made_at_issue_and_downloads_only_read(client, award, runner):
+    stored = stored_certificate()  # made in the transaction that issued the award
+    assert award.council.name in text_of(stored.pdf)
     response = client.get(f"/certificates/{award.certificate_number}.pdf")
     assert response.status_code == 200
     assert response.mimetype == "application/pdf"
-    assert response.data.startswith(b"%PDF-")
-    stored = db.session.scalar(sa.select(Certificate))
+    assert response.data == stored.pdf
     assert response.headers["ETag"] == f'"{stored.sha256}"'
-    rendered_at = stored.rendered_at
-
     again = client.get(
         f"/certificates/{award.certificate_number}.pdf",
         headers={"If-None-Match": response.headers["ETag"]},
     )
     assert again.status_code == 304
-    db.session.refresh(stored)
-    assert stored.rendered_at == rendered_at  # not rendered again
 
-    # Something printed changes: the next download renders it again.
-    award.council.name = "Hartlepool Borough"
-    db.session.flush()
+    # Something printed changes: downloads still serve the certificate made, until the mail
+    # worker, finding the award changed since (councils.touch_awards), makes it again.
+    first = stored.sha256
+    council_changed(award, "Hartlepool Borough Council")
+    assert client.get(f"/certificates/{award.certificate_number}.pdf").data == stored.pdf
+    assert awards.certificates_due() == [award.id]
+    worker = runner.invoke(args=["send-mail"])
+    assert worker.exit_code == 0, worker.output
+    assert "1 certificates rendered again" in worker.output
     changed = client.get(f"/certificates/{award.certificate_number}.pdf")
-    assert changed.status_code == 200
-    assert changed.headers["ETag"] != response.headers["ETag"]
+    assert changed.headers["ETag"] != f'"{first}"'
+    assert "Hartlepool Borough Council" in text_of(changed.data)
+    assert awards.certificates_due() == []
+
+    # Changed in a way the certificate does not print: checked, not made again.
+    council_changed(award, "Hartlepool Borough Council")
+    assert awards.certificates_due() == [award.id]
+    assert "rendered again" not in runner.invoke(args=["send-mail"]).output
+    assert stored_certificate().sha256 == changed.headers["ETag"].strip('"')
+    assert awards.certificates_due() == []
+
+
+def council_changed(award, name: str) -> None:
+    """The council's name set (to the same name or another), as its edit page sets it."""
+    award.council.name = name
+    db.session.flush()
+    councils.touch_awards([award.council_id])
+    db.session.commit()
+
+
+def test_a_certificate_not_made_yet_is_being_prepared(client, award):
+    """An award issued before certificates were made at issue, before the worker reaches it:
+    the download says so, and writes nothing."""
+    db.session.execute(sa.delete(Certificate))
+    db.session.commit()
+    page = client.get(f"/certificates/{award.certificate_number.lower()}.pdf")
+    assert page.status == 503
+    assert page.headers["Retry-After"] == "120"
+    assert page.h1 == "This certificate is being prepared"
+    assert award.certificate_number in page.text
+    assert db.session.scalar(sa.select(sa.func.count(Certificate.id))) == 0
+    assert awards.certificates_due() == [award.id]
 
 
 def test_a_revoked_certificate_is_not_served(client, award, make):
@@ -347,10 +384,10 @@ def test_a_certificate_renders_in_the_transaction_that_issued_its_award(tmp_path
     reset_database(app)
     try:
         with app.app_context():
-            award = approved_award(factories)
-            award.council.name = "Flushed Not Committed Council"
-            stored, rendered = awards.certificate(award)  # not yet committed
-            assert rendered
+            factories.demo_edition()
+            council = factories.council(name="Flushed Not Committed Council")
+            award = factories.award(council, admin=factories.administrator())  # not committed
+            stored = db.session.scalar(sa.select(Certificate))
             assert "Flushed Not Committed Council" in text_of(stored.pdf)
             number, sha256 = award.certificate_number, stored.sha256
             db.session.commit()
@@ -380,8 +417,7 @@ def test_downloads_keep_the_awards_statement_prepared_on_postgresql(tmp_path_fac
     try:
         with app.app_context():
             award = approved_award(factories)
-            number = award.certificate_number
-            awards.certificate(award)  # stored: each download below takes the fast path
+            number = award.certificate_number  # its certificate made with it
             db.session.commit()
             db.session.remove()
             close_connections()  # one connection of each engine from here on

@@ -1,6 +1,8 @@
-"""Faults of a worker: a process killed with SIGKILL while it makes a certificate (rendering
-the PDF, storing it) or approves an application. Nothing is left half done: no half-stored
-certificate, no award without its number, no number taken; the next download makes it."""
+"""Faults of a worker: a process killed with SIGKILL while it approves an application (taking
+the award's number, rendering its certificate, storing it), or while the mail worker makes a
+changed award's certificate again. Nothing is left half done: no award without its number and
+certificate, no number taken, no half-stored certificate; approving again, or the mail
+worker's next run, makes it."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from marks import awards, councils
 from marks.extensions import db
 from marks.models import Application, Award, Certificate, CertificateCounter, Decision
 from marks.states import ApplicationState
@@ -73,44 +76,38 @@ def certificates_of(world: World, number: str) -> list[Certificate]:
         return found
 
 
-def assert_certificate_made_on_next_access(world: World, number: str) -> None:
+def assert_certificate_served(world: World, number: str, printing: str) -> None:
     with world.app.app_context():
         response = PageClient(world.app).get(f"/certificates/{number}.pdf")
-        council = db.session.scalar(
-            sa.select(Award).where(Award.certificate_number == number)
-        ).council.name
     assert (response.status_code, response.mimetype) == (200, "application/pdf")
     assert response.data.startswith(b"%PDF-")
     printed = text_of(response.data)
-    assert number in printed and council in printed
+    assert number in printed and printing in printed
     [stored] = certificates_of(world, number)
     assert stored.sha256 == hashlib.sha256(response.data).hexdigest()
 
 
+def council_of(world: World, number: str) -> str:
+    with world.app.app_context():
+        return db.session.scalar(
+            sa.select(Award).where(Award.certificate_number == number)
+        ).council.name
+
+
 @pytest.mark.slow
 @pytest.mark.real_database
-@pytest.mark.parametrize("point", ["rendering", "storing"])
-def test_a_worker_killed_making_a_certificate_leaves_none_and_the_next_download_makes_it(
+@pytest.mark.parametrize("point", ["approving", "rendering", "storing"])
+def test_a_worker_killed_while_approving_leaves_no_award_and_no_number_taken(
     world, point, tmp_path
 ):
-    number = fresh_award(world.app)
-    run_worker_until_killed(world, point, number, tmp_path / "worker.log")
-    assert certificates_of(world, number) == []  # no half-stored row
-    assert_nothing_half_done(world)
-    assert_certificate_made_on_next_access(world, number)
-    assert_nothing_half_done(world)
-
-
-@pytest.mark.slow
-@pytest.mark.real_database
-def test_a_worker_killed_while_approving_leaves_no_award_and_no_number_taken(world, tmp_path):
     application_id = ready_application(world.app)
     with world.app.app_context():
         year = db.session.get(Application, application_id).edition.year
         taken = db.session.scalar(
             sa.select(CertificateCounter.last_sequence).where(CertificateCounter.year == year)
         )
-    run_worker_until_killed(world, "approving", str(application_id), tmp_path / "worker.log")
+        certificates = db.session.scalar(sa.select(sa.func.count(Certificate.id)))
+    run_worker_until_killed(world, point, str(application_id), tmp_path / "worker.log")
     with world.app.app_context():
         application = db.session.get(Application, application_id)
         assert application.state == ApplicationState.READY_FOR_DECISION
@@ -125,10 +122,32 @@ def test_a_worker_killed_while_approving_leaves_no_award_and_no_number_taken(wor
             == []
         )
         assert db.session.get(CertificateCounter, year).last_sequence == taken
+        assert db.session.scalar(sa.select(sa.func.count(Certificate.id))) == certificates
         db.session.rollback()
         award = approve(application_id)  # approved again, by someone still alive
         db.session.commit()
         assert award.sequence == taken + 1
         number = award.certificate_number
     assert_nothing_half_done(world)
-    assert_certificate_made_on_next_access(world, number)
+    assert_certificate_served(world, number, council_of(world, number))
+
+
+@pytest.mark.slow
+@pytest.mark.real_database
+def test_a_mail_worker_killed_making_a_certificate_again_keeps_the_old_one_whole(world, tmp_path):
+    number = fresh_award(world.app)
+    before = certificates_of(world, number)[0].sha256
+    with world.app.app_context():
+        award = db.session.scalar(sa.select(Award).where(Award.certificate_number == number))
+        award.council.name = "Renamed While Rendering Council"
+        councils.touch_awards([award.council_id])
+        db.session.commit()
+        award_id = award.id
+    run_worker_until_killed(world, "re-rendering", number, tmp_path / "worker.log")
+    assert [c.sha256 for c in certificates_of(world, number)] == [before]  # the old one, whole
+    assert_nothing_half_done(world)
+    with world.app.app_context():
+        assert award_id in awards.certificates_due()  # still due: the next run makes it
+        assert awards.store_certificates(awards.certificates_due()) >= 1
+    assert_certificate_served(world, number, "Renamed While Rendering Council")
+    assert_nothing_half_done(world)
