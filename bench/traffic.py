@@ -44,7 +44,6 @@ def marker(run: str, who: str, n: int) -> str:
 def reader(world: dict, browser: Browser, rng: random.Random, until: float, tally: Tally) -> None:
     """Someone from the public: the register, council pages, checking certificates."""
     certificates = world["certificates"]
-    first_download(world, browser)
     while time.time() < until:
         label = rng.choices(list(READS), weights=list(READS.values()))[0]
         if label.startswith("register"):
@@ -64,19 +63,10 @@ def reader(world: dict, browser: Browser, rng: random.Random, until: float, tall
             browser.call(label, "GET", f"/verify/{number}", expect=[404], text=number)
 
 
-def first_download(world: dict, browser: Browser) -> None:
-    """Everyone at once on a certificate nobody has downloaded yet (a new award, shared): it is
-    rendered on first sight, and only once."""
-    number = world["first_download"]
-    path = f"/certificates/{number}.pdf"
-    browser.call("certificate PDF", "GET", path, expect=[200], text=b"%PDF-")
-
-
 def downloader(
     world: dict, browser: Browser, rng: random.Random, until: float, tally: Tally
 ) -> None:
     """Certificate PDFs and badges: councils' websites, people checking a badge."""
-    first_download(world, browser)
     while time.time() < until:
         label = rng.choices(list(DOWNLOADS), weights=list(DOWNLOADS.values()))[0]
         certificate = rng.choice(world["certificates"])

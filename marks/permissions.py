@@ -20,6 +20,7 @@ from werkzeug.exceptions import HTTPException
 
 from marks.extensions import db, login_manager
 from marks.states import (
+    ApplicationState,
     AssessmentState,
     AssignmentState,
     MembershipRole,
@@ -275,6 +276,15 @@ def may_submit_assessment(user: Any, assessment: Any) -> bool:
     return may_assess(user, assessment.assignment)
 
 
+# --- Applications: what the scheme's staff see -------------------------------------------------
+# A draft is the council's own business: the staff see an application once it is submitted.
+STAFF_SEE = tuple(state for state in ApplicationState if state != ApplicationState.DRAFT)
+
+
+def staff_may_see(application: Any) -> bool:
+    return application.state in STAFF_SEE
+
+
 # --- Scores: who may see them ------------------------------------------------------------------
 # Administrators see every score, note and feedback (the moderation record, the scores CSV).
 
@@ -293,12 +303,9 @@ def may_see_other_scores(user: Any, assignment: Any) -> bool:
 def may_read_feedback(user: Any, application: Any) -> bool:
     """The assessors' feedback (never their private notes): the council's members once the
     application is decided, and administrators."""
-    from marks.models import Decision
+    from marks import decisions  # which imports this module
 
-    decided = db.session.scalar(
-        sa.select(Decision.id).where(Decision.application_id == application.id)
-    )
-    return decided is not None and (
+    return decisions.decision_for(application) is not None and (
         is_administrator(user) or is_member_of(user, application.council_id)
     )
 

@@ -127,13 +127,17 @@ def machine(table: Machine) -> Machine:
     return table
 
 
+def _said(t: Transition) -> str:
+    return t.action.replace("_", " ")
+
+
 def _why_not(table: Machine, t: Transition, thing: Any, person: Any) -> str | None:
     if thing.state not in t.sources:
         return t.refusals.get(thing.state) or (
-            f"cannot {t.action} a {table.subject} that is {thing.state}"
+            f"You cannot {_said(t)} this {table.subject} now: it is {thing.state}"
         )
     if t.may is not SYSTEM and (person is None or not t.may(person, thing)):
-        return t.forbidden or f"{person!r} may not {t.action} this {table.subject}"
+        return t.forbidden or f"You may not {_said(t)} this {table.subject}"
     return t.when(thing) if t.when else None
 
 

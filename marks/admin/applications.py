@@ -16,17 +16,15 @@ from marks.exports import edition_scores
 from marks.extensions import db
 from marks.forms import choices
 from marks.models import Application, Award, Edition, Email, Level, User
-from marks.permissions import ADMINISTRATOR, access, works_for
+from marks.permissions import ADMINISTRATOR, STAFF_SEE, access, staff_may_see, works_for
 from marks.states import ApplicationState
-
-LIST_STATES = [s for s in ApplicationState if s != ApplicationState.DRAFT]
 
 
 @bp.get("/applications")
 @access(ADMINISTRATOR)
 def applications():
     state = request.args.get("state", ApplicationState.SUBMITTED.value)
-    if state not in {s.value for s in LIST_STATES}:
+    if state not in {s.value for s in STAFF_SEE}:
         abort(404)
     counts = dict(
         db.session.execute(
@@ -41,7 +39,7 @@ def applications():
     return render_template(
         "admin/applications.html",
         state=ApplicationState(state),
-        states=LIST_STATES,
+        states=STAFF_SEE,
         counts=counts,
         applications=found,
         needing=len(assessment.needing_assessors()),
@@ -65,8 +63,8 @@ def auto_assign():
 
 def _application(application_id: int) -> Application:
     application = db.get_or_404(Application, application_id)
-    if application.state == ApplicationState.DRAFT:
-        abort(404)  # a draft is the council's own business
+    if not staff_may_see(application):
+        abort(404)
     return application
 
 

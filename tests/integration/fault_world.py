@@ -1,6 +1,7 @@
 """The world the fault tests share (test_faults_database.py, test_faults_killed_worker.py): a
-database of its own with a council lead, their draft application and an award; and applications made ready for a decision in it, and
-approved. The `world` fixture that builds it, once per test module, is in conftest.py."""
+database of its own with a council lead, their draft application and an award; and
+applications made ready for a decision in it, and approved. The `world` fixture that builds
+it, once per test module, is in conftest.py."""
 
 from __future__ import annotations
 

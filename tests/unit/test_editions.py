@@ -97,7 +97,7 @@ def test_only_an_administrator_publishes_a_complete_draft(make):
     admin = make.administrator()
     assert workflow.available(draft, make.member()) == []
     assert workflow.available(draft, admin) == ["publish"]
-    with pytest.raises(editions.EditionRefused, match="may not publish"):
+    with pytest.raises(editions.EditionRefused, match="You may not publish"):
         editions.publish(draft, actor=make.assessor())
     draft.pass_mark = 0
     with pytest.raises(editions.EditionRefused, match=r"^The pass mark must be between"):

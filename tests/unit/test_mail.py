@@ -93,7 +93,7 @@ def test_an_email_that_keeps_failing_is_marked_failed(app, make):
     admin = make.administrator()
     assert workflow.available(email, make.user()) == []
     assert workflow.available(email, admin) == ["resend"]
-    with pytest.raises(mail.ResendRefused, match="may not resend"):
+    with pytest.raises(mail.ResendRefused, match="You may not resend"):
         mail.resend(email, actor=make.assessor())
     mail.resend(email, actor=admin)
     assert (email.state, email.attempts, email.next_attempt_at) == (EmailState.QUEUED, 0, None)
