@@ -21,8 +21,12 @@ from pathlib import Path
 
 from flask_migrate import upgrade
 
-from marks import applications, assessment, create_app, editions, people, two_factor
+from marks import create_app
+from marks.applying import applications
+from marks.assessing import assessment
 from marks.extensions import close_connections, db
+from marks.people import two_factor, users
+from marks.scheme import editions
 from marks.states import MembershipRole, Recommendation, UserRole
 
 PASSWORD = "bench-password"  # noqa: S105 (a throwaway database)
@@ -42,8 +46,9 @@ def fifteen_criteria() -> dict:
 
 
 def build(app) -> tuple[int, int]:
-    from marks import council_imports, workflow
+    from marks import workflow
     from marks.models import utcnow
+    from marks.people import council_imports
 
     with app.app_context():
         upgrade()
@@ -53,14 +58,14 @@ def build(app) -> tuple[int, int]:
         db.session.add(edition)
         db.session.flush()
         assert len(edition.criteria) == 15
-        admin = people.create_user(
+        admin = users.create_user(
             "a@x.org", "Admin", PASSWORD, role=UserRole.ADMINISTRATOR, confirmed=True
         )
         two_factor.enrol(admin, TWO_FACTOR_KEY, actor=None)
-        lead = people.create_user("l@x.gov.uk", "Lead", PASSWORD, confirmed=True)
-        from marks import demo
+        lead = users.create_user("l@x.gov.uk", "Lead", PASSWORD, confirmed=True)
+        from marks.seed import demo
 
-        people.add_to_council(lead, demo.council("E06000001"), MembershipRole.LEAD, actor=None)
+        users.add_to_council(lead, demo.council("E06000001"), MembershipRole.LEAD, actor=None)
         application = applications.start(lead.membership.council, actor=lead)
         applications.save_about(
             application,
@@ -82,7 +87,7 @@ def build(app) -> tuple[int, int]:
         applications.submit(application, actor=lead, declaration_name="Lead")
         made = []
         for i in range(2):
-            assessor = people.create_user(
+            assessor = users.create_user(
                 f"s{i}@x.org", f"Assessor {i}", PASSWORD, role=UserRole.ASSESSOR, confirmed=True
             )
             two_factor.enrol(assessor, TWO_FACTOR_KEY, actor=None)

@@ -26,9 +26,11 @@ from flask import current_app
 from flask_migrate import upgrade
 from markupsafe import escape
 
-from marks import awards, certificates, create_app, demo
+from marks import create_app
+from marks.awarding import awards, certificates
 from marks.extensions import close_connections, db
 from marks.models import Award
+from marks.seed import demo
 from marks.states import AwardState
 
 

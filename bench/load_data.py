@@ -17,21 +17,17 @@ import sqlalchemy as sa
 from flask import Flask
 from flask_migrate import upgrade
 
-from marks import (
-    applications,
-    assessment,
-    awards,
-    create_app,
-    demo,
-    editions,
-    people,
-    scale,
-    two_factor,
-)
+from marks import create_app
+from marks.applying import applications
+from marks.assessing import assessment
+from marks.awarding import awards
 from marks.config import database_url as driver_url
 from marks.extensions import close_connections, db
 from marks.models import Answer, Application, Assessment, Award, Council, Criterion, Membership
+from marks.people import two_factor, users
 from marks.register import search
+from marks.scheme import editions
+from marks.seed import demo, scale
 from marks.states import AwardState, CouncilKind, MembershipRole, Nation, UserRole
 
 SERVER = "postgresql://postgres@127.0.0.1:5432/"
@@ -102,7 +98,7 @@ def prepare(app: Flask, councils: int, rng: random.Random) -> dict:
 
 def _people() -> dict:
     """Council members with draft applications, and assessors with assignments."""
-    admin = people.find_user("admin@example.org")
+    admin = users.find_user("admin@example.org")
     edition = editions.current()
     free = db.session.scalars(
         sa.select(Council)
@@ -131,7 +127,7 @@ def _people() -> dict:
     submitted = [_submitted(i, council) for i, council in enumerate(free[MEMBER_COUNCILS:])]
     assessors = []
     for i in range(ASSESSORS):
-        user = people.create_user(
+        user = users.create_user(
             f"load-assessor-{i}@example.org",
             f"Load Assessor {i}",
             demo.PASSWORD,
@@ -147,10 +143,10 @@ def _people() -> dict:
 
 
 def _person(name: str, council: Council, role: MembershipRole):
-    user = people.create_user(
+    user = users.create_user(
         f"{name}@example.gov.uk", name.replace("-", " ").title(), demo.PASSWORD, confirmed=True
     )
-    people.add_to_council(user, council, role, actor=None)
+    users.add_to_council(user, council, role, actor=None)
     return user
 
 

@@ -17,8 +17,9 @@ from pathlib import Path
 
 from flask_migrate import upgrade
 
-from marks import create_app, demo
+from marks import create_app
 from marks.extensions import close_connections, db
+from marks.seed import demo
 
 
 def main() -> None:

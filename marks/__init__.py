@@ -147,7 +147,7 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_message = "Sign in to see that page."
     login_manager.login_message_category = "info"
 
-    from marks import sessions
+    from marks.people import sessions
 
     @login_manager.user_loader
     def load_user(user_id: str):
@@ -200,7 +200,7 @@ def _register_blueprints(app: Flask) -> None:
     from marks.assess.routes import bp as assess
     from marks.council.routes import bp as council
     from marks.public import bp as public
-    from marks.register.routes import bp as register
+    from marks.public.register import bp as register
 
     app.register_blueprint(public)
     app.register_blueprint(register)

@@ -11,18 +11,13 @@ import click
 import sqlalchemy as sa
 from flask import Flask
 
-from marks import (
-    council_imports,
-    create_app,
-    demo,
-    people,
-    permissions,
-    rolling_upgrades,
-    two_factor,
-)
+from marks import create_app, permissions
 from marks.config import ConfigurationError
 from marks.extensions import db
 from marks.models import Council
+from marks.operations import rolling_upgrades
+from marks.people import council_imports, two_factor, users
+from marks.seed import demo
 from marks.states import MembershipRole, UserRole
 
 ROLE_CHOICES = {
@@ -82,13 +77,13 @@ def create_user(email: str, full_name: str, role: str, gss_code: str | None, pas
     user_role, council_role = ROLE_CHOICES[role]
     if council_role is not None and not gss_code:
         raise click.UsageError(f"--council is needed for the role {role}")
-    if people.find_user(email) is not None:
+    if users.find_user(email) is not None:
         raise click.ClickException(f"An account already exists for {email}")
     if len(password) < 10:
         raise click.ClickException("The password must be at least 10 characters")
-    user = people.create_user(email, full_name, password, role=user_role, confirmed=True)
+    user = users.create_user(email, full_name, password, role=user_role, confirmed=True)
     if council_role is not None and gss_code:
-        people.add_to_council(user, _find_council(gss_code), council_role, actor=None)
+        users.add_to_council(user, _find_council(gss_code), council_role, actor=None)
     db.session.commit()
     click.echo(f"Created {user.email} ({role})")
     if permissions.must_use_two_factor(user):
@@ -103,7 +98,7 @@ def create_user(email: str, full_name: str, role: str, gss_code: str | None, pas
 def reset_two_factor(email: str) -> None:
     """Reset someone's two-factor sign-in when no other administrator can (the only
     administrator lost their device): recorded in the audit log as done from the server."""
-    user = people.find_user(email)
+    user = users.find_user(email)
     if user is None:
         raise click.ClickException(f"No account has the email address {email}")
     try:
@@ -176,7 +171,8 @@ def _parents_first(rows: list[dict[str, str]]) -> list[dict[str, str]]:
 @click.option("--interval", default=30, show_default=True, help="Seconds between runs")
 def send_mail(loop: bool, interval: int) -> None:
     """Send the queued emails that are due: once (from cron), or as a loop (a worker)."""
-    from marks import awards, mail
+    from marks import mail
+    from marks.awarding import awards
 
     while True:
         sent, failed = mail.send_queued()
@@ -195,7 +191,7 @@ def send_mail(loop: bool, interval: int) -> None:
 def send_reminders() -> None:
     """Email councils whose Mark expires in 90 or 30 days, or today (run it daily; running it
     again sends nothing twice)."""
-    from marks import reminders
+    from marks.awarding import reminders
 
     count = reminders.send()
     db.session.commit()
@@ -207,7 +203,7 @@ def send_reminders() -> None:
 def apply_retention(dry_run: bool) -> None:
     """Delete or anonymise the personal data past its retention period (run it daily; running
     it again does nothing twice). Each rule that removes something is audited."""
-    from marks import retention
+    from marks.people import retention
 
     outcomes = retention.run(dry_run=dry_run)
     if not dry_run:  # a dry run only reads: nothing to commit, nor to roll back
@@ -222,7 +218,7 @@ def apply_retention(dry_run: bool) -> None:
 @click.option("--councils", "total", default=20000, show_default=True, help="Councils in all")
 def seed_scale(total: int) -> None:
     """Add councils with award histories until there are this many (for benchmarks)."""
-    from marks import scale
+    from marks.seed import scale
 
     existing = db.session.scalar(sa.select(sa.func.count(Council.id)))
     with click.progressbar(length=max(0, total - existing), label="Councils") as bar:
@@ -238,7 +234,7 @@ def regenerate_certificates() -> None:
     """Check the certificate of every award valid today, rendering again each whose printed
     details have changed (a new signatory, the service's address) or that has none yet;
     committing each. Run it after changing what every certificate prints."""
-    from marks import awards
+    from marks.awarding import awards
 
     ids = awards.certificates_to_regenerate()
     rendered = 0

@@ -79,7 +79,7 @@ def database_url(url: str) -> str:
     return url
 
 
-# Redis that does not answer within a second counts as down (marks/outages.py): the pages
+# Redis that does not answer within a second counts as down (marks/operations/outages.py): the pages
 # go on without it rather than wait. (The cache's, in create_app: only Redis takes them.)
 REDIS_TIMEOUTS = {"socket_connect_timeout": 1, "socket_timeout": 1}
 
@@ -89,7 +89,7 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_SAMESITE": "Lax",
     # Signed-in sessions end after 4 hours without a request.
     "PERMANENT_SESSION_LIFETIME": timedelta(hours=4),
-    # However busy, a signed-in session ends this long after signing in (marks/sessions.py).
+    # However busy, a signed-in session ends this long after signing in (marks/people/sessions.py).
     "SESSION_MAX_AGE": timedelta(hours=12),
     "REMEMBER_COOKIE_HTTPONLY": True,
     "REMEMBER_COOKIE_SAMESITE": "Lax",
@@ -104,7 +104,7 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_HEADERS_ENABLED": True,
     "RATELIMIT_STORAGE_OPTIONS": REDIS_TIMEOUTS,
     "RATELIMIT_KEY_PREFIX": "marks",
-    # Attempts, each counted before it is tried (marks/attempts.py): per client address, and
+    # Attempts, each counted before it is tried (marks/people/attempts.py): per client address, and
     # per email address. No window is longer than the 15 minutes the 429 page says to wait.
     "SIGN_IN_LIMIT": "10 per minute",  # failed sign-ins only
     "SIGN_IN_EMAIL_LIMIT": "5 per 15 minutes",
@@ -123,8 +123,9 @@ DEFAULTS: dict[str, Any] = {
     "RESET_PASSWORD_MAX_AGE": 3600,
     # Argon2id, OWASP's recommended minimum (tests lower it for speed).
     "PASSWORD_HASH": {"time_cost": 2, "memory_cost": 19 * 1024, "parallelism": 1},
-    # How long personal data is kept: `flask apply-retention` (marks/retention.py), run daily,
-    # removes what is older. The privacy notice (templates/public/privacy.html) says the same.
+    # How long personal data is kept: `flask apply-retention` (marks/people/retention.py), run
+    # daily, removes what is older. The privacy notice (templates/public/privacy.html) says the
+    # same.
     "RETAIN_EMAIL_BODIES": timedelta(days=90),  # after sending: the row stays, not its words
     "RETAIN_UNCONFIRMED_ACCOUNTS": timedelta(days=30),  # sign-ups never confirmed: deleted
     "RETAIN_INACTIVE_ACCOUNTS": timedelta(days=3 * 365),  # since last signing in: erased

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
+from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovTextInput
 from wtforms import IntegerField
 from wtforms.fields.choices import SelectChoice
@@ -54,3 +55,7 @@ def whole_number(label: str, low: int, high: int, what: str) -> IntegerField:
         ],
         widget=GovTextInput(),
     )
+
+
+class ConfirmForm(FlaskForm):
+    """A form with nothing in it but its CSRF token: for buttons that change something."""

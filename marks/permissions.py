@@ -303,7 +303,7 @@ def may_see_other_scores(user: Any, assignment: Any) -> bool:
 def may_read_feedback(user: Any, application: Any) -> bool:
     """The assessors' feedback (never their private notes): the council's members once the
     application is decided, and administrators."""
-    from marks import decisions  # which imports this module
+    from marks.assessing import decisions  # which imports this module
 
     return decisions.decision_for(application) is not None and (
         is_administrator(user) or is_member_of(user, application.council_id)

@@ -7,9 +7,12 @@ from datetime import datetime
 import factory
 from factory.alchemy import SQLAlchemyModelFactory
 
-from marks import applications, assessment, councils, decisions, editions, people
+from marks.applying import applications
+from marks.assessing import assessment, decisions
 from marks.extensions import db
 from marks.models import Application, Assignment, Award, Council, Edition, Membership, User, utcnow
+from marks.people import councils, users
+from marks.scheme import editions
 from marks.states import CouncilKind, MembershipRole, MembershipState, Nation, UserRole
 from tests.helpers.applications import score_all, submitted_by
 from tests.pages import DEMO_PASSWORD, TEST_KEY
@@ -28,7 +31,7 @@ class UserFactory(_Base):
 
     email = factory.Sequence(lambda n: f"person{n}@council{n}.gov.uk")
     full_name = factory.Faker("name", locale="en_GB")
-    password_hash = factory.LazyFunction(lambda: people.hash_password(DEMO_PASSWORD))
+    password_hash = factory.LazyFunction(lambda: users.hash_password(DEMO_PASSWORD))
     role = UserRole.USER
     email_confirmed_at = factory.LazyFunction(utcnow)
 
@@ -94,7 +97,7 @@ def demo_edition(publish: bool = True) -> Edition:
 
 
 def editions_loaded() -> Edition | None:
-    from marks import editions
+    from marks.scheme import editions
 
     return editions.find("2026")
 

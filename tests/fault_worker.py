@@ -23,7 +23,9 @@ import threading
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from marks import awards, certificates, create_app, decisions
+from marks import create_app
+from marks.assessing import decisions
+from marks.awarding import awards, certificates
 from marks.extensions import db
 from marks.models import Application, Award, Certificate, User
 from marks.states import UserRole

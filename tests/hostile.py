@@ -21,10 +21,10 @@ import sqlalchemy as sa
 from bs4 import BeautifulSoup
 from defusedxml import ElementTree
 
-from marks.badges import NOT_XML
-from marks.exports import FORMULA_STARTS
+from marks.awarding.badges import NOT_XML
 from marks.extensions import db
 from marks.models import Email, User
+from marks.reporting.exports import FORMULA_STARTS
 from tests.pages import DEMO_PASSWORD, Page, PageClient
 
 

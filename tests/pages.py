@@ -13,8 +13,8 @@ from bs4 import BeautifulSoup
 from flask import Flask
 from werkzeug.test import TestResponse
 
-from marks import people, two_factor
 from marks.extensions import db
+from marks.people import two_factor, users
 
 DEMO_PASSWORD = "correct horse battery"
 # The two-factor key of the factories' staff (tests/factories.py): the tests make its codes.
@@ -28,7 +28,7 @@ def next_code(email: str) -> str:
     works once, and the app accepts the next step's a little early: after that a person would
     wait for the next code; a test that signs someone in a third time within 30 seconds
     forgets the last step used instead."""
-    user = people.find_user(email)
+    user = users.find_user(email)
     assert user is not None and user.two_factor_key, f"{email} has no two-factor key"
     now = int(time.time() // two_factor.STEP)
     step = now if user.two_factor_last_step is None else max(now, user.two_factor_last_step + 1)

@@ -6,12 +6,12 @@ from __future__ import annotations
 from flask import current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from marks import staff
 from marks.accounts.routes import bp
-from marks.council.forms import ConfirmForm
 from marks.extensions import db
+from marks.forms import ConfirmForm
+from marks.people import staff
+from marks.people.staff import StaffRefused
 from marks.permissions import SIGNED_IN, access
-from marks.staff import StaffRefused
 from marks.states import UserRole
 
 LANDING = {UserRole.ASSESSOR: "assess.dashboard", UserRole.ADMINISTRATOR: "admin.index"}

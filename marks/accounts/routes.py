@@ -2,7 +2,7 @@
 
 No page tells whether an email address has an account: sign-up, sign-in and password reset
 answer the same for known and unknown addresses. Each of the three is an attempt, counted
-before it is tried, per client address and per email address (marks/attempts.py).
+before it is tried, per client address and per email address (marks/people/attempts.py).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import RequestRedirect
 from werkzeug.urls import iri_to_uri
 
-from marks import attempts, people, permissions, sessions, two_factor
+from marks import permissions
 from marks.accounts.forms import (
     ChangePasswordForm,
     ForgottenPasswordForm,
@@ -34,10 +34,11 @@ from marks.accounts.forms import (
     SignInForm,
     SignUpForm,
 )
-from marks.council.forms import ConfirmForm
 from marks.errors import BUTTONS, NOT_TYPED
 from marks.extensions import db
+from marks.forms import ConfirmForm
 from marks.models import User
+from marks.people import attempts, sessions, two_factor, users
 from marks.permissions import PUBLIC, SIGNED_IN, access
 
 bp = Blueprint("accounts", __name__)
@@ -86,9 +87,9 @@ def sign_up():
     if form.validate_on_submit():
         if not attempts.allowed("sign-up", form.email.data):
             abort(429)
-        people.sign_up(form.email.data, form.full_name.data, form.password.data)
+        users.sign_up(form.email.data, form.full_name.data, form.password.data)
         db.session.commit()
-        session["check_email"] = people.normalise_email(form.email.data)
+        session["check_email"] = users.normalise_email(form.email.data)
         return redirect(url_for("accounts.check_email"))
     return render_template("accounts/sign_up.html", form=form)
 
@@ -103,8 +104,8 @@ def check_email():
 @access(PUBLIC)
 def confirm_email(token: str):
     try:
-        people.confirm_email(token)
-    except people.LinkError as error:
+        users.confirm_email(token)
+    except users.LinkError as error:
         return render_template("accounts/link_problem.html", error=error, kind="confirm"), 400
     db.session.commit()
     flash("Your email address is confirmed. You can now sign in.", "success")
@@ -119,10 +120,10 @@ def sign_in():
     if form.validate_on_submit():
         if not attempts.allowed("sign-in", form.email.data):
             abort(429)
-        user = people.authenticate(form.email.data, form.password.data)
+        user = users.authenticate(form.email.data, form.password.data)
         # Not yet confirmed, it still counts: each such attempt emails a link.
         if user is not None and user.email_confirmed_at is None:
-            people.send_confirmation(user)
+            users.send_confirmation(user)
             db.session.commit()
             session["check_email"] = user.email
             return render_template("accounts/confirm_first.html", email=user.email)
@@ -146,7 +147,7 @@ def _complete_sign_in(user: User) -> None:
     when they have one (accounts/two_factor.py). A new session: nothing of the pending
     sign-in, or of anything else from before, is kept."""
     sessions.start(user)
-    people.record_sign_in(user)
+    users.record_sign_in(user)
 
 
 def carried_through_sign_in() -> tuple[list[tuple[str, str]], str | None]:
@@ -258,9 +259,9 @@ def forgotten_password():
     if form.validate_on_submit():
         if not attempts.allowed("reset-password", form.email.data):
             abort(429)
-        people.send_password_reset(form.email.data)
+        users.send_password_reset(form.email.data)
         db.session.commit()
-        session["check_email"] = people.normalise_email(form.email.data)
+        session["check_email"] = users.normalise_email(form.email.data)
         return redirect(url_for("accounts.reset_sent"))
     return render_template("accounts/forgotten_password.html", form=form)
 
@@ -275,12 +276,12 @@ def reset_sent():
 @access(PUBLIC)
 def reset_password(token: str):
     try:
-        user = people.user_for_reset(token)
-    except people.LinkError as error:
+        user = users.user_for_reset(token)
+    except users.LinkError as error:
         return render_template("accounts/link_problem.html", error=error, kind="reset"), 400
     form = ResetPasswordForm()
     if form.validate_on_submit():
-        people.set_password(user, form.password.data, reason="reset")
+        users.set_password(user, form.password.data, reason="reset")
         sessions.end()
         db.session.commit()
         flash("Your password has been changed. Sign in with your new password.", "success")
@@ -307,11 +308,11 @@ def account():
 def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        if not people.check_password(current_user, form.current.data):
+        if not users.check_password(current_user, form.current.data):
             form.current.errors.append("Your current password is not correct")
         else:
             user = current_user._get_current_object()
-            people.set_password(user, form.password.data, reason="changed")
+            users.set_password(user, form.password.data, reason="changed")
             sessions.start(user)  # every other session has ended; this browser stays in
             db.session.commit()
             flash("Your password has been changed.", "success")

@@ -21,7 +21,7 @@ from flask import (
 )
 from flask_login import current_user
 
-from marks import attempts, permissions, two_factor
+from marks import permissions
 from marks.accounts.forms import SetUpCodeForm, SignInCodeForm
 from marks.accounts.routes import (
     _complete_sign_in,
@@ -30,11 +30,12 @@ from marks.accounts.routes import (
     carried_through_sign_in,
     save_what_was_carried,
 )
-from marks.council.forms import ConfirmForm
 from marks.extensions import db
+from marks.forms import ConfirmForm
 from marks.models import User
+from marks.people import attempts, two_factor
+from marks.people.two_factor import CodeRefused, TwoFactorRefused
 from marks.permissions import PUBLIC, SIGNED_IN, access
-from marks.two_factor import CodeRefused, TwoFactorRefused
 
 PENDING = "pending_sign_in"
 NEW_KEY = "two_factor_new_key"  # the key being set up, until a code confirms it
@@ -89,9 +90,9 @@ def _sign_in_again():
 
 
 def _counted(user: User) -> None:
-    """Count a code attempt first, as passwords are (marks/attempts.py): per client address and
-    per person, over every page that takes a code. Past the limit: the "Too many attempts"
-    page, and the code is not checked."""
+    """Count a code attempt first, as passwords are (marks/people/attempts.py): per client
+    address and per person, over every page that takes a code. Past the limit: the "Too many
+    attempts" page, and the code is not checked."""
     if not attempts.allowed("sign-in-code", user.email):
         abort(429)
 

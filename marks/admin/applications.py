@@ -6,17 +6,18 @@ import sqlalchemy as sa
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from marks import assessment, awards, decisions, workflow
+from marks import workflow
 from marks.admin import bp
 from marks.admin.forms import AssignForm, DecisionForm, RevokeForm
-from marks.assessment import AssessmentRefused
-from marks.council.forms import ConfirmForm
-from marks.decisions import DecisionRefused
-from marks.exports import edition_scores
+from marks.assessing import assessment, decisions
+from marks.assessing.assessment import AssessmentRefused
+from marks.assessing.decisions import DecisionRefused
+from marks.awarding import awards
 from marks.extensions import db
-from marks.forms import choices
+from marks.forms import ConfirmForm, choices
 from marks.models import Application, Award, Edition, Email, Level, User
 from marks.permissions import ADMINISTRATOR, STAFF_SEE, access, staff_may_see, works_for
+from marks.reporting.exports import edition_scores
 from marks.states import ApplicationState
 
 

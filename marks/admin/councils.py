@@ -29,14 +29,16 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
-from marks import council_imports, councils, memberships, presentation
+from marks import presentation
 from marks.admin import bp
 from marks.admin.records import MAX_PAGE
-from marks.council_imports import CouncilFileError
-from marks.councils import CouncilRefused
+from marks.applying import memberships
 from marks.extensions import db
 from marks.forms import choices, is_web_address, strip
 from marks.models import Council
+from marks.people import council_imports, councils
+from marks.people.council_imports import CouncilFileError
+from marks.people.councils import CouncilRefused
 from marks.permissions import ADMINISTRATOR, access
 from marks.states import CouncilKind, Nation
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask import render_template
 from markupsafe import Markup
 
-from marks import charts, figures
 from marks.admin import bp
 from marks.permissions import ADMINISTRATOR, access
+from marks.presentation import charts
+from marks.reporting import figures
 from marks.states import ApplicationState
 
 
@@ -19,7 +20,7 @@ def dashboard():
 
 
 def _charts(found: figures.Figures) -> dict[str, Markup]:
-    """The charts, as SVG to include as it is: marks.charts escapes every text it draws."""
+    """The charts, as SVG to include as it is: presentation.charts escapes every text it draws."""
     drawn = {
         "applications": charts.bar_chart(
             "Applications by state",

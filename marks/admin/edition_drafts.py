@@ -19,15 +19,15 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import DateField, DecimalField, IntegerField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from marks import edition_drafts
 from marks.admin import bp
 from marks.admin.editions import draft_or_overview, edition_in_url, refused_unless_draft
-from marks.editions import EditionRefused
 from marks.extensions import db
 from marks.forms import lines, strip, whole_number
 from marks.models import Criterion, Edition, Theme
 from marks.permissions import ADMINISTRATOR, access
 from marks.presentation import LONDON
+from marks.scheme import edition_drafts
+from marks.scheme.editions import EditionRefused
 
 # --- Forms --------------------------------------------------------------------------------------
 

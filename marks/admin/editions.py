@@ -14,14 +14,14 @@ from govuk_frontend_wtf.wtforms_widgets import GovFileInput, GovSubmitInput, Gov
 from wtforms import StringField, SubmitField
 from wtforms.validators import InputRequired, Length
 
-from marks import edition_diff, editions, workflow
+from marks import workflow
 from marks.admin import bp
-from marks.council.forms import ConfirmForm
-from marks.editions import EditionFileError, EditionRefused
 from marks.extensions import db
-from marks.forms import strip, whole_number
+from marks.forms import ConfirmForm, strip, whole_number
 from marks.models import Edition
 from marks.permissions import ADMINISTRATOR, access
+from marks.scheme import edition_diff, editions
+from marks.scheme.editions import EditionFileError, EditionRefused
 
 MAX_FILE_BYTES = 1024 * 1024
 

@@ -11,18 +11,18 @@ from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSubmitInput, Go
 from wtforms import EmailField, RadioField, SubmitField
 from wtforms.validators import InputRequired
 
-from marks import permissions, personal_data, presentation, staff, two_factor
+from marks import permissions, presentation
 from marks.admin import bp
 from marks.admin.forms import EraseForm
 from marks.admin.records import MAX_PAGE
-from marks.council.forms import ConfirmForm
 from marks.extensions import db
-from marks.forms import choices, email_checks, strip
+from marks.forms import ConfirmForm, choices, email_checks, strip
 from marks.models import User
+from marks.people import personal_data, staff, two_factor
+from marks.people.staff import StaffRefused
+from marks.people.two_factor import TwoFactorRefused
 from marks.permissions import ADMINISTRATOR, access
-from marks.staff import StaffRefused
 from marks.states import InvitationKind, UserRole
-from marks.two_factor import TwoFactorRefused
 
 STATUS_LABELS = {"active": "Active", "deactivated": "Deactivated"}
 

@@ -27,15 +27,14 @@ from wtforms.validators import Length
 
 from marks import mail, presentation
 from marks.admin import bp
-from marks.council.forms import ConfirmForm
-from marks.councils import search_name
-from marks.exports import csv_line
 from marks.extensions import db
-from marks.forms import choices, strip
+from marks.forms import ConfirmForm, choices, strip
 from marks.logs import redact_tokens
 from marks.models import AuditEvent, Council, Email, User
+from marks.people.councils import search_name
 from marks.permissions import ADMINISTRATOR, access
 from marks.presentation import LONDON
+from marks.reporting.exports import csv_line
 
 PAGE_SIZE = 50
 MAX_PAGE = 1_000_000

@@ -6,11 +6,12 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from marks import mail, memberships, presentation, workflow
+from marks import mail, presentation, workflow
 from marks.admin import bp
 from marks.admin.records import MAX_PAGE
-from marks.council.forms import ConfirmForm
+from marks.applying import memberships
 from marks.extensions import db
+from marks.forms import ConfirmForm
 from marks.models import Email, Membership
 from marks.permissions import ADMINISTRATOR, access
 from marks.states import EmailState

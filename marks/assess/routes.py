@@ -8,9 +8,11 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
-from marks import applications, assessment, permissions
+from marks import permissions
+from marks.applying import applications
 from marks.assess.forms import ConflictForm, scoring_form
-from marks.assessment import AssessmentConflict, AssessmentRefused, CriterionScore
+from marks.assessing import assessment
+from marks.assessing.assessment import AssessmentConflict, AssessmentRefused, CriterionScore
 from marks.extensions import db
 from marks.permissions import ASSESSOR, access, load_assignment, replayable
 from marks.states import AssessmentState, Recommendation

@@ -31,7 +31,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from marks.applications import MAX_LINKS
+from marks.applying.applications import MAX_LINKS
 from marks.forms import email_checks, is_web_address, lines, strip
 
 
@@ -54,10 +54,6 @@ class InviteForm(FlaskForm):
         widget=GovTextInput(),
     )
     submit = SubmitField("Send invitation", widget=GovSubmitInput())
-
-
-class ConfirmForm(FlaskForm):
-    """A form with nothing in it but its CSRF token: for buttons that change something."""
 
 
 class AboutForm(FlaskForm):

@@ -17,30 +17,22 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
-from marks import (
-    applications,
-    awards,
-    decisions,
-    editions,
-    evidence,
-    memberships,
-    notifications,
-    permissions,
-    workflow,
-)
-from marks.applications import AnswerConflict, ApplicationRefused
+from marks import notifications, permissions, workflow
+from marks.applying import applications, evidence, memberships
+from marks.applying.applications import AnswerConflict, ApplicationRefused
+from marks.applying.memberships import MembershipRefused
+from marks.assessing import decisions
+from marks.awarding import awards
 from marks.council.forms import (
     AboutForm,
     AnswerForm,
-    ConfirmForm,
     InviteForm,
     JoinForm,
     SubmitApplicationForm,
     WithdrawForm,
 )
 from marks.extensions import db
-from marks.forms import choices, lines
-from marks.memberships import MembershipRefused
+from marks.forms import ConfirmForm, choices, lines
 from marks.models import Application, Council, EvidenceFile, Membership
 from marks.permissions import (
     SIGNED_IN,
@@ -51,6 +43,7 @@ from marks.permissions import (
     may_see_evidence,
     replayable,
 )
+from marks.scheme import editions
 from marks.states import MembershipState
 
 bp = Blueprint("council", __name__, url_prefix="/apply")

@@ -33,12 +33,12 @@ class User(UserMixin, db.Model):
     deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_signed_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = created_column()
-    # Two-factor sign-in (marks/two_factor.py): the authenticator app's key, base32, and the
+    # Two-factor sign-in (marks/people/two_factor.py): the authenticator app's key, base32, and the
     # last time step a code was accepted for, so that no code works twice.
     two_factor_key: Mapped[str | None] = mapped_column(sa.String(64))
     two_factor_enrolled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     two_factor_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
-    # Their personal data was erased (marks/personal_data.py): the row stays, anonymised, so
+    # Their personal data was erased (marks/people/personal_data.py): the row stays, anonymised, so
     # that the scheme's records keep an actor.
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

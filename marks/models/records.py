@@ -18,9 +18,9 @@ class AuditEvent(db.Model):
     """Something that happened: who, when, to what, from which state to which, and why.
 
     Append-only: rows are written, never changed, but for the law's exceptions: a person's
-    name and email address are taken out when they are erased (marks/personal_data.py), and an
-    address invited and never accepted when its invitation is deleted (marks/retention.py); a
-    sign-up never confirmed goes with its own events.
+    name and email address are taken out when they are erased (marks/people/personal_data.py),
+    and an address invited and never accepted when its invitation is deleted
+    (marks/people/retention.py); a sign-up never confirmed goes with its own events.
     """
 
     __tablename__ = "audit_events"

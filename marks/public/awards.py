@@ -19,7 +19,7 @@ from flask import (
     url_for,
 )
 
-from marks import awards, badges, openbadges
+from marks.awarding import awards, badges, openbadges
 from marks.extensions import limiter
 from marks.permissions import PUBLIC, access
 from marks.public import bp

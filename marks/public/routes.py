@@ -6,8 +6,8 @@ import sqlalchemy as sa
 from flask import current_app, render_template
 from sqlalchemy.exc import SQLAlchemyError
 
-from marks import outages
 from marks.extensions import db, limiter
+from marks.operations import outages
 from marks.permissions import PUBLIC, access
 from marks.public import bp
 

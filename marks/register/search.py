@@ -12,9 +12,9 @@ from urllib.parse import urlencode
 
 import sqlalchemy as sa
 
-from marks.councils import search_name
 from marks.extensions import db
 from marks.models import Award, Council, Edition, Level, utcnow
+from marks.people.councils import search_name
 from marks.states import AwardState, CouncilKind, Nation
 
 PAGE_SIZE = 25
@@ -292,3 +292,15 @@ def version() -> Version:
     midnight = datetime.combine(today(), time(0, 0), tzinfo=UTC)
     changed = max(latest, midnight) if latest is not None else midnight
     return Version(f"{today().isoformat()}|{changed.isoformat()}", changed)
+
+
+def council(gss_code: str) -> tuple[Council, list[Award]] | None:
+    """A council and every award it has held, newest first, for its public page; None for a
+    code the service does not know."""
+    found = db.session.scalar(sa.select(Council).where(Council.gss_code == gss_code.upper()))
+    if found is None:
+        return None
+    history = db.session.scalars(
+        sa.select(Award).where(Award.council_id == found.id).order_by(Award.awarded_on.desc())
+    ).all()
+    return found, list(history)

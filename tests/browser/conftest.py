@@ -39,9 +39,10 @@ from playwright.sync_api import (
 from playwright.sync_api import Page as PlaywrightPage
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from marks import create_app, people, two_factor
+from marks import create_app
 from marks.extensions import close_connections, db, limiter
 from marks.models import Email
+from marks.people import two_factor, users
 from marks.states import UserRole
 from tests.conftest import app_config, reset_database, separate_database
 from tests.pages import DEMO_PASSWORD, TEST_KEY, next_code
@@ -128,11 +129,11 @@ def _seed(app: Flask) -> None:
         # demo accounts.
         result = app.test_cli_runner().invoke(args=["seed-demo"])
         assert result.exit_code == 0, result.output + repr(result.exception)
-        admin = people.create_user(
+        admin = users.create_user(
             ADMIN_EMAIL, ADMIN_NAME, DEMO_PASSWORD, role=UserRole.ADMINISTRATOR, confirmed=True
         )
         two_factor.enrol(admin, TEST_KEY, actor=None)
-        people.create_user(USER_EMAIL, USER_NAME, DEMO_PASSWORD, confirmed=True)
+        users.create_user(USER_EMAIL, USER_NAME, DEMO_PASSWORD, confirmed=True)
         db.session.add(
             Email(
                 to_address=USER_EMAIL,

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 from playwright.sync_api import expect
 
-from marks import two_factor
-from marks.demo import PASSWORD
+from marks.people import two_factor
+from marks.seed.demo import PASSWORD
 from tests.browser.conftest import CheckedPage
 from tests.browser.seen import error_summary, heading, navigation
 

@@ -1,4 +1,4 @@
-"""The world that test_every_page.py crawls: the demo data (marks/demo.py) and a little more
+"""The world that test_every_page.py crawls: the demo data (marks/seed/demo.py) and a little more
 (an evidence file, a draft edition, invitations, a reset link, emails sent and failed, routes
 that fail on purpose), on a server and database of its own; and where in it each kind of person
 goes: the access matrix's placeholders as real ids, links with working tokens, pages in other
@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from flask import Flask, abort
 
-from marks import applications, editions, memberships, people, staff
-from marks.evidence import CheckedFile
+from marks.applying import applications, memberships
+from marks.applying.evidence import CheckedFile
 from marks.extensions import db, limiter
 from marks.models import (
     Application,
@@ -31,7 +31,9 @@ from marks.models import (
     User,
     utcnow,
 )
+from marks.people import staff, users
 from marks.permissions import PUBLIC, access
+from marks.scheme import editions
 from marks.states import EmailState, InvitationKind, MembershipRole
 from tests.browser.conftest import USER_EMAIL, _seed
 from tests.pages import DEMO_PASSWORD
@@ -44,7 +46,7 @@ PERSONAS = {
     "administrator": "admin@example.org",
 }
 
-# The demo's councils (marks/demo.py), by the state their application is left in.
+# The demo's councils (marks/seed/demo.py), by the state their application is left in.
 DEMO = {
     "none": "E06000001",
     "draft": "E06000005",
@@ -142,8 +144,8 @@ def seed_world(app: Flask) -> None:
     _seed(app)
     _add_error_routes(app)
     with app.app_context():
-        admin = people.find_user(PERSONAS["administrator"])
-        lead = people.find_user(PERSONAS["council_member"])
+        admin = users.find_user(PERSONAS["administrator"])
+        lead = users.find_user(PERSONAS["council_member"])
         # An evidence file on the draft; a draft edition.
         draft = _application_of(DEMO["draft"])
         answer = applications.answer_for(draft, "MD1")
@@ -159,14 +161,14 @@ def seed_world(app: Flask) -> None:
         editions.clone(editions.find("2026"), "2027", 2027, actor=None)
         # Someone asking to join the draft's council, and someone asking to be the first of a
         # council with no members (an administrator answers); invitations; a reset link.
-        memberships.ask_to_join(people.find_user(USER_EMAIL), draft.council)
-        first = people.create_user(FIRST_EMAIL, "Fay First", DEMO_PASSWORD, confirmed=True)
+        memberships.ask_to_join(users.find_user(USER_EMAIL), draft.council)
+        first = users.create_user(FIRST_EMAIL, "Fay First", DEMO_PASSWORD, confirmed=True)
         memberships.ask_to_join(
             first, _one(sa.select(Council).where(Council.gss_code == EMPTY_COUNCIL))
         )
         memberships.invite(draft.council, PERSONAS["assigned_assessor"], actor=lead)
         staff.invite(PERSONAS["council_member"], InvitationKind.ASSESSOR, actor=admin)
-        people.send_password_reset(USER_EMAIL)
+        users.send_password_reset(USER_EMAIL)
         # Emails sent and failed, as well as queued.
         for state, extra in [
             (EmailState.FAILED, {"attempts": 5, "last_error": "550 mailbox unavailable"}),
@@ -205,9 +207,9 @@ def build_world(app: Flask) -> World:
             )
             for state in ("approved", "expired", "revoked")
         }
-        lead = people.find_user(PERSONAS["council_member"])
-        assessor = people.find_user(PERSONAS["assigned_assessor"])
-        admin = people.find_user(PERSONAS["administrator"])
+        lead = users.find_user(PERSONAS["council_member"])
+        assessor = users.find_user(PERSONAS["assigned_assessor"])
+        admin = users.find_user(PERSONAS["administrator"])
         answer = applications.answer_for(db.session.get(Application, apps["draft"]), "MD1")
         draft_edition = _one(sa.select(Edition).where(Edition.code == "2027"))
         emails = {

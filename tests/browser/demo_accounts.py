@@ -1,11 +1,11 @@
-"""The demo data's accounts (`flask seed-demo`, marks/demo.py), which the journeys sign in as,
+"""The demo data's accounts (`flask seed-demo`, marks/seed/demo.py), which the journeys sign in as,
 and signing in as a person does: the password, then the code from their authenticator app."""
 
 from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from marks.demo import PASSWORD
+from marks.seed.demo import PASSWORD
 from tests.browser.conftest import CheckedPage
 from tests.browser.seen import navigation
 

@@ -13,9 +13,9 @@ import pyotp
 import pytest
 from playwright.sync_api import expect
 
-from marks import people
 from marks.extensions import db
 from marks.models import utcnow
+from marks.people import users
 from marks.states import UserRole
 from tests.browser.conftest import OUTBOX_SUBJECT, CheckedPage, LiveServer
 from tests.browser.seen import banner, error_summary, heading, navigation, summary_value
@@ -203,7 +203,7 @@ def test_an_assessor_sets_up_two_factor_sign_in_and_signs_in_with_codes(
     pyotp from the key the page shows, as an authenticator app would make them."""
     email = "new.assessor@association.example"
     with live_server.app.app_context():
-        people.create_user(
+        users.create_user(
             email, "Nell Assessor", live_server.password, role=UserRole.ASSESSOR, confirmed=True
         )
         db.session.commit()
@@ -250,5 +250,5 @@ def test_an_assessor_sets_up_two_factor_sign_in_and_signs_in_with_codes(
     finally:
         # The other journeys share this server: Nell is nobody's assessor to assign.
         with live_server.app.app_context():
-            people.find_user(email).deactivated_at = utcnow()
+            users.find_user(email).deactivated_at = utcnow()
             db.session.commit()

@@ -16,14 +16,15 @@ from urllib.parse import urlencode
 import sqlalchemy as sa
 from playwright.sync_api import Locator, expect
 
-from marks import mail, people, staff
+from marks import mail
 from marks.extensions import db
 from marks.models import Application, AuditEvent, Email, User
+from marks.people import staff, users
 from marks.states import ApplicationState
 from tests.browser.conftest import CheckedPage, LiveServer
 from tests.browser.seen import banner, error_summary, heading, navigation, summary_value
 
-# The demo data of `flask seed-demo` (marks/demo.py).
+# The demo data of `flask seed-demo` (marks/seed/demo.py).
 DEMO_PASSWORD = "demo-password"
 ADMIN = "admin@example.org"
 ASSESSOR = "assessor1@example.org"
@@ -323,7 +324,7 @@ def test_a_persons_data_downloaded_then_erased(page: CheckedPage, live_server: L
     (the demo people stay as the other journeys expect them)."""
     name, email = "Erin Erasmus", "erin.erasmus@example.org"
     with live_server.app.app_context():
-        erin = people.create_user(email, name, "a-long-password-1", confirmed=True)
+        erin = users.create_user(email, name, "a-long-password-1", confirmed=True)
         mail.queue(email, "password_changed", user=erin)
         db.session.commit()
         erin_id = erin.id

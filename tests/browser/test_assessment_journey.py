@@ -18,7 +18,7 @@ from tests.browser.conftest import CheckedPage, LiveServer
 from tests.browser.demo_accounts import ADMIN, sign_in
 from tests.browser.seen import banner, error_summary, heading, navigation, summary_value
 
-# The demo data of `flask seed-demo` (marks/demo.py): Stockton-on-Tees has a submitted
+# The demo data of `flask seed-demo` (marks/seed/demo.py): Stockton-on-Tees has a submitted
 # application with no assessors.
 ADMIN_NAME = "Ada Admin"
 COUNCIL = "Stockton-on-Tees"

@@ -16,9 +16,9 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from marks import people
 from marks.extensions import db
 from marks.models import Council
+from marks.people import users
 from marks.states import MembershipRole
 from tests.browser.application_form import (
     CRITERIA,
@@ -271,7 +271,7 @@ def test_the_first_person_of_a_council_waits_for_an_administrator(
     page: CheckedPage, live_server: LiveServer
 ):
     with live_server.app.app_context():
-        people.create_user(FIRST_PERSON, FIRST_PERSON_NAME, live_server.password, confirmed=True)
+        users.create_user(FIRST_PERSON, FIRST_PERSON_NAME, live_server.password, confirmed=True)
         db.session.commit()
         db.session.remove()
 
@@ -327,15 +327,15 @@ KEYBOARD_LEAD_NAME = "Kim Keyboard"
 def keyboard_lead(live_server: LiveServer) -> str:
     """A confirmed lead of a council with no application (Hartlepool's is used above)."""
     with live_server.app.app_context():
-        if people.find_user(KEYBOARD_LEAD) is None:
+        if users.find_user(KEYBOARD_LEAD) is None:
             council = db.session.scalar(
                 sa.select(Council).where(Council.gss_code == KEYBOARD_COUNCIL_GSS)
             )
             assert council is not None and council.name == KEYBOARD_COUNCIL
-            user = people.create_user(
+            user = users.create_user(
                 KEYBOARD_LEAD, KEYBOARD_LEAD_NAME, live_server.password, confirmed=True
             )
-            people.add_to_council(user, council, MembershipRole.LEAD, actor=None)
+            users.add_to_council(user, council, MembershipRole.LEAD, actor=None)
             db.session.commit()
         db.session.remove()
     return KEYBOARD_LEAD

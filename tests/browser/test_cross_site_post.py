@@ -16,9 +16,10 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from marks import applications, people
+from marks.applying import applications
 from marks.extensions import db
 from marks.models import Application, Council, User
+from marks.people import users
 from marks.states import MembershipRole, UserRole
 from tests.browser.conftest import CheckedPage, LiveServer
 from tests.browser.seen import banner, heading, navigation, summary_value
@@ -72,7 +73,7 @@ def test_another_sites_page_cannot_make_its_author_an_administrator(
     page: CheckedPage, live_server: LiveServer, attack_site: Callable[[str], str]
 ):
     with live_server.app.app_context():
-        attacker = people.find_user(ATTACKER_EMAIL) or people.create_user(
+        attacker = users.find_user(ATTACKER_EMAIL) or users.create_user(
             ATTACKER_EMAIL, "Mallory Attacker", live_server.password, confirmed=True
         )
         db.session.commit()
@@ -115,13 +116,13 @@ def test_another_sites_page_cannot_make_its_author_an_administrator(
 def replay_application(live_server: LiveServer) -> int:
     """A lead of a council with a draft application of its own (not the demo's)."""
     with live_server.app.app_context():
-        lead = people.find_user(REPLAY_LEAD)
+        lead = users.find_user(REPLAY_LEAD)
         if lead is None:
             council = db.session.scalar(
                 sa.select(Council).where(Council.gss_code == REPLAY_COUNCIL_GSS)
             )
-            lead = people.create_user(REPLAY_LEAD, "Yan York", live_server.password, confirmed=True)
-            people.add_to_council(lead, council, MembershipRole.LEAD, actor=None)
+            lead = users.create_user(REPLAY_LEAD, "Yan York", live_server.password, confirmed=True)
+            users.add_to_council(lead, council, MembershipRole.LEAD, actor=None)
             applications.start(council, actor=lead)
             db.session.commit()
         application_id = applications.open_application(lead.membership.council).id

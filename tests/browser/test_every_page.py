@@ -21,10 +21,10 @@ from flask import Flask
 from playwright.sync_api import Browser, expect
 from werkzeug.exceptions import HTTPException
 
-from marks import councils, people
-from marks.demo import PASSWORD
 from marks.extensions import db
 from marks.models import Council, Membership, User, utcnow
+from marks.people import councils, users
+from marks.seed.demo import PASSWORD
 from marks.states import CouncilKind, MembershipRole, MembershipState, Nation, UserRole
 from tests.browser.conftest import CheckedPage, LiveServer, serving
 from tests.browser.crawl import Crawl, sign_in, sign_out
@@ -343,7 +343,7 @@ def _seed_empty(app: Flask) -> None:
             user = User(
                 email=email,
                 full_name=email.split("@")[0].replace(".", " ").title(),
-                password_hash=people.hash_password(PASSWORD),
+                password_hash=users.hash_password(PASSWORD),
                 role=role,
                 email_confirmed_at=utcnow(),
             )

@@ -19,10 +19,12 @@ import sqlalchemy as sa
 from flask import Flask
 from playwright.sync_api import Locator, expect
 
-from marks import applications, assessment, people
-from marks.demo import PASSWORD
+from marks.applying import applications
+from marks.assessing import assessment
 from marks.extensions import db
 from marks.models import Application, Council
+from marks.people import users
+from marks.seed.demo import PASSWORD
 from tests.browser.conftest import CODE_HEADING, CheckedPage, LiveServer, _seed, serving
 from tests.browser.seen import banner, error_summary, heading, navigation, summary_value
 from tests.pages import next_code
@@ -46,7 +48,7 @@ def _seed_journeys(app: Flask) -> None:
     assessor assigned to Stockton's submitted application."""
     _seed(app)
     with app.app_context():
-        lead = people.find_user(LEAD)
+        lead = users.find_user(LEAD)
         draft = _application(DRAFT)
         for answer in applications.ordered_answers(draft):
             if answer.criterion.code != LAST and answer.self_score is None:
@@ -59,7 +61,7 @@ def _seed_journeys(app: Flask) -> None:
                     links=[],
                 )
         assessment.assign(
-            _application(SUBMITTED), people.find_user(ASSESSOR), actor=people.find_user(ADMIN)
+            _application(SUBMITTED), users.find_user(ASSESSOR), actor=users.find_user(ADMIN)
         )
         db.session.commit()
 

@@ -26,7 +26,7 @@ from marks.presentation import govuk_date
 from tests.browser.conftest import _CALL_FAILED, CheckedPage, LiveServer
 from tests.browser.seen import heading, navigation
 
-# The demo data of `flask seed-demo` (marks/demo.py).
+# The demo data of `flask seed-demo` (marks/seed/demo.py).
 BLACKBURN = "E06000008"  # approved, current
 HULL = "E06000010"  # approved, current
 EAST_RIDING = "E06000011"  # accredited with distinction (another test may revoke it)

@@ -22,7 +22,7 @@ from tests.browser.conftest import CheckedPage, LiveServer
 from tests.browser.demo_accounts import ADMIN, sign_in
 from tests.browser.seen import banner, error_summary, heading, navigation, summary_value
 
-# The demo data of `flask seed-demo` (marks/demo.py).
+# The demo data of `flask seed-demo` (marks/seed/demo.py).
 BLACKBURN = "E06000008"  # approved, current: the resident checks it
 HULL = "E06000010"  # approved, current: its lead downloads the certificate
 HULL_LEAD = "lead@hullcc.gov.uk"

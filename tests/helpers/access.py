@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from marks import applications, assessment, editions, mail
-from marks.evidence import CheckedFile
+from marks import mail
+from marks.applying import applications
+from marks.applying.evidence import CheckedFile
+from marks.assessing import assessment
 from marks.extensions import db
 from marks.models import Email
+from marks.scheme import editions
 from marks.states import MembershipRole
 from tests.helpers.applications import complete_application
 

@@ -3,8 +3,9 @@ submitted, and scored by their assessors."""
 
 from __future__ import annotations
 
-from marks import applications, assessment
-from marks.assessment import CriterionScore
+from marks.applying import applications
+from marks.assessing import assessment
+from marks.assessing.assessment import CriterionScore
 from marks.models import Application, User
 from marks.states import MembershipRole, Recommendation
 

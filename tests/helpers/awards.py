@@ -8,7 +8,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from marks import awards
+from marks.awarding import awards
 from marks.extensions import db
 from marks.models import Application, Award, utcnow
 from marks.states import ApplicationState, AwardState, CouncilKind, MembershipRole, Nation

@@ -14,7 +14,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from flask import Flask
 
-from marks import applications, create_app
+from marks import create_app
+from marks.applying import applications
 from marks.extensions import close_connections, db
 from marks.states import MembershipRole
 from tests import factories

@@ -171,11 +171,15 @@ class Site:
         return result
 
     def compile_static(self) -> str:
-        """The guide's `/srv/marks/venv/bin/python -m marks.static_files`, as root (sections 2
-        and 9), from the code's folder as in section 9: here the venv's own install of marks
-        is another checkout's."""
+        """The guide's `/srv/marks/venv/bin/python -m marks.operations.static_files`, as root
+        (sections 2 and 9), from the code's folder as in section 9: here the venv's own install
+        of marks is another checkout's."""
         result = subprocess.run(  # noqa: S603 (the guide's own command)
-            [str(self.home.root / "venv" / "bin" / "python"), "-m", "marks.static_files"],
+            [
+                str(self.home.root / "venv" / "bin" / "python"),
+                "-m",
+                "marks.operations.static_files",
+            ],
             cwd=self.home.root / "app",
             env=self.env,
             capture_output=True,

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from flask import Flask
 
-from marks import assessment, decisions
+from marks.assessing import assessment, decisions
 from marks.extensions import db
 from marks.models import Application, Award
 from marks.states import ApplicationState

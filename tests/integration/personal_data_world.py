@@ -10,10 +10,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from marks import applications, assessment, decisions, memberships, people, staff, two_factor
-from marks.evidence import CheckedFile
+from marks.applying import applications, memberships
+from marks.applying.evidence import CheckedFile
+from marks.assessing import assessment, decisions
 from marks.extensions import db
 from marks.models import Application, Email, User, UserSession, utcnow
+from marks.people import staff, two_factor, users
 from marks.states import EmailState, InvitationKind, MembershipRole
 from tests.helpers.applications import score_all
 
@@ -97,7 +99,7 @@ def build(make) -> World:
 
     memberships.invite(person.membership.council, "new.colleague@testbury.gov.uk", actor=person)
     staff.invite(EMAIL, InvitationKind.ASSESSOR, actor=admin)
-    people.send_password_reset(EMAIL)
+    users.send_password_reset(EMAIL)
     reset_email = db.session.scalars(
         sa.select(Email).where(Email.to_address == EMAIL, Email.template == "reset_password")
     ).one()

@@ -13,7 +13,9 @@ import pytest
 import sqlalchemy as sa
 from flask_login import AnonymousUserMixin
 
-from marks import assessment, editions, mail, memberships, workflow
+from marks import mail, workflow
+from marks.applying import memberships
+from marks.assessing import assessment
 from marks.extensions import db
 from marks.models import (
     Application,
@@ -25,6 +27,7 @@ from marks.models import (
     Email,
     Membership,
 )
+from marks.scheme import editions
 from marks.states import MembershipRole
 from tests.helpers.applications import complete_application
 

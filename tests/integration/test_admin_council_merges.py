@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from marks import applications, memberships
+from marks.applying import applications, memberships
 from marks.extensions import db
 from marks.models import Application, AuditEvent, Award, Invitation
 from marks.states import MembershipRole, MembershipState

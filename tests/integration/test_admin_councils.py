@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from marks import memberships
+from marks.applying import memberships
 from marks.extensions import db
 from marks.models import AuditEvent
 from marks.states import CouncilKind, MembershipRole, Nation

@@ -10,7 +10,8 @@ import pytest
 import sqlalchemy as sa
 from defusedxml import ElementTree
 
-from marks import applications, assessment, decisions
+from marks.applying import applications
+from marks.assessing import assessment, decisions
 from marks.extensions import db
 from marks.models import Decision, utcnow
 from marks.presentation import LONDON, govuk_date

@@ -11,9 +11,9 @@ import sqlalchemy as sa
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from marks import edition_diff, edition_drafts, editions
 from marks.extensions import db
 from marks.models import AuditEvent, Edition
+from marks.scheme import edition_diff, edition_drafts, editions
 from marks.states import EditionState
 from tests.pages import Page, PageClient
 
@@ -312,8 +312,8 @@ def test_only_administrators_see_editions(client, make, demo):
 
 
 def test_a_draft_theme_and_its_levels_can_change_and_a_published_one_cannot(app, make):
-    from marks import editions as domain
     from marks.extensions import db as database
+    from marks.scheme import editions as domain
     from tests.pages import DEMO_PASSWORD, PageClient
 
     published = make.demo_edition()

@@ -6,9 +6,10 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from marks import assessment, staff
+from marks.assessing import assessment
 from marks.extensions import db
 from marks.models import utcnow
+from marks.people import staff
 from marks.states import MembershipRole, MembershipState, UserRole
 from tests.helpers.applications import complete_application, score_all
 from tests.integration import admin_people_pages

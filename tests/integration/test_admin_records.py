@@ -10,9 +10,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from marks import applications, audit, council_imports, mail, people
+from marks import audit, mail
+from marks.applying import applications
 from marks.extensions import db
 from marks.models import AuditEvent, Certificate, Council, Email, utcnow
+from marks.people import council_imports, users
 from marks.states import EmailState, MembershipRole
 from tests.helpers.applications import complete_application
 from tests.helpers.pdfs import text_of
@@ -48,7 +50,7 @@ def history(app, make, admin):
     submitted = complete_application(make)
     other = make.council(gss_code="W06000001", name="Isle of Anglesey")
     joiner = make.user(email="owain@anglesey.gov.wales")
-    people.add_to_council(joiner, other, MembershipRole.LEAD, actor=None)
+    users.add_to_council(joiner, other, MembershipRole.LEAD, actor=None)
     withdrawn = applications.start(other, actor=joiner)
     applications.withdraw(withdrawn, actor=joiner, reason='=HYPERLINK("http://evil")')
     db.session.flush()

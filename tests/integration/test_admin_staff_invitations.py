@@ -10,9 +10,9 @@ import time
 import sqlalchemy as sa
 from itsdangerous import TimestampSigner
 
-from marks import staff
 from marks.extensions import db
 from marks.models import Email, Invitation, utcnow
+from marks.people import staff
 from marks.states import InvitationKind, UserRole
 from tests.integration import admin_people_pages
 from tests.integration.admin_people_pages import emails_to, events

@@ -8,7 +8,8 @@ import io
 import pytest
 import sqlalchemy as sa
 
-from marks import assessment, decisions, notifications
+from marks import notifications
+from marks.assessing import assessment, decisions
 from marks.extensions import db
 from marks.models import AuditEvent, Award, Decision, Email
 from marks.states import ApplicationState, AssessmentState, AssignmentState, MembershipRole

@@ -10,9 +10,12 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from marks import assessment, awards, badges, councils, create_app, decisions, notifications
+from marks import create_app, notifications
+from marks.assessing import assessment, decisions
+from marks.awarding import awards, badges
 from marks.extensions import close_connections, db
 from marks.models import AuditEvent, Certificate, Email, utcnow
+from marks.people import councils
 from marks.states import AwardState
 from tests import factories
 from tests.conftest import app_config, reset_database, separate_database

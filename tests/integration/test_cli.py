@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from marks import councils, memberships, people
+from marks.applying import memberships
 from marks.extensions import db
 from marks.models import Council, Edition, Email
+from marks.people import councils, users
 from marks.states import EmailState, MembershipRole, UserRole
 
 
@@ -18,12 +19,12 @@ def test_seed_demo_loads_everything_and_can_run_again(runner, client):
     assert "password: demo-password" in result.output
     assert db.session.scalar(sa.select(sa.func.count(Council.id))) == 355
     assert db.session.scalar(sa.select(Edition.code)) == "2026"
-    lead = people.find_user("lead@hartlepool.gov.uk")
+    lead = users.find_user("lead@hartlepool.gov.uk")
     assert lead.membership.role == MembershipRole.LEAD
     assert lead.membership.council.gss_code == "E06000001"
-    assert people.find_user("officer@hartlepool.gov.uk").membership.role == MembershipRole.MEMBER
-    assert people.find_user("admin@example.org").role == UserRole.ADMINISTRATOR
-    assert people.find_user("assessor2@example.org").role == UserRole.ASSESSOR
+    assert users.find_user("officer@hartlepool.gov.uk").membership.role == MembershipRole.MEMBER
+    assert users.find_user("admin@example.org").role == UserRole.ADMINISTRATOR
+    assert users.find_user("assessor2@example.org").role == UserRole.ASSESSOR
     assert "Email domains recorded for 13 councils" in result.output
     assert councils.email_domain_names(lead.membership.council) == ["hartlepool.gov.uk"]
     middlesbrough = councils.find("E06000002")
@@ -54,7 +55,7 @@ def test_create_user_for_staff_and_councils(runner):
         ]
     )
     assert result.exit_code == 0, result.output
-    chair = people.find_user("chair@example.org")
+    chair = users.find_user("chair@example.org")
     assert chair.role == UserRole.ADMINISTRATOR
     assert chair.email_confirmed_at is not None
 
@@ -81,7 +82,7 @@ def test_create_user_for_staff_and_councils(runner):
         ]
     )
     assert lead.exit_code == 0, lead.output
-    assert people.find_user("lead@gateshead.gov.uk").membership.council.name == "Gateshead"
+    assert users.find_user("lead@gateshead.gov.uk").membership.council.name == "Gateshead"
 
     taken = runner.invoke(
         args=[

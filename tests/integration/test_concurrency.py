@@ -17,18 +17,11 @@ from argon2 import PasswordHasher
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
-from marks import (
-    applications,
-    assessment,
-    awards,
-    councils,
-    create_app,
-    decisions,
-    mail,
-    memberships,
-    people,
-)
-from marks.applications import AnswerConflict
+from marks import create_app, mail
+from marks.applying import applications, memberships
+from marks.applying.applications import AnswerConflict
+from marks.assessing import assessment, decisions
+from marks.awarding import awards
 from marks.extensions import close_connections, db, limiter
 from marks.models import (
     Answer,
@@ -44,6 +37,7 @@ from marks.models import (
     Membership,
     User,
 )
+from marks.people import councils, users
 from marks.states import (
     ApplicationState,
     AssessmentState,
@@ -302,7 +296,7 @@ def test_simultaneous_sign_ups_for_one_address_send_one_email(real_app):
     with real_app.app_context():
         owner = factories.user().email
         db.session.commit()
-    sign_ups = [lambda: people.sign_up(owner, "Someone", "a long password") for _ in range(3)]
+    sign_ups = [lambda: users.sign_up(owner, "Someone", "a long password") for _ in range(3)]
     results = at_once(real_app, *sign_ups)
     assert all(r is None or isinstance(r, OperationalError) for r in results), results
     with real_app.app_context():

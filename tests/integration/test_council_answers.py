@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import io
 
-from marks import applications
+from marks.applying import applications
 from tests.integration import application_pages
 from tests.integration.application_pages import answer_data, criterion_url, start
 

@@ -7,9 +7,10 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from marks import councils, memberships
+from marks.applying import memberships
 from marks.extensions import db
 from marks.models import AuditEvent, CouncilEmailDomain, Email
+from marks.people import councils
 from marks.states import CouncilKind, MembershipRole, MembershipState, Nation
 from tests.integration.admin_council_pages import by_code, filled_in, post_form
 

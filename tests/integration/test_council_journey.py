@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 
-from marks import applications
+from marks.applying import applications
 from marks.extensions import db
 from marks.models import Application, AuditEvent, Award, Email, utcnow
 from marks.states import ApplicationState, AwardState

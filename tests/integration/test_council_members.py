@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from marks import memberships
+from marks.applying import memberships
 from marks.extensions import db
 from marks.models import CouncilEmailDomain, Email
 from marks.states import MembershipRole, MembershipState

@@ -376,10 +376,12 @@ def test_the_install_and_each_upgrade_make_the_static_files_copies():
     """Sections 2 and 9, as root after compileall (the code is root's), before the service
     (re)starts; the deployment tests' site runs the same command (Site.compile_static)."""
     commands = guide_commands().splitlines()
-    compiled = [n for n, line in enumerate(commands) if "-m marks.static_files" in line]
+    compiled = [n for n, line in enumerate(commands) if "-m marks.operations.static_files" in line]
     assert len(compiled) == 2
     for n in compiled:
-        assert commands[n].startswith("/srv/marks/venv/bin/python -m marks.static_files ")
+        assert commands[n].startswith(
+            "/srv/marks/venv/bin/python -m marks.operations.static_files "
+        )
         assert "-m compileall" in commands[n - 1]
 
 

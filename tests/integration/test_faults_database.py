@@ -19,7 +19,8 @@ import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy.exc import OperationalError
 
-from marks import applications, create_app
+from marks import create_app
+from marks.applying import applications
 from marks.config import DEFAULTS
 from marks.errors import is_disk_full
 from marks.extensions import close_connections, db

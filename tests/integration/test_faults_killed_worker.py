@@ -17,9 +17,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from marks import awards, councils
+from marks.awarding import awards
 from marks.extensions import db
 from marks.models import Application, Award, Certificate, CertificateCounter, Decision
+from marks.people import councils
 from marks.states import ApplicationState
 from tests.helpers.pdfs import text_of
 from tests.integration.fault_world import World, approve, fresh_award, ready_application

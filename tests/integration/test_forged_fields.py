@@ -16,8 +16,9 @@ from dataclasses import dataclass
 import pytest
 import sqlalchemy as sa
 
-from marks import applications, assessment, editions, memberships, staff
-from marks.evidence import CheckedFile
+from marks.applying import applications, memberships
+from marks.applying.evidence import CheckedFile
+from marks.assessing import assessment
 from marks.extensions import db
 from marks.models import (
     Application,
@@ -30,6 +31,8 @@ from marks.models import (
     Membership,
     User,
 )
+from marks.people import staff
+from marks.scheme import editions
 from marks.states import (
     ApplicationState,
     AssignmentState,

@@ -17,10 +17,10 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from marks import outages
 from marks.config import DEFAULTS
 from marks.extensions import db
 from marks.models import Email, User
+from marks.operations import outages
 from tests.conftest import app_config, app_with, redis_at
 from tests.helpers.servers import RedisServer, free_port
 from tests.pages import DEMO_PASSWORD, PageClient

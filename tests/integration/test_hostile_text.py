@@ -23,11 +23,13 @@ import pytest
 import sqlalchemy as sa
 from defusedxml import ElementTree
 
-from marks import assessment, badges, memberships
-from marks.exports import safe_cell
+from marks.applying import memberships
+from marks.assessing import assessment
+from marks.awarding import badges
 from marks.extensions import db
 from marks.forms import lines
 from marks.models import Application, Award, Council, User
+from marks.reporting.exports import safe_cell
 from marks.states import ApplicationState, MembershipRole, MembershipState
 from tests.helpers.pdfs import raw_text_of
 from tests.hostile import (

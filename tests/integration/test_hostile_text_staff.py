@@ -13,10 +13,11 @@ import pytest
 import sqlalchemy as sa
 from defusedxml import ElementTree
 
-from marks import assessment, memberships
-from marks.exports import safe_cell
+from marks.applying import memberships
+from marks.assessing import assessment
 from marks.extensions import db
 from marks.models import Application, Award, Edition, utcnow
+from marks.reporting.exports import safe_cell
 from marks.states import ApplicationState, AwardState, MembershipRole
 from tests.helpers.applications import submitted_by
 from tests.helpers.awards import award_to

@@ -17,9 +17,10 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from marks import memberships, people, staff
+from marks.applying import memberships
 from marks.extensions import db
 from marks.models import Email, User
+from marks.people import staff, users
 from marks.states import InvitationKind, MembershipRole
 from tests.conftest import app_config, app_with
 from tests.pages import DEMO_PASSWORD, PageClient
@@ -74,7 +75,7 @@ def sign_everything(keys, make, key: str, fallbacks: list[str]) -> Signed:
         assert newcomer.submit("/sign-up", data).status_code == 302
         with signing.test_request_context():  # a session of its own: the objects read again
             inviter, administrator = db.session.get(User, lead.id), db.session.get(User, admin.id)
-            people.send_password_reset(inviter.email)
+            users.send_password_reset(inviter.email)
             memberships.invite(inviter.membership.council, "cy@leeds.gov.uk", actor=inviter)
             staff.invite("sam@assessors.org", InvitationKind.ASSESSOR, administrator)
             db.session.commit()
@@ -104,8 +105,8 @@ def link_works(served: Flask, path: str) -> bool:
     with served.test_request_context():
         token = path.rsplit("/", 1)[1]
         check = {
-            "/confirm-email/": lambda: people.confirm_email(token),
-            "/reset-password/": lambda: people.user_for_reset(token),
+            "/confirm-email/": lambda: users.confirm_email(token),
+            "/reset-password/": lambda: users.user_for_reset(token),
             "/apply/invitations/": lambda: memberships.invitation_for(token),
             "/account/invitations/": lambda: staff.invitation_for(token),
         }
@@ -114,7 +115,7 @@ def link_works(served: Flask, path: str) -> bool:
             with db.session.begin_nested() as nested:
                 check[prefix]()
                 nested.rollback()  # a look, not a use
-        except (people.LinkError, memberships.MembershipRefused, staff.StaffRefused):
+        except (users.LinkError, memberships.MembershipRefused, staff.StaffRefused):
             return False
     return True
 

@@ -15,10 +15,12 @@ import pytest
 import sqlalchemy as sa
 from flask import current_app
 
-from marks import audit, mail, memberships, staff
+from marks import audit, mail
+from marks.applying import memberships
 from marks.extensions import db
 from marks.logs import REDACTED, token_prefixes
 from marks.models import Email, User
+from marks.people import staff
 from marks.states import EmailState, InvitationKind, MembershipRole, ReasonAudience
 from tests.pages import DEMO_PASSWORD, PageClient
 

@@ -1,6 +1,6 @@
 """A person's personal data: the subject access export an administrator downloads, and erasure
-(marks/personal_data.py, marks/admin/people.py). The person in personal_data_world.py has done
-everything the service keeps a record of."""
+(marks/people/personal_data.py, marks/admin/people.py). The person in personal_data_world.py
+has done everything the service keeps a record of."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import json
 import pytest
 import sqlalchemy as sa
 
-from marks import people, personal_data, staff
 from marks.extensions import db
 from marks.models import (
     Answer,
@@ -26,6 +25,7 @@ from marks.models import (
     User,
     UserSession,
 )
+from marks.people import personal_data, staff, users
 from marks.states import EmailState, MembershipState
 from tests.integration import personal_data_world
 from tests.integration.personal_data_world import EMAIL, NAME, PHONE, mentions
@@ -183,7 +183,7 @@ def test_erasing_leaves_nothing_personal_and_keeps_the_schemes_records(signed_in
     )
     assert person.erased_at is not None and person.deactivated_at is not None
     assert person.two_factor_key is None
-    assert people.authenticate(f"erased-{person_id}@invalid", "anything at all") is None
+    assert users.authenticate(f"erased-{person_id}@invalid", "anything at all") is None
     for model in (RecoveryCode, UserSession):
         assert not db.session.scalars(sa.select(model).where(model.user_id == person_id)).all()
     assert not db.session.scalars(sa.select(Invitation).where(Invitation.kind == "assessor")).all()

@@ -10,7 +10,10 @@ import pytest
 import sqlalchemy as sa
 from flask_migrate import downgrade, upgrade
 
-from marks import applications, assessment, audit, awards, create_app, decisions
+from marks import audit, create_app
+from marks.applying import applications
+from marks.assessing import assessment, decisions
+from marks.awarding import awards
 from marks.extensions import close_connections, db
 from marks.models import Application, AuditEvent, Email, User, utcnow
 from marks.states import ReasonAudience

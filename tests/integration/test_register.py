@@ -16,7 +16,7 @@ import redis
 import sqlalchemy as sa
 from defusedxml import ElementTree
 
-from marks import awards, reminders
+from marks.awarding import awards, reminders
 from marks.extensions import db
 from marks.models import Email, utcnow
 from marks.register import search

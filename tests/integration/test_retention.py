@@ -1,5 +1,5 @@
-"""Retention (marks/retention.py, `flask apply-retention`): each rule removes what is past its
-period and nothing else; a dry run changes nothing and reports the counts the run then
+"""Retention (marks/people/retention.py, `flask apply-retention`): each rule removes what is
+past its period and nothing else; a dry run changes nothing and reports the counts the run then
 applies; each rule that did something is audited; a second run does nothing."""
 
 from __future__ import annotations
@@ -11,9 +11,11 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from marks import applications, assessment, mail, memberships, personal_data, retention, staff
+from marks import mail
+from marks.applying import applications, memberships
+from marks.applying.evidence import CheckedFile
+from marks.assessing import assessment
 from marks.config import DEFAULTS
-from marks.evidence import CheckedFile
 from marks.extensions import db
 from marks.models import (
     Application,
@@ -25,6 +27,7 @@ from marks.models import (
     UserSession,
     utcnow,
 )
+from marks.people import personal_data, retention, staff
 from marks.states import EmailState, MembershipRole
 from tests.helpers.applications import complete_application
 from tests.integration.personal_data_world import every_text_value

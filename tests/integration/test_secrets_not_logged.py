@@ -19,12 +19,13 @@ from aiosmtpd.smtp import AuthResult
 from flask import Flask
 from sqlalchemy.exc import IntegrityError
 
-from marks import create_app, people
+from marks import create_app
 from marks.config import ConfigurationError
 from marks.config import database_url as driver_url
 from marks.extensions import close_connections, db
 from marks.logs import REDACTED, token_prefixes
 from marks.models import Email, User
+from marks.people import users
 from marks.states import EmailState, MembershipRole
 from tests import factories
 from tests.conftest import app_config, reset_database, separate_database
@@ -267,7 +268,7 @@ def test_development_logs_whole_emails_so_that_links_can_be_followed(
     monkeypatch.setattr(logging.getLogger("marks"), "filters", [])
     user = make.user(email="dev@example.gov.uk")
     with app.test_request_context():
-        people.send_password_reset(user.email)
+        users.send_password_reset(user.email)
     [email] = db.session.scalars(sa.select(Email).where(Email.to_address == user.email))
     link = re.search(r"http://marks\.test(/reset-password/\S+)", email.body_text).group(1)
     assert link in caplog.text  # development only (MAIL_BACKEND=log): see the test above

@@ -8,9 +8,9 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from marks import staff
 from marks.extensions import db
 from marks.models import Email, UserSession
+from marks.people import staff
 from tests.pages import DEMO_PASSWORD, PageClient
 
 

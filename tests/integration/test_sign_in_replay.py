@@ -8,7 +8,9 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 
-from marks import applications, assessment, permissions
+from marks import permissions
+from marks.applying import applications
+from marks.assessing import assessment
 from marks.states import UserRole
 from tests.helpers.applications import submitted_by
 from tests.integration import application_pages

@@ -1,5 +1,5 @@
-"""The static files' fingerprinted copies (marks/static_files.py): what the install writes, and
-what the pages link with them and without. Served by nginx: test_deploy_served.py."""
+"""The static files' fingerprinted copies (marks/operations/static_files.py): what the install
+writes, and what the pages link with them and without. Served by nginx: test_deploy_served.py."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from marks import ROOT
-from marks.static_files import MANIFEST, compile_copies, current_copies
+from marks.operations.static_files import MANIFEST, compile_copies, current_copies
 
 STYLESHEET = b"body {\n  color: #0b0c0c;\n}\n"
 SCRIPT = b"export const started = true;\n"
@@ -67,13 +67,14 @@ def test_an_upgrade_adds_a_copy_and_keeps_the_old_releases(static):
 
 
 def test_only_copies_of_the_files_as_they_are_now_are_linked(static, caplog):
-    caplog.set_level(logging.WARNING, "marks.static_files")
+    caplog.set_level(logging.WARNING, "marks.operations.static_files")
     assert current_copies(static, production=False) == {}  # development: nothing to say
     assert caplog.messages == []
     assert current_copies(static, production=True) == {}
     assert caplog.messages == [
         f"The static files' fingerprinted copies are missing ({static / MANIFEST}): run, as "
-        "root, /srv/marks/venv/bin/python -m marks.static_files (docs/deploy.md, section 9)"
+        "root, /srv/marks/venv/bin/python -m marks.operations.static_files "
+        "(docs/deploy.md, section 9)"
     ]
     caplog.clear()
     manifest, _ = compile_copies(static)
@@ -102,7 +103,9 @@ def test_pages_link_the_copies_once_compiled_and_the_files_with_v_before(
     compile_copies(folder)
     # What a worker started after the install reads (presentation.register).
     monkeypatch.setattr(app, "static_folder", str(folder))
-    monkeypatch.setitem(app.extensions, "marks.static_files", current_copies(folder, True))
+    monkeypatch.setitem(
+        app.extensions, "marks.operations.static_files", current_copies(folder, True)
+    )
     link = stylesheet_link(client)
     assert link == f"/static/css/marks.{fingerprint(content)}.css"
     copy = client.http.get(link)

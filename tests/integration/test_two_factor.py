@@ -12,9 +12,11 @@ import pyotp
 import pytest
 import sqlalchemy as sa
 
-from marks import ROOT, applications, two_factor
+from marks import ROOT
+from marks.applying import applications
 from marks.extensions import db
 from marks.models import RecoveryCode, User
+from marks.people import two_factor
 from marks.states import MembershipRole, UserRole
 from tests.integration.admin_people_pages import emails_to, events
 from tests.pages import CODE_PAGE, DEMO_PASSWORD, SET_UP_PAGE, TEST_KEY, PageClient, key_on

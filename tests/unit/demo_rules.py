@@ -1,11 +1,11 @@
-"""The demo edition's scoring rules, as marks.scoring takes them, and an assessor's score card
-for them: shared by test_scoring.py and test_scoring_rules.py."""
+"""The demo edition's scoring rules, as marks.scheme.scoring takes them, and an assessor's score
+card for them: shared by test_scoring.py and test_scoring_rules.py."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
-from marks.scoring import CriterionRule, LevelRule, Rules
+from marks.scheme.scoring import CriterionRule, LevelRule, Rules
 
 D = Decimal
 ACCREDITED = LevelRule("accredited", "Accredited", 60)

@@ -12,7 +12,7 @@ import zlib
 
 import pytest
 
-from marks.evidence import EvidenceRefused, check
+from marks.applying.evidence import EvidenceRefused, check
 
 MB = 1024 * 1024
 OPENXML = "application/vnd.openxmlformats-officedocument."

@@ -7,17 +7,11 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from marks import (
-    applications,
-    assessment,
-    awards,
-    decisions,
-    memberships,
-    notifications,
-    permissions,
-    workflow,
-)
-from marks.assessment import AssessmentRefused, CriterionScore
+from marks import notifications, permissions, workflow
+from marks.applying import applications, memberships
+from marks.assessing import assessment, decisions
+from marks.assessing.assessment import AssessmentRefused, CriterionScore
+from marks.awarding import awards
 from marks.extensions import db
 from marks.models import AuditEvent, Award, Decision, Email
 from marks.states import (

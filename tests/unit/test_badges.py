@@ -14,7 +14,7 @@ from xml.etree import ElementTree as ET
 import pytest
 from PIL import Image
 
-from marks import badges
+from marks.awarding import badges
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
 CASES = list(itertools.product(badges.SIZES, badges.VARIANTS, badges.STATUSES))

@@ -17,8 +17,8 @@ import zxingcpp
 from PIL import Image
 from weasyprint.urls import URLFetcher
 
-from marks import certificates
-from marks.certificates import Printed, StaticFileFetcher, URLRefused
+from marks.awarding import certificates
+from marks.awarding.certificates import Printed, StaticFileFetcher, URLRefused
 from tests.helpers.pdfs import poppler, text_of
 
 SAMPLE = Printed(

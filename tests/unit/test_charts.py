@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from defusedxml import ElementTree
 
-from marks import charts
+from marks.presentation import charts
 
 SVG = "{http://www.w3.org/2000/svg}"
 

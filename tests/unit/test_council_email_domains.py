@@ -7,8 +7,8 @@ import io
 
 import pytest
 
-from marks import council_imports, councils
 from marks.models import CouncilEmailDomain
+from marks.people import council_imports, councils
 
 
 def test_what_is_typed_is_split_lower_cased_and_each_domain_kept_once():

@@ -7,9 +7,9 @@ import io
 import pytest
 import sqlalchemy as sa
 
-from marks import council_imports, councils
 from marks.extensions import db
 from marks.models import Council
+from marks.people import council_imports, councils
 from marks.states import CouncilKind, Nation
 
 HEADER = "gss_code,name,kind,nation,parent_gss_code,parent_name\n"

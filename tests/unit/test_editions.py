@@ -8,9 +8,10 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from marks import editions, workflow
+from marks import workflow
 from marks.extensions import db
 from marks.models import AuditEvent
+from marks.scheme import editions
 from marks.states import EditionState
 
 

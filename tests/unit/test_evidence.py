@@ -12,8 +12,14 @@ import zipfile
 
 import pytest
 
-from marks import evidence
-from marks.evidence import ACCEPTED, CheckedFile, EvidenceRefused, check, content_disposition
+from marks.applying import evidence
+from marks.applying.evidence import (
+    ACCEPTED,
+    CheckedFile,
+    EvidenceRefused,
+    check,
+    content_disposition,
+)
 from tests.unit.evidence_samples import (
     MB,
     OPENXML,

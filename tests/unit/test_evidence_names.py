@@ -8,7 +8,7 @@ import unicodedata
 
 import pytest
 
-from marks.evidence import check, content_disposition
+from marks.applying.evidence import check, content_disposition
 from tests.unit.evidence_samples import SAMPLES
 
 # Names ------------------------------------------------------------------------------------

@@ -10,8 +10,8 @@ import zipfile
 
 import pytest
 
-from marks import evidence
-from marks.evidence import EvidenceRefused
+from marks.applying import evidence
+from marks.applying.evidence import EvidenceRefused
 from tests.unit.evidence_samples import MAIN_PARTS, MB, content_types, make_ooxml, refused
 
 # Zip bombs and unsafe packages ------------------------------------------------------------

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from marks import assessment, memberships
+from marks.applying import memberships
+from marks.assessing import assessment
 from marks.extensions import db
 from marks.models import Decision, Email
 from marks.states import (

@@ -24,7 +24,7 @@ from marks.admin import editions as admin_editions
 from marks.admin import forms as admin
 from marks.admin import people as admin_people
 from marks.admin.records import AuditFilterForm
-from marks.applications import count_words
+from marks.applying.applications import count_words
 from marks.assess.forms import ConflictForm, scoring_form
 from marks.council import forms as council
 from marks.extensions import db

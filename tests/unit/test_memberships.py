@@ -6,10 +6,12 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from marks import memberships, personal_data, workflow
+from marks import workflow
+from marks.applying import memberships
+from marks.applying.memberships import MembershipRefused
 from marks.extensions import db
-from marks.memberships import MembershipRefused
 from marks.models import AuditEvent, Email
+from marks.people import personal_data
 from marks.states import MembershipRole, MembershipState
 
 

@@ -1,6 +1,6 @@
 """Each migration says whether the release before it runs on the schema it leaves
-(`rolling_upgrade`: marks/rolling_upgrades.py), and those that say so are held to it by the SQL
-they run on PostgreSQL (Alembic's offline mode: no server needed)."""
+(`rolling_upgrade`: marks/operations/rolling_upgrades.py), and those that say so are held to it
+by the SQL they run on PostgreSQL (Alembic's offline mode: no server needed)."""
 
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ from dataclasses import replace
 
 import pytest
 
-from marks.scoring import CriterionRule, LevelRule, Outcome, Rules, level_for, outcome
+from marks.scheme.scoring import CriterionRule, LevelRule, Outcome, Rules, level_for, outcome
 from tests.unit.demo_rules import (
     ACCREDITED,
     DEMO,

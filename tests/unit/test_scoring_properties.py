@@ -10,7 +10,7 @@ from decimal import Decimal
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from marks.scoring import CriterionRule, LevelRule, Rules, level_for, outcome
+from marks.scheme.scoring import CriterionRule, LevelRule, Rules, level_for, outcome
 
 D = Decimal
 

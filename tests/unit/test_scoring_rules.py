@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from marks.scoring import CriterionRule, LevelRule, Rules, outcome, rules_for
+from marks.scheme.scoring import CriterionRule, LevelRule, Rules, outcome, rules_for
 from tests.unit.demo_rules import ACCREDITED, DEMO, DEMO_WEIGHTS, LEVELS, TITLES, D, every
 
 # Validation ------------------------------------------------------------------------------------

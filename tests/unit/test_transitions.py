@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 
 import marks
-from marks import memberships, permissions, workflow
+from marks import permissions, workflow
+from marks.applying import memberships
 from marks.extensions import db
 from marks.states import ReasonAudience
 

@@ -15,7 +15,7 @@ revision = "2801b948dffa"
 down_revision = None
 branch_labels = None
 depends_on = None
-rolling_upgrade = False  # marks/rolling_upgrades.py
+rolling_upgrade = False  # marks/operations/rolling_upgrades.py
 why_not_rolling = "The first schema: there is no older code to keep running."
 
 

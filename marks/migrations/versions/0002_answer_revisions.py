@@ -15,7 +15,7 @@ revision = "070bddf863ed"
 down_revision = "2801b948dffa"
 branch_labels = None
 depends_on = None
-rolling_upgrade = True  # marks/rolling_upgrades.py
+rolling_upgrade = True  # marks/operations/rolling_upgrades.py
 
 
 def upgrade():

@@ -15,7 +15,7 @@ revision = "1b7f410e63b1"
 down_revision = "070bddf863ed"
 branch_labels = None
 depends_on = None
-rolling_upgrade = True  # marks/rolling_upgrades.py
+rolling_upgrade = True  # marks/operations/rolling_upgrades.py
 
 
 def upgrade():

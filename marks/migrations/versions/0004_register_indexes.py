@@ -15,7 +15,7 @@ revision = "51eeea0fbd8a"
 down_revision = "1b7f410e63b1"
 branch_labels = None
 depends_on = None
-rolling_upgrade = False  # marks/rolling_upgrades.py
+rolling_upgrade = False  # marks/operations/rolling_upgrades.py
 why_not_rolling = "awards.updated_at becomes required, and the older code does not fill it in."
 
 

@@ -15,7 +15,7 @@ revision = "4274676e22b6"
 down_revision = "51eeea0fbd8a"
 branch_labels = None
 depends_on = None
-rolling_upgrade = False  # marks/rolling_upgrades.py
+rolling_upgrade = False  # marks/operations/rolling_upgrades.py
 why_not_rolling = "awards.is_latest becomes required with no default, and one latest award per council is enforced: the older code writes neither."
 
 

@@ -15,7 +15,7 @@ revision = "c0de0006se55"
 down_revision = "4274676e22b6"
 branch_labels = None
 depends_on = None
-rolling_upgrade = False  # marks/rolling_upgrades.py
+rolling_upgrade = False  # marks/operations/rolling_upgrades.py
 why_not_rolling = "Sessions move to the server: a sign-in made by the new code is not one the older code can read, and signing out on an upgraded server would not end the session on the others."
 
 

@@ -15,7 +15,7 @@ revision = "c0de0006d0m5"
 down_revision = "c0de0006se55"
 branch_labels = None
 depends_on = None
-rolling_upgrade = False  # marks/rolling_upgrades.py
+rolling_upgrade = False  # marks/operations/rolling_upgrades.py
 why_not_rolling = "The first person to join a council with no members becomes its lead only at a domain recorded for it: the older code makes anyone its lead."
 
 

@@ -15,7 +15,7 @@ revision = "c0de0006f2a0"
 down_revision = "c0de0006d0m5"
 branch_labels = None
 depends_on = None
-rolling_upgrade = False  # marks/rolling_upgrades.py
+rolling_upgrade = False  # marks/operations/rolling_upgrades.py
 why_not_rolling = "Staff must sign in with a code from their authenticator app: the older code signs them in with a password alone."
 
 

@@ -15,7 +15,7 @@ revision = "c0de0009pr1v"
 down_revision = "c0de0006f2a0"
 branch_labels = None
 depends_on = None
-rolling_upgrade = True  # marks/rolling_upgrades.py
+rolling_upgrade = True  # marks/operations/rolling_upgrades.py
 
 
 def upgrade():

@@ -15,7 +15,7 @@ revision = "c0de0010read"
 down_revision = "c0de0009pr1v"
 branch_labels = None
 depends_on = None
-rolling_upgrade = False  # marks/rolling_upgrades.py
+rolling_upgrade = False  # marks/operations/rolling_upgrades.py
 why_not_rolling = (
     "Each audit reason must say who may read it: the older code records reasons without."
 )

@@ -15,7 +15,9 @@ revision = "c0de0011chkd"
 down_revision = "c0de0010read"
 branch_labels = None
 depends_on = None
-rolling_upgrade = True  # marks/rolling_upgrades.py: one nullable column, older code ignores it
+rolling_upgrade = (
+    True  # marks/operations/rolling_upgrades.py: one nullable column, older code ignores it
+)
 
 
 def upgrade():

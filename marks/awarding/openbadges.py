@@ -10,7 +10,8 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 
-from marks import awards, mail
+from marks import mail
+from marks.awarding import awards
 from marks.extensions import db
 from marks.models import Edition, Level
 

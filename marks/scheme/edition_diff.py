@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from marks.editions import to_data
 from marks.extensions import db
 from marks.models import Edition
+from marks.scheme.editions import to_data
 
 
 @dataclass(frozen=True)

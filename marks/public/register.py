@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-import sqlalchemy as sa
 from flask import (
     Blueprint,
     Response,
@@ -25,14 +24,15 @@ from flask import (
 )
 from flask_login import current_user
 
-from marks import awards, outages, presentation
-from marks.badges import NOT_XML
-from marks.exports import FORMULA_STARTS, csv_line
-from marks.extensions import cache, db
+from marks import presentation
+from marks.awarding import awards
+from marks.awarding.badges import NOT_XML
+from marks.extensions import cache
 from marks.mail import link
-from marks.models import Award, Council
+from marks.operations import outages
 from marks.permissions import PUBLIC, access
 from marks.register import search
+from marks.reporting.exports import FORMULA_STARTS, csv_line
 from marks.states import CouncilKind, Nation
 
 bp = Blueprint("register", __name__)
@@ -272,12 +272,7 @@ def _midnight(day: date) -> datetime:
 @bp.get("/councils/<gss_code>")
 @access(PUBLIC)
 def council(gss_code: str):
-    found = db.session.scalar(sa.select(Council).where(Council.gss_code == gss_code.upper()))
-    if found is None:
-        abort(404)
-    history = db.session.scalars(
-        sa.select(Award).where(Award.council_id == found.id).order_by(Award.awarded_on.desc())
-    ).all()
+    found, history = search.council(gss_code) or abort(404)
     return render_template(
         "register/council.html",
         council=found,

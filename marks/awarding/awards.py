@@ -15,7 +15,8 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from marks import audit, certificates, config, mail, notifications, permissions, workflow
+from marks import audit, config, mail, notifications, permissions, workflow
+from marks.awarding import certificates
 from marks.extensions import db
 from marks.models import (
     Application,

@@ -22,7 +22,7 @@ then nothing until 15 minutes after the first). No window is longer than the 15 
 the "Too many attempts" page tells people to wait.
 
 When Redis cannot be reached, attempts are counted in the worker's own memory instead, and
-the outage is logged (marks/outages.py): each worker then counts alone, so the limits are
+the outage is logged (marks/operations/outages.py): each worker then counts alone, so the limits are
 looser by as many workers as there are, but nobody is refused a page for it, and nobody gets
 unlimited tries.
 """
@@ -38,9 +38,9 @@ from limits import RateLimitItem, parse
 from limits.storage import MemoryStorage
 from limits.strategies import FixedWindowRateLimiter
 
-from marks import outages
 from marks.extensions import limiter
-from marks.people import normalise_email
+from marks.operations import outages
+from marks.people.users import normalise_email
 
 # Each kind of attempt: the settings of its limit per client address and per email address.
 KINDS = {

@@ -9,7 +9,10 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from marks import applications, assessment, awards, scoring, workflow
+from marks import workflow
+from marks.applying import applications
+from marks.assessing import assessment
+from marks.awarding import awards
 from marks.extensions import db
 from marks.models import (
     Application,
@@ -22,6 +25,7 @@ from marks.models import (
     User,
     utcnow,
 )
+from marks.scheme import scoring
 from marks.states import DecisionOutcome
 
 

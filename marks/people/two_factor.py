@@ -28,9 +28,10 @@ import segno
 import sqlalchemy as sa
 from flask import current_app
 
-from marks import audit, mail, permissions, sessions
+from marks import audit, mail, permissions
 from marks.extensions import db
 from marks.models import RecoveryCode, User, utcnow
+from marks.people import sessions
 
 DIGITS = 6
 STEP = 30  # seconds
@@ -42,7 +43,7 @@ _ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
 _RECOVERY_LENGTH = 16
 _MISREAD = str.maketrans({"i": "1", "l": "1", "o": "0"})
 
-# The demo's one key, for `flask seed-demo`'s staff (marks/demo.py, README): anyone can make
+# The demo's one key, for `flask seed-demo`'s staff (marks/seed/demo.py, README): anyone can make
 # its codes, so it is refused outside development.
 DEMO_KEY = "SOCIALMEDIAFRIENDLYMARKDEMOSTAFF"
 

@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 from flask import Flask, current_app, request, url_for
 from flask_login import current_user
 
-from marks import static_files
 from marks.mail import link
+from marks.operations import static_files
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -42,7 +42,7 @@ def static_url(filename: str) -> str:
     the file with the fingerprint in the query (/static/css/marks.css?v=3f2a1b4c5d6e). Either
     way a changed file has a new address; nginx keeps the copies for a year, and the files
     themselves are checked each time (docs/deploy/nginx-marks.conf)."""
-    copy = current_app.extensions["marks.static_files"].get(filename)
+    copy = current_app.extensions["marks.operations.static_files"].get(filename)
     if copy:
         return url_for("static", filename=copy)
     return url_for("static", filename=filename, v=_fingerprint(current_app.static_folder, filename))
@@ -158,7 +158,7 @@ def pagination(current: int, pages: int, href: Callable[[int], str]) -> dict | N
 
 def register(app: Flask) -> None:
     # Read once as each worker starts: a reload (an upgrade) reads the new ones.
-    app.extensions["marks.static_files"] = static_files.current_copies(
+    app.extensions["marks.operations.static_files"] = static_files.current_copies(
         Path(app.static_folder), production=app.config["MARKS_ENV"] != "development"
     )
     app.add_template_filter(select_item)

@@ -15,7 +15,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask import current_app
 
-from marks import audit, personal_data
+from marks import audit
 from marks.extensions import db
 from marks.models import (
     Answer,
@@ -31,6 +31,7 @@ from marks.models import (
     UserSession,
     utcnow,
 )
+from marks.people import personal_data
 from marks.states import (
     OPEN_APPLICATION_STATES,
     ApplicationState,

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 
-from marks import audit, memberships
+from marks import audit
+from marks.applying import memberships
 from marks.extensions import db
 from marks.models import (
     Application,

@@ -1,6 +1,6 @@
 """A person's personal data (UK GDPR): everything the service holds about them, in one file
 for a subject access request, and erasure on request or when the account's retention period
-has passed (marks/retention.py).
+has passed (marks/people/retention.py).
 
 Erasing keeps the scheme's records honest: the user row stays, anonymised ("Erased person
 #12"), so that audit events, decisions, scores and uploads keep an actor, and awards stay as
@@ -21,7 +21,8 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 
-from marks import audit, memberships, sessions, staff
+from marks import audit
+from marks.applying import memberships
 from marks.extensions import db
 from marks.logs import redact_tokens
 from marks.models import (
@@ -42,6 +43,7 @@ from marks.models import (
     UserSession,
     utcnow,
 )
+from marks.people import sessions, staff
 from marks.states import EmailState, MembershipState, ReasonAudience
 
 # Not an Argon2 hash: no password matches it (people.authenticate treats it as a wrong one).

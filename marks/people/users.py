@@ -15,10 +15,11 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from marks import audit, mail, sessions
+from marks import audit, mail
 from marks.config import signing_keys
 from marks.extensions import db
 from marks.models import Council, Membership, User, utcnow
+from marks.people import sessions
 from marks.states import MembershipRole, MembershipState, ReasonAudience, UserRole
 
 

@@ -1,5 +1,5 @@
-"""The static files' fingerprinted copies. `python -m marks.static_files`, run as root when the
-code is installed or upgraded (docs/deploy.md), writes beside each file a copy named by a
+"""The static files' fingerprinted copies. `python -m marks.operations.static_files`, run as root
+when the code is installed or upgraded (docs/deploy.md), writes beside each file a copy named by a
 fingerprint of its content (css/marks.css: css/marks.3f2a1b4c5d6e.css), and a manifest naming
 them (fingerprints.json). The pages link the copies, which nginx lets browsers keep for a year:
 a server that has not got a name answers 404, so one still on an older release never passes
@@ -92,7 +92,8 @@ def current_copies(folder: Path, production: bool) -> dict[str, str]:
         missing = "missing" if manifest is None else "out of date"
         log.warning(
             "The static files' fingerprinted copies are %s (%s): run, as root, "
-            "/srv/marks/venv/bin/python -m marks.static_files (docs/deploy.md, section 9)",
+            "/srv/marks/venv/bin/python -m marks.operations.static_files "
+            "(docs/deploy.md, section 9)",
             missing,
             folder / MANIFEST,
         )

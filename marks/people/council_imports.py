@@ -13,13 +13,13 @@ from typing import TextIO
 import sqlalchemy as sa
 
 from marks import audit
-from marks.councils import as_text, is_gss_code, search_name, touch_awards
 from marks.extensions import db
 from marks.models import Council, User
+from marks.people.councils import as_text, is_gss_code, search_name, touch_awards
 from marks.states import CouncilKind, Nation
 
 COLUMNS = ("gss_code", "name", "kind", "nation", "parent_gss_code", "parent_name")
-ENGLAND_AND_WALES = Path(__file__).parent / "data" / "councils-england-wales-2021.csv"
+ENGLAND_AND_WALES = Path(__file__).parents[1] / "data" / "councils-england-wales-2021.csv"
 MAX_FILE_BYTES = 2 * 1024 * 1024
 
 

@@ -17,10 +17,12 @@ import sqlalchemy as sa
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from marks import assessment, audit, councils, mail, notifications, permissions, workflow
+from marks import audit, mail, notifications, permissions, workflow
+from marks.assessing import assessment
 from marks.config import signing_keys
 from marks.extensions import db
 from marks.models import Council, Invitation, Membership, User, utcnow
+from marks.people import councils
 from marks.states import InvitationKind, MembershipRole, MembershipState
 
 INVITATION_DAYS = 14

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 
-from marks import awards, councils, editions
+from marks.awarding import awards
 from marks.extensions import db
 from marks.models import (
     Application,
@@ -23,6 +23,8 @@ from marks.models import (
     User,
     utcnow,
 )
+from marks.people import councils
+from marks.scheme import editions
 from marks.states import ApplicationState, AwardState, CouncilKind, Nation
 
 BATCH = 1000

@@ -15,10 +15,11 @@ from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.orm import joinedload
 
-from marks import audit, mail, sessions
+from marks import audit, mail
 from marks.config import signing_keys
 from marks.extensions import db
 from marks.models import Application, Assignment, Invitation, Membership, User, utcnow
+from marks.people import sessions
 from marks.states import InvitationKind, UserRole
 
 PAGE_SIZE = 50
@@ -127,7 +128,7 @@ def assignments_of(user: User) -> list[Assignment]:
 
 def check_actor(user: User, actor: User | None, doing: str) -> None:
     """actor None is a command run on the server, which may do anything an administrator may.
-    An erased account is never used again (marks/personal_data.py)."""
+    An erased account is never used again (marks/people/personal_data.py)."""
     if user.is_erased:
         raise StaffRefused(f"{user.full_name}'s personal data was erased: the account stays closed")
     if actor is None:

@@ -1,7 +1,7 @@
 """Editions of the criteria: loading one from its data file (the format of
 marks/data/editions/demo-2026.toml), and finding the current one; writing one back to that
-format, cloning, importing and publishing. Editing a draft is in marks.edition_drafts; what
-changed from its source, in marks.edition_diff."""
+format, cloning, importing and publishing. Editing a draft is in marks.scheme.edition_drafts; what
+changed from its source, in marks.scheme.edition_diff."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from marks.models import Criterion, Edition, Level, RubricDescriptor, Theme, Use
 from marks.states import EditionState
 
 FORMAT = 1
-DEMO_EDITION = Path(__file__).parent / "data" / "editions" / "demo-2026.toml"
+DEMO_EDITION = Path(__file__).parents[1] / "data" / "editions" / "demo-2026.toml"
 
 
 class EditionFileError(ValueError):

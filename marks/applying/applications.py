@@ -14,7 +14,9 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from marks import assessment, audit, editions, evidence, permissions, workflow
+from marks import audit, permissions, workflow
+from marks.applying import evidence
+from marks.assessing import assessment
 from marks.extensions import db
 from marks.models import (
     Answer,
@@ -33,6 +35,7 @@ from marks.models import (
     utcnow,
 )
 from marks.presentation import govuk_date
+from marks.scheme import editions
 from marks.states import OPEN_APPLICATION_STATES, ApplicationState, AwardState
 
 MAX_LINKS = 10

@@ -8,10 +8,11 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from marks import audit, editions
-from marks.editions import SETTINGS, EditionRefused, refuse_unless_draft
+from marks import audit
 from marks.extensions import db
 from marks.models import Criterion, Edition, RubricDescriptor, Theme, User
+from marks.scheme import editions
+from marks.scheme.editions import SETTINGS, EditionRefused, refuse_unless_draft
 
 
 def _apply(target: Any, values: dict[str, Any]) -> dict[str, list[Any]]:

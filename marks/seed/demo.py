@@ -8,27 +8,20 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import current_app
 
-from marks import (
-    applications,
-    assessment,
-    awards,
-    council_imports,
-    councils,
-    decisions,
-    editions,
-    people,
-    permissions,
-    two_factor,
-    workflow,
-)
+from marks import permissions, workflow
+from marks.applying import applications
+from marks.assessing import assessment, decisions
+from marks.awarding import awards
 from marks.extensions import db
 from marks.models import Application, Council, User, utcnow
+from marks.people import council_imports, councils, two_factor, users
+from marks.scheme import editions
 from marks.states import MembershipRole, Recommendation, UserRole
 
 PASSWORD = "demo-password"  # noqa: S105 (printed for everyone to use: it is a demo)
 # The demo staff's two-factor key (base32), printed in the README so that a phone or a script
 # can make their codes: `python -c "import pyotp; print(pyotp.TOTP('<key>').now())"`. Kept in
-# marks/two_factor.py, which refuses it outside development; seed-demo enrols nobody with it
+# marks/people/two_factor.py, which refuses it outside development; seed-demo enrols nobody with it
 # there (the staff set up a key of their own when they first sign in).
 TWO_FACTOR_KEY = two_factor.DEMO_KEY
 
@@ -111,11 +104,11 @@ def seed() -> list[str]:
     else:
         report.append("Edition already loaded")
     for email, name, role, gss_code, council_role in ACCOUNTS:
-        if people.find_user(email) is not None:
+        if users.find_user(email) is not None:
             continue
-        user = people.create_user(email, name, PASSWORD, role=role, confirmed=True)
+        user = users.create_user(email, name, PASSWORD, role=role, confirmed=True)
         if gss_code is not None and council_role is not None:
-            people.add_to_council(user, council(gss_code), council_role, actor=None)
+            users.add_to_council(user, council(gss_code), council_role, actor=None)
         if permissions.must_use_two_factor(user) and development:
             two_factor.enrol(user, TWO_FACTOR_KEY, actor=None)
     recorded = [
@@ -155,7 +148,7 @@ def _seed_application(place: Council, state: str) -> bool:
     lead = db.session.scalar(
         sa.select(User).where(User.email.in_([a[0] for a in ACCOUNTS if a[3] == place.gss_code]))
     )
-    admin = people.find_user("admin@example.org")
+    admin = users.find_user("admin@example.org")
     application = applications.start(place, actor=lead)
     answers = applications.ordered_answers(application)
     # A draft is half done; the others are complete.
@@ -207,7 +200,7 @@ def _assess(application: Application, admin: User, state: str) -> None:
     the administrator decides if the state asks for it."""
     scores = {"rejected": (1, 2), "distinction": (4, 4)}.get(state, (3, 3))
     for i, email in enumerate(("assessor1@example.org", "assessor2@example.org")):
-        assessor = people.find_user(email)
+        assessor = users.find_user(email)
         assignment = assessment.assign(application, assessor, actor=admin)
         mine = assignment.assessment
         assessment.save(

@@ -1,0 +1,1 @@
+"""Assessing applications: assignments, scores, moderation and the decision."""

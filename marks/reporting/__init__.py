@@ -1,0 +1,1 @@
+"""How the scheme is doing: the dashboard's figures and the administrators' exports."""

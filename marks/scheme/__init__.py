@@ -1,0 +1,2 @@
+"""The scheme itself: its editions of the criteria (loaded, drafted, compared) and the scoring
+rules."""
