@@ -23,9 +23,9 @@ from defusedxml import ElementTree
 
 from marks.awarding.badges import NOT_XML
 from marks.extensions import db
-from marks.models import Email, User
+from marks.models import Email
 from marks.reporting.exports import FORMULA_STARTS
-from tests.pages import DEMO_PASSWORD, Page, PageClient
+from tests.pages import Page, PageClient
 
 
 @dataclass(frozen=True)
@@ -203,12 +203,6 @@ def assert_shown(text: str, shown: str, where: str) -> None:
 # --- Filling in forms, and reading every kind of output back ----------------------------------
 
 ATOM = "{http://www.w3.org/2005/Atom}"
-
-
-def signed_in(app, user: User) -> PageClient:
-    client = PageClient(app)
-    client.sign_in(user.email, DEMO_PASSWORD)
-    return client
 
 
 def send(client: PageClient, url: str, data: dict):

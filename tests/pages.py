@@ -178,3 +178,10 @@ class PageClient:
         if response.mimetype == "text/html" and not 300 <= response.status_code < 400:
             return check_page(response)
         return response
+
+
+def signed_in(app: Flask, user: Any) -> PageClient:
+    """A client of its own, signed in as the user (their password, then their code if any)."""
+    client = PageClient(app)
+    client.sign_in(user.email, DEMO_PASSWORD)
+    return client

@@ -22,11 +22,10 @@ from marks.models import Application, AuditEvent, Email, User
 from marks.people import staff, users
 from marks.states import ApplicationState
 from tests.browser.conftest import CheckedPage, LiveServer
+from tests.browser.demo_accounts import ADMIN, sign_in
 from tests.browser.seen import banner, error_summary, heading, navigation, summary_value
 
 # The demo data of `flask seed-demo` (marks/seed/demo.py).
-DEMO_PASSWORD = "demo-password"
-ADMIN = "admin@example.org"
 ASSESSOR = "assessor1@example.org"
 ASSESSOR_NAME = "Asha Assessor"
 HARTLEPOOL = "E06000001"
@@ -77,12 +76,7 @@ def count_of(page: CheckedPage) -> int:
 def sign_in_to_administration(page: CheckedPage, section: str | None = None) -> None:
     """Sign in as the demo administrator through the form, and open Administration (and one
     of its sections)."""
-    page.visit("/sign-in")
-    page.get_by_label("Email address").fill(ADMIN)
-    page.get_by_label("Password", exact=True).fill(DEMO_PASSWORD)
-    page.submit(page.get_by_role("button", name="Sign in").click)
-    page.enter_code(ADMIN)
-    expect(navigation(page).get_by_role("button", name="Sign out")).to_be_visible()
+    sign_in(page, ADMIN)
     page.submit(navigation(page).get_by_role("link", name="Administration").click)
     expect(heading(page)).to_have_text("Administration")
     if section is not None:

@@ -37,12 +37,12 @@ from tests.browser.application_form import (
     type_lines,
 )
 from tests.browser.conftest import CheckedPage, LiveServer
+from tests.browser.demo_accounts import sign_in
 from tests.browser.seen import banner, error_summary, heading, navigation, summary_value
 
 # The demo accounts of `flask seed-demo` (run by the live server's seeding).
 DEMO_LEAD = "lead@hartlepool.gov.uk"
 DEMO_LEAD_NAME = "Lena Lead"
-DEMO_PASSWORD = "demo-password"
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
@@ -59,15 +59,6 @@ class About:
 # ---------------------------------------------------------------------------
 # With a mouse
 # ---------------------------------------------------------------------------
-
-
-def sign_in(page: CheckedPage, email: str, password: str) -> None:
-    page.visit("/sign-in")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password", exact=True).fill(password)
-    page.submit(page.get_by_role("button", name="Sign in").click)
-    page.enter_code(email)  # staff: the code from their authenticator app
-    expect(navigation(page).get_by_role("button", name="Sign out")).to_be_visible()
 
 
 def answer(page: CheckedPage, code: str, score: int, links: str) -> None:
@@ -88,7 +79,7 @@ def test_the_lead_completes_and_submits_an_application(page: CheckedPage, live_s
         website="https://www.hartlepool.gov.uk",
         social_accounts=["https://x.com/hartlepoolcouncil", "https://www.facebook.com/hartlepool"],
     )
-    sign_in(page, DEMO_LEAD, DEMO_PASSWORD)
+    sign_in(page, DEMO_LEAD)
 
     # Your council: no application yet.
     page.submit(navigation(page).get_by_role("link", name="Your council").click)

@@ -26,12 +26,12 @@ from marks.models import Application, Council
 from marks.people import users
 from marks.seed.demo import PASSWORD
 from tests.browser.conftest import CODE_HEADING, CheckedPage, LiveServer, _seed, serving
+from tests.browser.demo_accounts import ADMIN
 from tests.browser.seen import banner, error_summary, heading, navigation, summary_value
 from tests.pages import next_code
 
 LEAD, LEAD_NAME = "lead@darlington.gov.uk", "Dee Darlington"  # a draft, half done
 ASSESSOR = "assessor1@example.org"
-ADMIN = "admin@example.org"
 DRAFT, SUBMITTED, READY = "E06000005", "E06000004", "E06000007"  # demo councils' GSS codes
 LAST = "SE4"  # the criterion the council fills in by keyboard
 SCALE = ["Not in place", "Emerging", "Developing", "Established", "Exemplary"]

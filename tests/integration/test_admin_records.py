@@ -18,13 +18,7 @@ from marks.people import council_imports, users
 from marks.states import EmailState, MembershipRole
 from tests.helpers.applications import complete_application
 from tests.helpers.pdfs import text_of
-from tests.pages import DEMO_PASSWORD, PageClient
-
-
-def signed_in(app, user) -> PageClient:
-    client = PageClient(app)
-    client.sign_in(user.email, DEMO_PASSWORD)
-    return client
+from tests.pages import DEMO_PASSWORD, PageClient, signed_in
 
 
 @pytest.fixture

@@ -14,19 +14,13 @@ from marks.extensions import db
 from marks.models import AuditEvent, Award, Decision, Email
 from marks.states import ApplicationState, AssessmentState, AssignmentState, MembershipRole
 from tests.helpers.applications import complete_application, score_all
-from tests.pages import DEMO_PASSWORD, PageClient, form_fields
+from tests.pages import form_fields, signed_in
 
 
 @pytest.fixture
 def submitted(make):
     make.demo_edition()
     return complete_application(make)
-
-
-def signed_in(app, user) -> PageClient:
-    client = PageClient(app)
-    client.sign_in(user.email, DEMO_PASSWORD)
-    return client
 
 
 def fill_scores(page, action, edition, value: int, **extra) -> dict:

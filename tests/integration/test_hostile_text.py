@@ -53,11 +53,10 @@ from tests.hostile import (
     refused,
     refused_with_nul,
     send,
-    signed_in,
     soup_of,
     xml_text,
 )
-from tests.pages import DEMO_PASSWORD, PageClient
+from tests.pages import DEMO_PASSWORD, PageClient, signed_in
 
 # Web addresses that pass the forms' checks (http or https, a host with a dot, no spaces) and
 # are hostile all the same.

@@ -42,10 +42,9 @@ from tests.hostile import (
     refused,
     refused_with_nul,
     send,
-    signed_in,
     xml_text,
 )
-from tests.pages import Page, PageClient, form_fields
+from tests.pages import Page, PageClient, form_fields, signed_in
 
 
 @pytest.fixture
