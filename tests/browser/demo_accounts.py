@@ -12,10 +12,10 @@ from tests.browser.seen import navigation
 ADMIN = "admin@example.org"
 
 
-def sign_in(page: CheckedPage, email: str) -> None:
+def sign_in(page: CheckedPage, email: str, password: str = PASSWORD) -> None:
     page.visit("/sign-in")
     page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_label("Password", exact=True).fill(password)
     page.submit(page.get_by_role("button", name="Sign in").click)
     page.enter_code(email)
     expect(navigation(page).get_by_role("button", name="Sign out")).to_be_visible()
