@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import re
 from collections import OrderedDict
 
 from flask import (
@@ -18,9 +19,13 @@ from flask import (
     request,
     url_for,
 )
+from govuk_frontend_wtf.wtforms_widgets import GovTextInput
+from wtforms import Form, StringField, ValidationError
+from wtforms.validators import DataRequired
 
 from marks.awarding import awards, badges, openbadges
 from marks.extensions import limiter
+from marks.forms import strip
 from marks.permissions import PUBLIC, access
 from marks.public import bp
 from marks.states import AwardStatus
@@ -30,21 +35,66 @@ JSON_LD = "application/ld+json"
 BADGE_CACHE = "public, max-age=600, must-revalidate"
 
 
+# A certificate number as people type it: the letters (or not), the year and the sequence, in
+# any case, with spaces, dashes of any kind, underscores, dots or slashes between them (or
+# nothing), and the sequence's leading zeros left out.
+_BETWEEN = r"[\s\-\u2010-\u2015\u2212_./]*"
+_TYPED_NUMBER = re.compile(
+    rf"(?:{awards.PREFIX}{_BETWEEN})?([0-9]{{4}}){_BETWEEN}([0-9]{{1,6}})", re.IGNORECASE
+)
+
+
+def printed_number(typed: str) -> str | None:
+    """The certificate number, as printed, that someone meant by what they typed; None if
+    what they typed is not a certificate number."""
+    found = _TYPED_NUMBER.fullmatch(typed.strip())
+    if found is None or int(found[2]) == 0:
+        return None
+    return awards.certificate_number(int(found[1]), int(found[2]))
+
+
+def _a_number(form: Form, field: StringField) -> None:
+    if printed_number(field.data) is None:
+        raise ValidationError("Enter the certificate number as it is printed, like SMFM-2026-00042")
+
+
+class VerifyForm(Form):
+    """Checking a certificate: a GET form, its answer an address anyone can share (no CSRF:
+    it changes nothing)."""
+
+    number = StringField(
+        "Certificate number",
+        description="For example, SMFM-2026-00042",
+        filters=[strip],
+        validators=[DataRequired(message="Enter the certificate number"), _a_number],
+        widget=GovTextInput(),
+    )
+
+
 @bp.get("/verify")
 @access(PUBLIC)
 def verify():
-    number = (request.args.get("number") or "").strip()
-    if number:
-        return redirect(url_for("public.verify_certificate", number=number.upper()))
-    return render_template("public/verify.html", number=None, error=None)
+    form = VerifyForm(request.args)
+    if "number" in request.args and form.validate():
+        number = printed_number(form.number.data)
+        return redirect(url_for("public.verify_certificate", number=number))
+    return render_template("public/verify.html", form=form)
 
 
 @bp.get("/verify/<number>")
 @access(PUBLIC)
 def verify_certificate(number: str):
+    printed = printed_number(number)
+    if printed is not None and printed != number:  # typed by hand: the address as printed
+        return redirect(url_for("public.verify_certificate", number=printed), 301)
     award = awards.find(number)
     if award is None:
-        return render_template("public/not_a_certificate.html", number=number[:40]), 404
+        page = render_template(
+            "public/not_a_certificate.html",
+            number=number[:40],
+            contact_email=current_app.config["MARKS_CONTACT_EMAIL"],
+        )
+        return page, 404
     return render_template(
         "public/verified.html",
         award=award,

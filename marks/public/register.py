@@ -25,7 +25,6 @@ from flask import (
 from flask_login import current_user
 
 from marks import presentation
-from marks.awarding import awards
 from marks.awarding.badges import NOT_XML
 from marks.extensions import cache
 from marks.mail import link
@@ -56,6 +55,7 @@ CSV_COLUMNS = (
     "revocation_reason",
     "verification_url",
     "council_url",
+    "valid_until",  # added after the rest: columns are never renamed or moved
 )
 
 
@@ -171,6 +171,7 @@ def register():
 
 def _record(row: search.Row) -> dict:
     award = row.award
+    revoked_on = award.revoked_at.date().isoformat() if award.revoked_at else None
     return {
         "gss_code": row.council.gss_code,
         "council": row.council.name,
@@ -182,10 +183,12 @@ def _record(row: search.Row) -> dict:
         "awarded_on": award.awarded_on.isoformat(),
         "expires_on": award.expires_on.isoformat(),
         "status": row.status.value,
-        "revoked_on": award.revoked_at.date().isoformat() if award.revoked_at else None,
+        "revoked_on": revoked_on,
         "revocation_reason": award.revocation_reason,
         "verification_url": link("public.verify_certificate", number=award.certificate_number),
         "council_url": link("register.council", gss_code=row.council.gss_code),
+        # expires_on is the end of the award's term; a revoked award held until revoked_on.
+        "valid_until": revoked_on or award.expires_on.isoformat(),
     }
 
 
@@ -273,11 +276,7 @@ def _midnight(day: date) -> datetime:
 @access(PUBLIC)
 def council(gss_code: str):
     found, history = search.council(gss_code) or abort(404)
-    return render_template(
-        "register/council.html",
-        council=found,
-        history=[(award, awards.status(award)) for award in history],
-    )
+    return render_template("register/council.html", council=found, history=history)
 
 
 @bp.get("/open-data")

@@ -12,10 +12,11 @@ from urllib.parse import urlencode
 
 import sqlalchemy as sa
 
+from marks.awarding import awards
 from marks.extensions import db
 from marks.models import Award, Council, Edition, Level, utcnow
 from marks.people.councils import search_name
-from marks.states import AwardState, CouncilKind, Nation
+from marks.states import AwardState, AwardStatus, CouncilKind, Nation
 
 PAGE_SIZE = 25
 EXPIRING_DAYS = 90
@@ -34,6 +35,28 @@ class Status(StrEnum):
     @property
     def label(self) -> str:
         return {"expiring-soon": "Expiring soon"}.get(self.value, self.value.capitalize())
+
+
+@dataclass(frozen=True)
+class Validity:
+    """Until when an award holds, as the register tells it: while it holds, the day it is
+    valid until; once it has stopped, how and when ("Revoked" on the day, "Expired",
+    "Renewed"), never a day it will not reach."""
+
+    ended: str | None
+    on: date | datetime
+
+
+def validity(award: Award, status: str, renewed_on: date | None = None) -> Validity:
+    """An award's Validity, given its status today (and, for a renewed one, the day its
+    successor was awarded)."""
+    if status == Status.REVOKED and award.revoked_at is not None:
+        return Validity("Revoked", award.revoked_at)
+    if status == Status.SUPERSEDED and renewed_on is not None:
+        return Validity("Renewed", renewed_on)
+    if status == Status.EXPIRED:
+        return Validity("Expired", award.expires_on)
+    return Validity(None, award.expires_on)
 
 
 # What the status filter offers; "current" includes those expiring soon: they still hold it.
@@ -195,6 +218,10 @@ class Row:
     level: Level
     status: Status
 
+    @property
+    def validity(self) -> Validity:
+        return validity(self.award, self.status)
+
 
 @dataclass(frozen=True)
 class Page:
@@ -294,7 +321,16 @@ def version() -> Version:
     return Version(f"{today().isoformat()}|{changed.isoformat()}", changed)
 
 
-def council(gss_code: str) -> tuple[Council, list[Award]] | None:
+@dataclass(frozen=True)
+class Held:
+    """One award in a council's history: its status today, and until when it holds."""
+
+    award: Award
+    status: AwardStatus
+    validity: Validity
+
+
+def council(gss_code: str) -> tuple[Council, list[Held]] | None:
     """A council and every award it has held, newest first, for its public page; None for a
     code the service does not know."""
     found = db.session.scalar(sa.select(Council).where(Council.gss_code == gss_code.upper()))
@@ -303,4 +339,11 @@ def council(gss_code: str) -> tuple[Council, list[Award]] | None:
     history = db.session.scalars(
         sa.select(Award).where(Award.council_id == found.id).order_by(Award.awarded_on.desc())
     ).all()
-    return found, list(history)
+    # A renewed award held until its successor was awarded: the history holds both.
+    awarded_on = {award.id: award.awarded_on for award in history}
+    held = []
+    for award in history:
+        status = awards.status(award)
+        renewed_on = awarded_on.get(award.superseded_by_id)
+        held.append(Held(award, status, validity(award, status, renewed_on)))
+    return found, held

@@ -354,3 +354,80 @@ def test_the_register_as_open_data(page: CheckedPage):
     expect(fields.locator("tbody tr > :first-child").first).to_have_text("gss_code")
     expect(fields.get_by_role("rowheader", name="council", exact=True)).to_be_visible()
     expect(page.get_by_role("link", name="Open Government Licence v3.0").first).to_be_visible()
+
+
+# What sticks out past the right edge of the window, and what scrolls sideways.
+SIDEWAYS = """() => {
+  const width = document.documentElement.clientWidth;
+  const all = [...document.body.querySelectorAll('*')];
+  return {
+    page: document.documentElement.scrollWidth - width,
+    scrollers: all.filter(el => ['auto', 'scroll'].includes(getComputedStyle(el).overflowX)
+      && el.scrollWidth > el.clientWidth + 1).map(el => el.className),
+  };
+}"""
+
+
+def label_of(cell: Locator) -> str:
+    """The column's name a narrow screen shows over a cell."""
+    return cell.evaluate("td => getComputedStyle(td, '::before').content.replace(/^\"|\"$/g, '')")
+
+
+def expect_on_screen(page: CheckedPage, cells: Locator, width: int) -> None:
+    assert page.evaluate(SIDEWAYS) == {"page": 0, "scrollers": []}
+    for cell in cells.all():
+        expect(cell).to_be_visible()
+        box = cell.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width, box
+
+
+def test_the_register_reads_on_a_phone(page: CheckedPage, live_server: LiveServer):
+    revoked = award_of(live_server, NORTH_LINCS)
+    expired = award_of(live_server, NE_LINCS)
+    with live_server.app.app_context():
+        revoked_at = db.session.scalar(
+            sa.select(Award.revoked_at).where(Award.certificate_number == revoked.number)
+        )
+        db.session.remove()
+    page.set_viewport_size({"width": 320, "height": 640})
+
+    # Each council a card: every cell on screen, under its column's name, nothing sideways.
+    page.visit("/register?status=all")
+    row = row_of(page, revoked.council)
+    cells = row.get_by_role("cell")
+    expect_on_screen(page, cells, 320)
+    expect(cells).to_have_text(
+        [
+            re.compile(rf"^{re.escape(revoked.council)}"),
+            revoked.level,
+            govuk_date(revoked.awarded_on),
+            f"Revoked on {govuk_date(revoked_at)}",
+            "Revoked",
+        ]
+    )
+    assert [label_of(cell) for cell in cells.all()][1:] == [
+        "Level",
+        "Awarded",
+        "Valid until",
+        "Status",
+    ]
+    expect(row_of(page, expired.council).get_by_role("cell").nth(3)).to_have_text(
+        f"Expired on {govuk_date(expired.expires_on)}"
+    )
+
+    # A council's page: its history the same.
+    page.submit(results(page).get_by_role("link", name=revoked.council, exact=True).click)
+    history = page.get_by_role("table", name=f"Every award to {revoked.council}, newest first")
+    expect_on_screen(page, history.get_by_role("cell"), 320)
+
+    # At width, a table again: its column headers read, no names over the cells, and the
+    # history across the page rather than in two thirds of it.
+    page.set_viewport_size({"width": 1280, "height": 720})
+    expect(history.get_by_role("columnheader")).to_have_text(
+        ["Certificate", "Level", "Awarded", "Valid until", "Status"]
+    )
+    assert label_of(history.get_by_role("cell").nth(1)) == "none"
+    main = page.locator("main").bounding_box()
+    table = history.bounding_box()
+    assert main is not None and table is not None
+    assert table["width"] > 0.9 * main["width"], (table, main)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import timedelta
+from urllib.parse import quote
 
 import pytest
 import sqlalchemy as sa
@@ -53,6 +54,59 @@ def test_an_unknown_number_says_it_is_not_a_certificate(client):
     assert page.h1 == "This is not a valid certificate number"
     assert "may not be genuine" in page.text
     assert client.get("/verify").h1 == "Check a certificate"
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "smfm {year} {sequence}",  # spaces, lower case, the zeros left out
+        "SMFM{year}{padded}",  # no separators
+        "smfm-{year}-{padded}",
+        " SMFM – {year} – {sequence} ",  # a dash copied from a document
+        "SMFM_{year}_{sequence}",
+        "{year}-{sequence}",  # without the letters
+    ],
+)
+def test_a_number_is_found_however_it_is_typed(client, award, typed):
+    typed = typed.format(year=award.year, sequence=award.sequence, padded=f"{award.sequence:05d}")
+    response = client.get("/verify", query_string={"number": typed})
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/verify/{award.certificate_number}"
+    # A link typed by hand finds its way to the number as printed.
+    response = client.get(f"/verify/{quote(typed.strip())}")
+    assert response.status_code == 301
+    assert response.headers["Location"] == f"/verify/{award.certificate_number}"
+
+
+def test_an_empty_box_or_something_else_is_told_what_to_enter(client):
+    page = client.get("/verify?number=++")
+    assert page.status == 200
+    assert page.h1 == "Check a certificate"
+    assert page.soup.title.get_text().startswith("Error: Check a certificate")
+    assert page.error_summary() == ["Enter the certificate number"]
+    message = page.soup.select_one("#number-error").get_text(" ")
+    assert " ".join(message.split()) == "Error: Enter the certificate number"
+    assert page.soup.select_one(".govuk-error-summary a")["href"] == "#number"
+
+    page = client.get("/verify?number=my+certificate")
+    assert page.error_summary() == [
+        "Enter the certificate number as it is printed, like SMFM-2026-00042"
+    ]
+    assert page.field_value("number") == "my certificate"  # what was typed, to correct
+
+    page = client.get("/verify")  # arriving: no error yet
+    assert page.error_summary() == []
+    assert page.soup.select_one(".govuk-error-message") is None
+
+
+def test_a_number_not_issued_says_how_to_contact_the_scheme(app, client):
+    page = client.get("/verify?number=smfm+2026+99999", follow_redirects=True)
+    assert page.status == 404
+    assert page.h1 == "This is not a valid certificate number"
+    assert "SMFM-2026-99999" in page.text
+    contact = app.config["MARKS_CONTACT_EMAIL"]
+    link = page.soup.select_one(f'main a[href="mailto:{contact}"]')
+    assert link is not None and link.get_text(strip=True) == contact
 
 
 def test_an_expired_award_is_shown_expired_without_any_job(client, award):

@@ -19,6 +19,7 @@ from defusedxml import ElementTree
 from marks.awarding import awards, reminders
 from marks.extensions import db
 from marks.models import Email, utcnow
+from marks.presentation import govuk_date
 from marks.register import search
 from marks.states import AwardState, CouncilKind, Nation
 from tests.conftest import RATELIMIT_KEY_PREFIX, app_config, app_with, redis_at
@@ -348,3 +349,67 @@ def test_the_same_filters_in_another_order_or_case_are_one_entry(redis_cached, r
     # Other filters are another entry.
     assert names(client.get("/register?status=all&nation=England&sort=name"))
     assert entries() == made + 1
+
+
+def cells_of(page, council: str) -> dict[str, str]:
+    """The register's row of a council, by its column headers, as the cells read."""
+    headers = [th.get_text(strip=True) for th in page.soup.select("thead th")]
+    for row in page.soup.select("tbody tr"):
+        cells = [" ".join(td.get_text(" ").split()) for td in row.select("td")]
+        if cells[0].startswith(council):
+            return dict(zip(headers, cells, strict=True))
+    raise AssertionError(f"no row for {council}")
+
+
+def test_a_revoked_or_expired_award_says_when_it_ended_not_valid_until(client, register):
+    revoked, expired = register["revoked"], register["expired"]
+    page = client.get("/register?status=all")
+    shown = cells_of(page, "Caerleon Town Council")
+    assert shown["Valid until"] == f"Revoked on {govuk_date(revoked.revoked_at)}"
+    assert govuk_date(revoked.expires_on) not in page.text  # a future date it never reaches
+    assert shown["Status"] == "Revoked"
+    shown = cells_of(page, "Barrow Parish Council")
+    assert shown["Valid until"] == f"Expired on {govuk_date(expired.expires_on)}"
+    current = register["current"]
+    shown = cells_of(page, "Ynys Môn Town Council")
+    assert shown["Valid until"] == govuk_date(current.expires_on)
+
+    # The council's own page on the register says the same.
+    council = client.get(f"/councils/{revoked.council.gss_code}")
+    [row] = council.soup.select("tbody tr")
+    assert f"Revoked on {govuk_date(revoked.revoked_at)}" in row.get_text(" ")
+    assert govuk_date(revoked.expires_on) not in council.text
+
+
+def test_a_renewed_award_says_when_it_was_renewed(client, make, edition):
+    old = award_to(make, edition, "Renewing Parish Council", awarded=TODAY - timedelta(days=700))
+    new = award_to(make, edition, "", awarded=TODAY - timedelta(days=5), council=old.council)
+    old.state, old.superseded_by_id = AwardState.SUPERSEDED, new.id
+    db.session.flush()
+    page = client.get(f"/councils/{old.council.gss_code}")
+    rows = [" ".join(r.get_text(" ").split()) for r in page.soup.select("tbody tr")]
+    assert f"Renewed on {govuk_date(new.awarded_on)}" in rows[1]
+    assert govuk_date(old.expires_on) not in rows[1]
+
+
+def test_the_open_data_says_until_when_an_award_holds_with_the_columns_kept(client, register):
+    rows = list(csv.DictReader(io.StringIO(client.get("/register.csv?status=all").text)))
+    columns = list(rows[0])
+    # The columns published before stay, in their places: new ones come after them.
+    published = (
+        "gss_code,council,nation,kind,certificate_number,level,edition,awarded_on,expires_on,"
+        "status,revoked_on,revocation_reason,verification_url,council_url"
+    )
+    assert ",".join(columns[:14]) == published
+    by_council = {r["council"]: r for r in rows}
+    revoked = by_council["Caerleon Town Council"]
+    assert revoked["valid_until"] == register["revoked"].revoked_at.date().isoformat()
+    assert revoked["valid_until"] == revoked["revoked_on"]
+    current = by_council["Ynys Môn Town Council"]
+    assert current["valid_until"] == current["expires_on"]
+    expired = by_council["Barrow Parish Council"]
+    assert expired["valid_until"] == expired["expires_on"]
+    document = json.loads(client.get("/register.json?status=all").data)
+    [record] = [c for c in document["councils"] if c["council"] == "Caerleon Town Council"]
+    assert record["valid_until"] == revoked["revoked_on"]
+    assert "valid_until" in client.get("/open-data").text
