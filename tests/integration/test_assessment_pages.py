@@ -74,6 +74,25 @@ def test_the_assessor_scores_saves_and_submits(app, submitted, admin, make):
     assert "Feedback MD1 <b>bold</b>" in page.text  # escaped, shown as typed
 
 
+def test_submitting_an_empty_assessment_lists_every_problem_at_once(app, submitted, admin, make):
+    assignment = assessment.assign(submitted, make.assessor(), actor=admin)
+    client = signed_in(app, assignment.assessor)
+    url = f"/assess/{assignment.id}"
+    data = {**form_fields(client.get(url), url), "submit_assessment": "Submit"}
+    page = client.post(url, data=data)
+    criteria = submitted.edition.criteria
+    assert page.error_summary() == [
+        *(
+            message
+            for c in criteria
+            for message in (f"Score {c.code}: {c.title}", f"Write feedback for {c.code}")
+        ),
+        "Choose your recommendation",
+    ]
+    beside = page.soup.select_one(f"#feedback_{criteria[0].code}-error")
+    assert beside is not None and "Write feedback for" in beside.get_text()
+
+
 def test_assessors_are_blind_until_they_submit(app, submitted, admin, make):
     first, second = (make.assessor(), make.assessor())
     a1 = assessment.assign(submitted, first, actor=admin)
