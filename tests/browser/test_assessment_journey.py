@@ -290,7 +290,7 @@ def test_assign_assess_moderate_decide_and_the_council_sees_it(
     expect(summary_value(page, "Status")).to_have_text("Approved")
     decision = page.get_by_role("heading", name="Decision").locator("+ p")
     expect(decision).to_have_text(
-        re.compile(rf"^Approved at Accredited by {ADMIN_NAME} on \d+ \w+ \d{{4}}\.$")
+        re.compile(rf"^Approved, at the Accredited level, by {ADMIN_NAME} on \d+ \w+ \d{{4}}\.$")
     )
     expect(page.get_by_role("button", name="Decide")).to_have_count(0)
     [approved] = [e for e in live_server.emails_to(LEAD) if e.template == "application_approved"]

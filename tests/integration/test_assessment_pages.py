@@ -196,6 +196,9 @@ def test_moderation_preview_then_approve(app, submitted, admin, make):
     assert submitted.state == ApplicationState.APPROVED
     emails = db.session.scalars(sa.select(Email).where(Email.template == "application_approved"))
     assert [e.to_address for e in emails] == [submitted.started_by.email]
+    page = client.get(f"/admin/applications/{submitted.id}")
+    decided = page.soup.find("h2", string="Decision").find_next("p").get_text()
+    assert decided.startswith(f"Approved, at the {award.level.name} level, by {admin.full_name} on")
 
 
 def test_a_decision_needs_what_it_needs(app, submitted, admin, make):
