@@ -113,7 +113,7 @@ ASSESSMENT = workflow.machine(
                 when=lambda assessment: (
                     why_closed(assessment.assignment.application)
                     or (
-                        "Score and give feedback on every criterion, and choose a recommendation"
+                        "Score every criterion with feedback, and choose a recommendation"
                         if problems(assessment)
                         else None
                     )

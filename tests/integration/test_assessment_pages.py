@@ -208,7 +208,10 @@ def test_a_decision_needs_what_it_needs(app, submitted, admin, make):
     page = client.get(url)
     base = form_fields(page, url)
     page = client.post(url, data={**base, "outcome": "reject", "reasons": "", "preview": "P"})
-    assert page.error_summary() == ["Give the reasons the council will read"]
+    assert page.error_summary() == [  # the scores pass: every problem in one round
+        "Give the reasons the council will read",
+        "The scores pass: explain why you are not approving it (for the record)",
+    ]
     page = client.post(
         url,
         data={
@@ -227,6 +230,41 @@ def test_a_decision_needs_what_it_needs(app, submitted, admin, make):
         "Say what the council needs to send",
     }
     assert submitted.state == ApplicationState.READY_FOR_DECISION
+
+
+def test_each_outcome_asks_its_own_questions_beneath_its_radio(app, submitted, admin, make):
+    ready(submitted, admin, make, values=(4, 4))  # the scores pass: not approving needs a reason
+    client = signed_in(app, admin)
+    page = client.get(f"/admin/applications/{submitted.id}/decision")
+    asked = {}
+    for radio in page.soup.select("input[name=outcome]"):
+        revealed = page.soup.find(id=radio["data-aria-controls"])
+        assert "govuk-radios__conditional" in revealed["class"]
+        asked[radio["value"]] = {field["name"] for field in revealed.select("[name]")}
+    assert asked == {
+        "approve": {"level", "override_reason"},
+        "reject": {"reasons", "reject_override_reason"},
+        "request_information": {"criteria", "message"},
+    }
+
+
+def test_approving_at_another_level_without_a_reason_is_refused_at_the_preview(
+    app, submitted, admin, make
+):
+    ready(submitted, admin, make, values=(3, 3))
+    client = signed_in(app, admin)
+    url = f"/admin/applications/{submitted.id}/decision"
+    base = form_fields(client.get(url), url)
+    other = {"outcome": "approve", "level": str(submitted.edition.levels[1].id)}
+    page = client.post(url, data={**base, **other, "preview": "P"})
+    assert page.h1 == f"Decide on {submitted.council.name}"  # not the email's preview
+    message = "Explain why you are approving at a level other than the one the scores earn"
+    assert page.error_summary() == [message]
+    assert page.soup.select_one(".govuk-error-summary a")["href"] == "#override_reason"
+    assert message in page.soup.select_one("#override_reason-error").get_text()
+    assert page.field_value("level") is not None
+    page = client.post(url, data={**base, **other, "override_reason": "Exemplary", "preview": "P"})
+    assert page.h1 == "Check the email before it goes"
 
 
 def test_request_more_information_from_the_decision_page(app, submitted, admin, make):
