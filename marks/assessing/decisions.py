@@ -15,6 +15,7 @@ from marks.assessing import assessment
 from marks.awarding import awards
 from marks.extensions import db
 from marks.models import (
+    Answer,
     Application,
     Assessment,
     Award,
@@ -36,6 +37,7 @@ class DecisionRefused(Exception):
 @dataclass(frozen=True)
 class CriterionRow:
     criterion: Criterion
+    answer: Answer | None  # the council's, shown beside the scores
     self_score: int | None
     scores: list[Score | None]  # one per assessment, in Moderation.assessments order
     result: scoring.CriterionResult
@@ -66,6 +68,7 @@ def moderation(application: Application) -> Moderation:
     rows = [
         CriterionRow(
             criterion=c,
+            answer=answers.get(c.id),
             self_score=answers[c.id].self_score if c.id in answers else None,
             scores=[by_assessment[a.id].get(c.code) for a in submitted],
             result=results[c.code],

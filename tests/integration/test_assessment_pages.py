@@ -9,9 +9,10 @@ import pytest
 import sqlalchemy as sa
 
 from marks import notifications
+from marks.applying import applications
 from marks.assessing import assessment, decisions
 from marks.extensions import db
-from marks.models import AuditEvent, Award, Decision, Email
+from marks.models import AuditEvent, Award, Decision, Email, EvidenceFile, EvidenceLink
 from marks.states import ApplicationState, AssessmentState, AssignmentState, MembershipRole
 from tests.helpers.applications import complete_application, score_all
 from tests.pages import form_fields, signed_in
@@ -199,6 +200,37 @@ def test_moderation_preview_then_approve(app, submitted, admin, make):
     page = client.get(f"/admin/applications/{submitted.id}")
     decided = page.soup.find("h2", string="Decision").find_next("p").get_text()
     assert decided.startswith(f"Approved, at the {award.level.name} level, by {admin.full_name} on")
+
+
+def test_administrators_decide_with_the_council_s_answers_beside_the_scores(
+    app, submitted, admin, make
+):
+    md1 = applications.answer_for(submitted, "MD1")
+    md1.links.append(EvidenceLink(url="https://www.x.gov.uk/policy"))
+    md1.files.append(
+        EvidenceFile(
+            filename="policy.pdf",
+            content_type="application/pdf",
+            size_bytes=9,
+            sha256="0" * 64,
+            content=b"%PDF-1.7\n",
+            uploaded_by=submitted.started_by,
+        )
+    )
+    ready(submitted, admin, make)
+    client = signed_in(app, admin)
+    for url in (
+        f"/admin/applications/{submitted.id}",
+        f"/admin/applications/{submitted.id}/decision",
+    ):
+        page = client.get(url)
+        section = page.soup.find(id="criterion-MD1")
+        assert section is not None, url
+        text = section.get_text(" ", strip=True)
+        assert "What we do." in text and "Feedback on MD1" in text  # the answer, the feedback
+        assert section.find("a", href="https://www.x.gov.uk/policy") is not None
+        download = section.find("a", string="policy.pdf")["href"]
+        assert client.get(download).data == b"%PDF-1.7\n"  # through the access-checked route
 
 
 def test_a_decision_needs_what_it_needs(app, submitted, admin, make):
