@@ -15,7 +15,7 @@ from marks.assessing.decisions import DecisionRefused
 from marks.awarding import awards
 from marks.extensions import db
 from marks.forms import ConfirmForm, choices
-from marks.models import Application, Award, Edition, Email, Level, User
+from marks.models import Application, Award, Criterion, Edition, Email, Level, User
 from marks.permissions import ADMINISTRATOR, STAFF_SEE, access, staff_may_see, works_for
 from marks.reporting.exports import edition_scores
 from marks.states import ApplicationState
@@ -137,7 +137,7 @@ def decide(application_id: int):
     form.criteria.choices = choices((c.id, f"{c.code}: {c.title}") for c in found.edition.criteria)
     if request.method == "GET" and moderation is not None and moderation.computed_level:
         form.level.data = moderation.computed_level.id
-    if form.validate_on_submit() and not form.problems():
+    if form.validate_on_submit() and not _problems(found, form, moderation):
         if form.confirm.data:
             try:
                 _record_decision(found, form)
@@ -158,22 +158,54 @@ def decide(application_id: int):
                     "admin/decision_preview.html", application=found, form=form, previews=previews
                 )
     return render_template(
-        "admin/decision.html", application=found, form=form, moderation=moderation
+        "admin/decision.html",
+        application=found,
+        form=form,
+        moderation=moderation,
     )
 
 
+def _chosen(found: Application, form: DecisionForm) -> tuple[Level | None, list[Criterion]]:
+    """The level and the criteria the form names, from the application's own edition."""
+    level = next((lv for lv in found.edition.levels if lv.id == form.level.data), None)
+    criteria = [c for c in found.edition.criteria if c.id in set(form.criteria.data or [])]
+    return level, criteria
+
+
+def _problems(
+    found: Application, form: DecisionForm, moderation: decisions.Moderation | None
+) -> bool:
+    """Put what stops the chosen decision beside its fields (decisions.problems says what);
+    True if anything does. Asked before the preview, so that the preview can be confirmed."""
+    level, criteria = _chosen(found, form)
+    problems = decisions.problems(
+        moderation,
+        form.outcome.data,
+        level=level,
+        override_reason=form.override(),
+        reasons=form.reasons.data or "",
+        reject_override_reason=form.override(),
+        criteria=criteria,
+        message=form.message.data or "",
+    )
+    for message, field in problems:
+        form[field].errors.append(message)
+    return bool(problems)
+
+
 def _record_decision(found: Application, form: DecisionForm) -> None:
-    override = (form.override_reason.data or "").strip() or None
+    override = form.override() or None
+    level, criteria = _chosen(found, form)
     if form.outcome.data == "approve":
-        level = db.get_or_404(Level, form.level.data)
+        if level is None:
+            abort(404)
         decisions.approve(found, actor=current_user, level=level, override_reason=override)
     elif form.outcome.data == "reject":
         decisions.reject(
             found, actor=current_user, reasons=form.reasons.data, override_reason=override
         )
     else:
-        chosen = [c for c in found.edition.criteria if c.id in set(form.criteria.data)]
-        decisions.request_information(found, chosen, form.message.data, actor=current_user)
+        decisions.request_information(found, criteria, form.message.data, actor=current_user)
 
 
 def _previews(found: Application, form: DecisionForm) -> list[tuple[str, str, str]]:

@@ -39,15 +39,24 @@ class DecisionForm(FlaskForm):
         validators=[InputRequired(message="Choose your decision")],
         widget=GovRadioInput(),
     )
-    level = RadioField("Level", coerce=int, validators=[Optional()], widget=GovRadioInput())
+    level = RadioField(
+        "Level to award", coerce=int, validators=[Optional()], widget=GovRadioInput()
+    )
+    # Approving at a level other than the scores earn.
     override_reason = TextAreaField(
-        "Why are you deciding differently from the scores? (for the record)",
+        "Why are you approving at a different level? (for the record)",
         validators=[Length(max=5000, message="The reason must be 5,000 characters or fewer")],
         widget=GovTextArea(),
     )
     reasons = TextAreaField(
         "Reasons the council will read",
         validators=[Length(max=10000, message="The reasons must be 10,000 characters or fewer")],
+        widget=GovTextArea(),
+    )
+    # Not approving what the scores pass.
+    reject_override_reason = TextAreaField(
+        "The scores pass: why are you not approving it? (for the record)",
+        validators=[Length(max=5000, message="The reason must be 5,000 characters or fewer")],
         widget=GovTextArea(),
     )
     criteria = SelectMultipleField(
@@ -61,23 +70,11 @@ class DecisionForm(FlaskForm):
     preview = SubmitField("Preview the email to the council", widget=GovSubmitInput())
     confirm = SubmitField("Confirm the decision and send the email", widget=GovSubmitInput())
 
-    def problems(self) -> bool:
-        """Add the errors that depend on the decision chosen; True if there are any."""
-        found = False
-        if self.outcome.data == "approve" and not self.level.data:
-            self.level.errors.append("Choose the level to award")
-            found = True
-        if self.outcome.data == "reject" and not (self.reasons.data or "").strip():
-            self.reasons.errors.append("Give the reasons the council will read")
-            found = True
-        if self.outcome.data == "request_information":
-            if not self.criteria.data:
-                self.criteria.errors.append("Choose at least one criterion to reopen")
-                found = True
-            if not (self.message.data or "").strip():
-                self.message.errors.append("Say what the council needs to send")
-                found = True
-        return found
+    def override(self) -> str:
+        """The chosen outcome's reason for deciding differently from the scores."""
+        chosen = {"approve": self.override_reason, "reject": self.reject_override_reason}
+        field = chosen.get(self.outcome.data)
+        return (field.data or "").strip() if field is not None else ""
 
 
 class RevokeForm(FlaskForm):

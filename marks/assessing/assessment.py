@@ -113,7 +113,7 @@ ASSESSMENT = workflow.machine(
                 when=lambda assessment: (
                     why_closed(assessment.assignment.application)
                     or (
-                        "Score every criterion and choose a recommendation first"
+                        "Score every criterion with feedback, and choose a recommendation"
                         if problems(assessment)
                         else None
                     )
@@ -407,9 +407,10 @@ def problems(assessment: Assessment) -> list[tuple[str, str]]:
     scored = scores_by_code(assessment)
     for criterion in assessment.assignment.application.edition.criteria:
         score = scored.get(criterion.code)
+        # Every problem in one round: a missing score does not hide the missing feedback.
         if score is None or score.score is None:
             found.append((f"Score {criterion.code}: {criterion.title}", f"score_{criterion.code}"))
-        elif not score.feedback:
+        if score is None or not score.feedback:
             found.append((f"Write feedback for {criterion.code}", f"feedback_{criterion.code}"))
     if assessment.recommendation is None:
         found.append(("Choose your recommendation", "recommendation"))

@@ -15,6 +15,7 @@ from marks.assessing import assessment
 from marks.awarding import awards
 from marks.extensions import db
 from marks.models import (
+    Answer,
     Application,
     Assessment,
     Award,
@@ -36,6 +37,7 @@ class DecisionRefused(Exception):
 @dataclass(frozen=True)
 class CriterionRow:
     criterion: Criterion
+    answer: Answer | None  # the council's, shown beside the scores
     self_score: int | None
     scores: list[Score | None]  # one per assessment, in Moderation.assessments order
     result: scoring.CriterionResult
@@ -66,6 +68,7 @@ def moderation(application: Application) -> Moderation:
     rows = [
         CriterionRow(
             criterion=c,
+            answer=answers.get(c.id),
             self_score=answers[c.id].self_score if c.id in answers else None,
             scores=[by_assessment[a.id].get(c.code) for a in submitted],
             result=results[c.code],
@@ -84,6 +87,60 @@ def scores_are_final(application: Application) -> bool:
     return workflow.startable(application, "approve") or decision_for(application) is not None
 
 
+def problems(
+    found: Moderation | None,
+    outcome: str,
+    *,
+    level: Level | None = None,
+    override_reason: str = "",
+    reasons: str = "",
+    reject_override_reason: str = "",
+    criteria: Sequence[Criterion] = (),
+    message: str = "",
+) -> list[tuple[str, str]]:
+    """What stops the decision `outcome` ("approve", "reject", "request_information"), each
+    as (message, the decision form's field it is about). `found` is the moderation the
+    decision rests on (None while only more information can be asked for)."""
+    found_problems: list[tuple[str, str]] = []
+    if outcome == "approve":
+        if level is None:
+            found_problems.append(("Choose the level to award", "level"))
+        elif found is not None and level.edition_id != found.application.edition_id:
+            found_problems.append(("Choose a level of this application's edition", "level"))
+        elif found is not None and _overriding(found, level) and not override_reason.strip():
+            found_problems.append(
+                (
+                    "Explain why you are approving at a level other than the one the scores earn",
+                    "override_reason",
+                )
+            )
+    elif outcome == "reject":
+        if not reasons.strip():
+            found_problems.append(("Give the reasons the council will read", "reasons"))
+        if found is not None and found.outcome.passed and not reject_override_reason.strip():
+            found_problems.append(
+                (
+                    "The scores pass: explain why you are not approving it (for the record)",
+                    "reject_override_reason",
+                )
+            )
+    elif outcome == "request_information":
+        if not criteria:
+            found_problems.append(("Choose at least one criterion to reopen", "criteria"))
+        if not message.strip():
+            found_problems.append(("Say what the council needs to send", "message"))
+    return found_problems
+
+
+def _overriding(found: Moderation, level: Level) -> bool:
+    return found.computed_level is None or level.id != found.computed_level.id
+
+
+def _refuse_any(found: list[tuple[str, str]]) -> None:
+    if found:
+        raise DecisionRefused(found[0][0])
+
+
 def _decision_state(application: Application) -> None:
     if not workflow.startable(application, "approve"):  # reject starts from the same state
         raise DecisionRefused("This application is not ready for a decision")
@@ -100,13 +157,8 @@ def approve(
     """Approve at `level`; a level other than the computed one needs a written reason."""
     _decision_state(application)
     found = moderation(application)
-    if level.edition_id != application.edition_id:
-        raise DecisionRefused("Choose a level of this application's edition")
-    overriding = found.computed_level is None or level.id != found.computed_level.id
-    if overriding and not (override_reason and override_reason.strip()):
-        raise DecisionRefused(
-            "Explain why you are approving at a level other than the one the scores earn"
-        )
+    _refuse_any(problems(found, "approve", level=level, override_reason=override_reason or ""))
+    overriding = _overriding(found, level)
     decision = Decision(
         application=application,
         outcome=DecisionOutcome.APPROVED,
@@ -129,13 +181,10 @@ def reject(
     """Reject with reasons the council will read. Rejecting what the scores pass needs an
     extra reason for the record."""
     _decision_state(application)
-    if not reasons.strip():
-        raise DecisionRefused("Give the reasons the council will read")
     found = moderation(application)
-    if found.outcome.passed and not (override_reason and override_reason.strip()):
-        raise DecisionRefused(
-            "The scores pass: explain why you are not approving it (for the record)"
-        )
+    _refuse_any(
+        problems(found, "reject", reasons=reasons, reject_override_reason=override_reason or "")
+    )
     decision = Decision(
         application=application,
         outcome=DecisionOutcome.REJECTED,
@@ -154,8 +203,7 @@ def reject(
 def request_information(
     application: Application, criteria: Sequence[Criterion], message: str, *, actor: User
 ) -> None:
-    if not message.strip():
-        raise DecisionRefused("Say what information the council needs to send")
+    _refuse_any(problems(None, "request_information", criteria=criteria, message=message))
     try:
         applications.request_information(application, criteria, message, actor=actor)
     except applications.ApplicationRefused as error:

@@ -210,9 +210,10 @@ def test_assign_assess_moderate_decide_and_the_council_sees_it(
     summary = error_summary(page)
     expect(summary.get_by_role("heading")).to_have_text("There is a problem")
     links = summary.get_by_role("link")
-    expect(links).to_have_count(len(CRITERIA) + 1)
+    expect(links).to_have_count(2 * len(CRITERIA) + 1)  # every problem in one round
     expect(links.first).to_have_text(f"Score MD1: {MD1_TITLE}")
-    expect(links.nth(len(CRITERIA) - 1)).to_contain_text("Score SE4: ")
+    expect(links.nth(1)).to_have_text("Write feedback for MD1")
+    expect(links.nth(2 * len(CRITERIA) - 2)).to_contain_text("Score SE4: ")
     expect(links.last).to_have_text("Choose your recommendation")
     expect(summary).to_be_focused()
     links.first.click()  # to the first score of MD1
@@ -259,9 +260,18 @@ def test_assign_assess_moderate_decide_and_the_council_sees_it(
     page.submit(page.get_by_role("button", name="Decide").click)
     expect(heading(page)).to_have_text(f"Decide on {COUNCIL}")
     expect_moderation(page)
+    # Each outcome's questions are revealed beneath it when it is chosen.
+    reasons = page.get_by_label("Reasons the council will read")
+    levels = page.get_by_role("group", name="Level to award")
+    expect(levels).to_be_hidden()
+    page.get_by_role("radio", name="Do not approve", exact=True).check()
+    expect(reasons).to_be_visible()
     page.get_by_role("radio", name="Approve", exact=True).check()
+    expect(reasons).to_be_hidden()
+    expect(levels).to_be_visible()
+    page.check()  # axe, with the questions revealed
     # The computed level is chosen already.
-    levels = page.get_by_role("group", name="Level to award, if you approve")
+    levels = page.get_by_role("group", name="Level to award")
     expect(levels.get_by_role("radio", name="Accredited", exact=True)).to_be_checked()
     expect(
         levels.get_by_role("radio", name="Accredited with distinction", exact=True)
@@ -290,7 +300,7 @@ def test_assign_assess_moderate_decide_and_the_council_sees_it(
     expect(summary_value(page, "Status")).to_have_text("Approved")
     decision = page.get_by_role("heading", name="Decision").locator("+ p")
     expect(decision).to_have_text(
-        re.compile(rf"^Approved at Accredited by {ADMIN_NAME} on \d+ \w+ \d{{4}}\.$")
+        re.compile(rf"^Approved, at the Accredited level, by {ADMIN_NAME} on \d+ \w+ \d{{4}}\.$")
     )
     expect(page.get_by_role("button", name="Decide")).to_have_count(0)
     [approved] = [e for e in live_server.emails_to(LEAD) if e.template == "application_approved"]

@@ -9,9 +9,10 @@ import pytest
 import sqlalchemy as sa
 
 from marks import notifications
+from marks.applying import applications
 from marks.assessing import assessment, decisions
 from marks.extensions import db
-from marks.models import AuditEvent, Award, Decision, Email
+from marks.models import AuditEvent, Award, Decision, Email, EvidenceFile, EvidenceLink
 from marks.states import ApplicationState, AssessmentState, AssignmentState, MembershipRole
 from tests.helpers.applications import complete_application, score_all
 from tests.pages import form_fields, signed_in
@@ -72,6 +73,25 @@ def test_the_assessor_scores_saves_and_submits(app, submitted, admin, make):
     assert "You submitted this assessment" in page.text
     assert page.soup.find("input", attrs={"name": "score_MD1"}) is None  # locked
     assert "Feedback MD1 <b>bold</b>" in page.text  # escaped, shown as typed
+
+
+def test_submitting_an_empty_assessment_lists_every_problem_at_once(app, submitted, admin, make):
+    assignment = assessment.assign(submitted, make.assessor(), actor=admin)
+    client = signed_in(app, assignment.assessor)
+    url = f"/assess/{assignment.id}"
+    data = {**form_fields(client.get(url), url), "submit_assessment": "Submit"}
+    page = client.post(url, data=data)
+    criteria = submitted.edition.criteria
+    assert page.error_summary() == [
+        *(
+            message
+            for c in criteria
+            for message in (f"Score {c.code}: {c.title}", f"Write feedback for {c.code}")
+        ),
+        "Choose your recommendation",
+    ]
+    beside = page.soup.select_one(f"#feedback_{criteria[0].code}-error")
+    assert beside is not None and "Write feedback for" in beside.get_text()
 
 
 def test_assessors_are_blind_until_they_submit(app, submitted, admin, make):
@@ -177,6 +197,40 @@ def test_moderation_preview_then_approve(app, submitted, admin, make):
     assert submitted.state == ApplicationState.APPROVED
     emails = db.session.scalars(sa.select(Email).where(Email.template == "application_approved"))
     assert [e.to_address for e in emails] == [submitted.started_by.email]
+    page = client.get(f"/admin/applications/{submitted.id}")
+    decided = page.soup.find("h2", string="Decision").find_next("p").get_text()
+    assert decided.startswith(f"Approved, at the {award.level.name} level, by {admin.full_name} on")
+
+
+def test_administrators_decide_with_the_council_s_answers_beside_the_scores(
+    app, submitted, admin, make
+):
+    md1 = applications.answer_for(submitted, "MD1")
+    md1.links.append(EvidenceLink(url="https://www.x.gov.uk/policy"))
+    md1.files.append(
+        EvidenceFile(
+            filename="policy.pdf",
+            content_type="application/pdf",
+            size_bytes=9,
+            sha256="0" * 64,
+            content=b"%PDF-1.7\n",
+            uploaded_by=submitted.started_by,
+        )
+    )
+    ready(submitted, admin, make)
+    client = signed_in(app, admin)
+    for url in (
+        f"/admin/applications/{submitted.id}",
+        f"/admin/applications/{submitted.id}/decision",
+    ):
+        page = client.get(url)
+        section = page.soup.find(id="criterion-MD1")
+        assert section is not None, url
+        text = section.get_text(" ", strip=True)
+        assert "What we do." in text and "Feedback on MD1" in text  # the answer, the feedback
+        assert section.find("a", href="https://www.x.gov.uk/policy") is not None
+        download = section.find("a", string="policy.pdf")["href"]
+        assert client.get(download).data == b"%PDF-1.7\n"  # through the access-checked route
 
 
 def test_a_decision_needs_what_it_needs(app, submitted, admin, make):
@@ -186,7 +240,10 @@ def test_a_decision_needs_what_it_needs(app, submitted, admin, make):
     page = client.get(url)
     base = form_fields(page, url)
     page = client.post(url, data={**base, "outcome": "reject", "reasons": "", "preview": "P"})
-    assert page.error_summary() == ["Give the reasons the council will read"]
+    assert page.error_summary() == [  # the scores pass: every problem in one round
+        "Give the reasons the council will read",
+        "The scores pass: explain why you are not approving it (for the record)",
+    ]
     page = client.post(
         url,
         data={
@@ -205,6 +262,41 @@ def test_a_decision_needs_what_it_needs(app, submitted, admin, make):
         "Say what the council needs to send",
     }
     assert submitted.state == ApplicationState.READY_FOR_DECISION
+
+
+def test_each_outcome_asks_its_own_questions_beneath_its_radio(app, submitted, admin, make):
+    ready(submitted, admin, make, values=(4, 4))  # the scores pass: not approving needs a reason
+    client = signed_in(app, admin)
+    page = client.get(f"/admin/applications/{submitted.id}/decision")
+    asked = {}
+    for radio in page.soup.select("input[name=outcome]"):
+        revealed = page.soup.find(id=radio["data-aria-controls"])
+        assert "govuk-radios__conditional" in revealed["class"]
+        asked[radio["value"]] = {field["name"] for field in revealed.select("[name]")}
+    assert asked == {
+        "approve": {"level", "override_reason"},
+        "reject": {"reasons", "reject_override_reason"},
+        "request_information": {"criteria", "message"},
+    }
+
+
+def test_approving_at_another_level_without_a_reason_is_refused_at_the_preview(
+    app, submitted, admin, make
+):
+    ready(submitted, admin, make, values=(3, 3))
+    client = signed_in(app, admin)
+    url = f"/admin/applications/{submitted.id}/decision"
+    base = form_fields(client.get(url), url)
+    other = {"outcome": "approve", "level": str(submitted.edition.levels[1].id)}
+    page = client.post(url, data={**base, **other, "preview": "P"})
+    assert page.h1 == f"Decide on {submitted.council.name}"  # not the email's preview
+    message = "Explain why you are approving at a level other than the one the scores earn"
+    assert page.error_summary() == [message]
+    assert page.soup.select_one(".govuk-error-summary a")["href"] == "#override_reason"
+    assert message in page.soup.select_one("#override_reason-error").get_text()
+    assert page.field_value("level") is not None
+    page = client.post(url, data={**base, **other, "override_reason": "Exemplary", "preview": "P"})
+    assert page.h1 == "Check the email before it goes"
 
 
 def test_request_more_information_from_the_decision_page(app, submitted, admin, make):

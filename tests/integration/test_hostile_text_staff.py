@@ -102,11 +102,11 @@ def test_assessors_feedback_and_notes_and_the_decisions_reasons(app, make, editi
     # The decision, previewed as the email the council would get, what was typed kept.
     decide = f"/admin/applications/{application.id}/decision"
     for typed in (combined(), long_text(5000)):
-        data = {"outcome": "reject", "reasons": typed, "override_reason": typed}
+        data = {"outcome": "reject", "reasons": typed, "reject_override_reason": typed}
         page = checked(send(admin_client, decide, {**data, "preview": "Preview"}), "preview")
         assert page.h1 == "Check the email before it goes"
         assert_shown(typed.strip(), page.soup.select_one("pre").get_text(), "preview")
-        for name in ("reasons", "override_reason"):
+        for name in ("reasons", "reject_override_reason"):
             assert page.soup.find("input", attrs={"name": name})["value"] == typed
     for typed in (*BLANKS, long_text(10001)):
         page = send(admin_client, decide, {"outcome": "reject", "reasons": typed})
@@ -114,7 +114,7 @@ def test_assessors_feedback_and_notes_and_the_decisions_reasons(app, make, editi
     refused_with_nul(admin_client, decide, {"outcome": "reject", "reasons": NUL.text})
 
     reasons, override = combined(), combined(TYPED[::-1])
-    data = {"outcome": "reject", "reasons": reasons, "override_reason": override}
+    data = {"outcome": "reject", "reasons": reasons, "reject_override_reason": override}
     assert send(admin_client, decide, {**data, "confirm": "Confirm"}).status_code == 302
     assert application.state == ApplicationState.REJECTED
     feedback = [pair[0] for pair in written.values()]
