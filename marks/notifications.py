@@ -169,6 +169,19 @@ def assignment_ended(change) -> None:
     _unassigned(change, "assignment_ended")
 
 
+def assessor_unassigned(change) -> None:
+    """An administrator has unassigned the assessor: they are told (the reason is the
+    record's, not theirs)."""
+    assignment = change.thing
+    mail.queue(
+        assignment.assessor.email,
+        "assessor_unassigned",
+        assessor=assignment.assessor,
+        application=assignment.application,
+        queue_url=mail.link("assess.dashboard"),
+    )
+
+
 def _unassigned(change, template: str) -> None:
     """The administrators are told that an assessor is unassigned, and why, so that they
     assign someone else."""

@@ -5,46 +5,109 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy import orm
 
-from marks import workflow
+from marks import presentation, workflow
 from marks.admin import bp
-from marks.admin.forms import AssignForm, DecisionForm, RevokeForm
+from marks.admin.forms import AssignForm, DecisionForm, RevokeForm, UnassignForm
+from marks.admin.records import MAX_PAGE
 from marks.assessing import assessment, decisions
 from marks.assessing.assessment import AssessmentRefused
 from marks.assessing.decisions import DecisionRefused
 from marks.awarding import awards
 from marks.extensions import db
 from marks.forms import ConfirmForm, choices
-from marks.models import Application, Award, Criterion, Edition, Email, Level, User
+from marks.models import (
+    Application,
+    Assignment,
+    Award,
+    Council,
+    Criterion,
+    Edition,
+    Email,
+    Level,
+    User,
+)
+from marks.people import councils
 from marks.permissions import ADMINISTRATOR, STAFF_SEE, access, staff_may_see, works_for
 from marks.reporting.exports import edition_scores
 from marks.states import ApplicationState
+
+# The list's first view: every application, so that one never moves out of sight as its
+# state changes; the others are the states, one each.
+ALL = "all"
+PAGE_SIZE = 50
 
 
 @bp.get("/applications")
 @access(ADMINISTRATOR)
 def applications():
-    state = request.args.get("state", ApplicationState.SUBMITTED.value)
-    if state not in {s.value for s in STAFF_SEE}:
+    state = request.args.get("state", ALL)
+    if state != ALL and state not in {s.value for s in STAFF_SEE}:
+        abort(404)
+    q = request.args.get("q", "").strip()[:200]
+    page = request.args.get("page", 1, type=int)
+    if not 1 <= page <= MAX_PAGE:  # a larger page would overflow the query's OFFSET
+        abort(404)
+    found = db.paginate(
+        _matching(q, None if state == ALL else ApplicationState(state)),
+        page=page,
+        per_page=PAGE_SIZE,
+        error_out=False,
+    )
+    if page > max(found.pages, 1):
         abort(404)
     counts = dict(
         db.session.execute(
-            sa.select(Application.state, sa.func.count()).group_by(Application.state)
+            sa.select(Application.state, sa.func.count())
+            .join(Council, Council.id == Application.council_id)
+            .where(*_of_councils(q))
+            .group_by(Application.state)
         ).all()
     )
-    found = db.session.scalars(
-        sa.select(Application)
-        .where(Application.state == state)
-        .order_by(Application.submitted_at, Application.id)
-    ).all()
+
+    def view(n: int | None = None, of: str = state) -> str:
+        return url_for(
+            "admin.applications",
+            **({"state": of} if of != ALL else {}),
+            **({"q": q} if q else {}),
+            **({"page": n} if n and n > 1 else {}),
+        )
+
     return render_template(
         "admin/applications.html",
-        state=ApplicationState(state),
-        states=STAFF_SEE,
-        counts=counts,
-        applications=found,
+        state=None if state == ALL else ApplicationState(state),
+        views=[(ALL, "All", sum(counts.values()), view(of=ALL))]
+        + [(s.value, s.label, counts.get(s, 0), view(of=s.value)) for s in STAFF_SEE],
+        current=state,
+        q=q,
+        found=found,
+        pagination=presentation.pagination(found.page, found.pages, view),
         needing=len(assessment.needing_assessors()),
         form=ConfirmForm(),
+    )
+
+
+def _of_councils(q: str) -> list[sa.ColumnElement[bool]]:
+    """The conditions on an application joined to its council: one the staff see, of a
+    council matching `q` (part of its name, or its GSS code) if there is one."""
+    found = councils.name_or_code(q)
+    return [Application.state.in_(STAFF_SEE), *([found] if found is not None else [])]
+
+
+def _matching(q: str, state: ApplicationState | None = None) -> sa.Select:
+    """The applications of councils matching `q`, in `state` or any: the oldest submission
+    first in one state (a queue, worked from its front), the newest first among all."""
+    statement = (
+        sa.select(Application)
+        .join(Council, Council.id == Application.council_id)
+        .where(*_of_councils(q))
+        .options(orm.contains_eager(Application.council), orm.selectinload(Application.edition))
+    )
+    if state is None:
+        return statement.order_by(Application.submitted_at.desc(), Application.id.desc())
+    return statement.where(Application.state == state).order_by(
+        Application.submitted_at, Application.id
     )
 
 
@@ -80,15 +143,15 @@ def _detail(found: Application, form: AssignForm, status: int = 200):
     active = assessment.active_assignments(found)
     taken = {a.assessor_id for a in active}
     workload = assessment.open_workload()
-    form.assessor.choices = choices(
-        (a.id, f"{a.full_name} ({workload.get(a.id, 0)} open)")
+    form.offer(
+        (a.id, _assessor_label(a, workload.get(a.id, 0)))
         for a in assessment.assessors()
         if a.id not in taken and assessment.why_not(found, a) is None
     )
     return render_template(
         "admin/application.html",
         application=found,
-        assignments=active,
+        assignments=[(a, workflow.available(a, current_user)) for a in active],
         # Checked at assignment, but people join councils since: say so, not "due".
         conflicted={a.id for a in active if works_for(a.assessor, found.council_id)},
         may_assign=found.state in assessment.ASSESSABLE,
@@ -101,12 +164,18 @@ def _detail(found: Application, form: AssignForm, status: int = 200):
     ), status
 
 
+def _assessor_label(assessor: User, open_count: int) -> str:
+    """Who they are (two people may share a name) and how much they have on."""
+    plural = "" if open_count == 1 else "s"
+    return f"{assessor.full_name} ({assessor.email}): {open_count} open assessment{plural}"
+
+
 @bp.post("/applications/<int:application_id>/assign")
 @access(ADMINISTRATOR)
 def assign(application_id: int):
     found = _application(application_id)
     form = AssignForm()
-    form.assessor.choices = choices((a.id, a.full_name) for a in assessment.assessors())
+    form.offer((a.id, a.full_name) for a in assessment.assessors())
     if form.validate_on_submit():
         assessor = db.get_or_404(User, form.assessor.data)
         try:
@@ -118,6 +187,35 @@ def assign(application_id: int):
         flash(f"{assessor.full_name} has been assigned and emailed.", "success")
         return redirect(url_for("admin.application", application_id=found.id))
     return _detail(found, form, 400)
+
+
+@bp.route(
+    "/applications/<int:application_id>/assessors/<int:assignment_id>/unassign",
+    methods=["GET", "POST"],
+)
+@access(ADMINISTRATOR)
+def unassign(application_id: int, assignment_id: int):
+    found = _application(application_id)
+    assignment = db.get_or_404(Assignment, assignment_id)
+    if assignment.application_id != found.id:
+        abort(404)
+    back = url_for("admin.application", application_id=found.id)
+    if request.method == "GET" and "unassign" not in workflow.available(assignment, current_user):
+        return redirect(back)  # submitted, or unassigned already: the page says which
+    name = assignment.assessor.full_name
+    form = UnassignForm(name)
+    if form.validate_on_submit():
+        try:
+            assessment.unassign(assignment, form.reason.data, actor=current_user)
+        except AssessmentRefused as error:
+            form.reason.errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(f"{name} has been unassigned and emailed.", "success")
+            return redirect(back)
+    return render_template(
+        "admin/unassign.html", application=found, assignment=assignment, form=form
+    ), 400 if form.errors else 200
 
 
 @bp.route("/applications/<int:application_id>/decision", methods=["GET", "POST"])

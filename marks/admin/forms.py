@@ -13,17 +13,48 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import RadioField, SelectField, SelectMultipleField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
-from marks.forms import choices
+from marks.forms import choices, strip
+
+
+def _id_or_none(value: object) -> int | None:
+    """A select's chosen id; None for its empty first option ("Choose ...")."""
+    return None if value in ("", None) else int(value)
 
 
 class AssignForm(FlaskForm):
     assessor = SelectField(
         "Assessor",
-        coerce=int,
+        coerce=_id_or_none,
         validators=[InputRequired(message="Choose an assessor")],
         widget=GovSelect(),
     )
     submit = SubmitField("Assign", widget=GovSubmitInput())
+
+    def offer(self, assessors: list[tuple[int, str]]) -> None:
+        """The assessors to choose from, after an empty first option: with `required`, a
+        select must start with one, or nothing chosen could never be told apart."""
+        self.assessor.choices = choices([("", "Choose an assessor"), *assessors])
+
+
+class UnassignForm(FlaskForm):
+    reason = TextAreaField(
+        "Why are you unassigning them? (for the record)",
+        filters=[strip],
+        validators=[
+            InputRequired(message="Enter why you are unassigning them"),
+            Length(max=5000, message="The reason must be 5,000 characters or fewer"),
+        ],
+        widget=GovTextArea(),
+    )
+    submit = SubmitField("Unassign the assessor", widget=GovSubmitInput())
+
+    def __init__(self, assessor_name: str, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # A new list: the field's own is the class's, shared by every request.
+        self.reason.validators = [
+            InputRequired(message=f"Enter why you are unassigning {assessor_name}"),
+            *self.reason.validators[1:],
+        ]
 
 
 class DecisionForm(FlaskForm):

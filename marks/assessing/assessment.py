@@ -91,6 +91,26 @@ ASSIGNMENT = workflow.machine(
                 effect=_ended,
                 emails=notifications.assignment_ended,
             ),
+            # An administrator takes an assessor off an application (away, too slow, too
+            # many), only before they submit: a submitted assessment may be what made the
+            # application ready for decision.
+            workflow.Transition(
+                "unassign",
+                frozenset({AssignmentState.ACTIVE}),
+                AssignmentState.REMOVED,
+                permissions.may_administer,
+                reason=ReasonAudience.RECORD,
+                needs_reason=True,
+                when=lambda assignment: (
+                    why_submitted(assignment) or why_closed(assignment.application)
+                ),
+                effect=_ended,
+                emails=notifications.assessor_unassigned,
+                refusals={
+                    AssignmentState.CONFLICT_DECLARED: "They have handed this application back",
+                    AssignmentState.REMOVED: "They are no longer assigned to this application",
+                },
+            ),
         ),
         refused=AssessmentRefused,
         where=lambda assignment: {
@@ -154,6 +174,16 @@ def why_closed(application: Application) -> str | None:
     return (
         f"{application.council.name}'s application is {application.state.label.lower()}: "
         "its assessments can no longer change"
+    )
+
+
+def why_submitted(assignment: Assignment) -> str | None:
+    """Why the assessor can no longer be unassigned: they have submitted; or None."""
+    if assignment.assessment is None or assignment.assessment.state != AssessmentState.SUBMITTED:
+        return None
+    return (
+        f"{assignment.assessor.full_name} has submitted their assessment: "
+        "only an assessor who has not submitted can be unassigned"
     )
 
 
@@ -321,6 +351,14 @@ def declare_conflict(assignment: Assignment, reason: str, *, actor: User) -> Non
     if not reason.strip():
         raise AssessmentRefused("Say why you have a conflict of interest")
     workflow.transition(assignment, "declare_conflict", actor=actor, reason=reason)
+    _maybe_ready(assignment.application, actor=actor)
+
+
+def unassign(assignment: Assignment, reason: str, *, actor: User) -> None:
+    """An administrator takes the assessor off the application before they submit, saying
+    why for the record; the assessor is told. If the others have all submitted, and are
+    enough, the application is ready for decision."""
+    workflow.transition(assignment, "unassign", actor=actor, reason=reason)
     _maybe_ready(assignment.application, actor=actor)
 
 

@@ -195,16 +195,25 @@ def matching(
     """Councils whose GSS code starts with the query or whose name holds every word of it,
     accents and case aside; merged ones too (the list says what they were merged into)."""
     statement = sa.select(Council)
-    words = search_name(query).split()
-    if words:
-        by_name = sa.and_(*(Council.search_name.contains(w, autoescape=True) for w in words))
-        by_code = Council.gss_code.startswith(query.strip().upper(), autoescape=True)
-        statement = statement.where(sa.or_(by_name, by_code))
+    found = name_or_code(query)
+    if found is not None:
+        statement = statement.where(found)
     if nation is not None:
         statement = statement.where(Council.nation == nation)
     if kind is not None:
         statement = statement.where(Council.kind == kind)
     return statement.order_by(Council.search_name, Council.gss_code)
+
+
+def name_or_code(query: str) -> sa.ColumnElement[bool] | None:
+    """The condition that a council's GSS code starts with the query or its name holds every
+    word of it, accents and case aside; None for an empty query (every council)."""
+    words = search_name(query).split()
+    if not words:
+        return None
+    by_name = sa.and_(*(Council.search_name.contains(w, autoescape=True) for w in words))
+    by_code = Council.gss_code.startswith(query.strip().upper(), autoescape=True)
+    return sa.or_(by_name, by_code)
 
 
 def by_id(ids: Iterable[int | None]) -> dict[int, Council]:

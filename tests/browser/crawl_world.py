@@ -306,6 +306,8 @@ def build_world(app: Flask) -> World:
                         "withdrawn",  # empty: none withdrawn
                     )
                 ),
+                "/admin/applications?q=hal",
+                "/admin/applications?q=no-such-council",  # empty: nothing found
                 f"/admin/applications/{apps['ready_for_decision']}/decision",
                 f"/admin/applications/{apps['under_review']}/decision",
                 f"/admin/people/{assessor.id}",

@@ -81,11 +81,11 @@ def open_application(page: CheckedPage, tab: str) -> None:
     page.submit(navigation(page).get_by_role("link", name="Administration").click)
     expect(heading(page)).to_have_text("Administration")
     page.submit(page.get_by_role("link", name="Applications", exact=True).click)
-    expect(heading(page)).to_have_text("Applications: submitted")
-    if tab != "Submitted":
-        tabs = page.get_by_role("navigation", name="Applications by state")
-        page.submit(tabs.get_by_role("link", name=re.compile(rf"^{tab} \(\d+\)$")).click)
-        expect(heading(page)).to_have_text(f"Applications: {tab.lower()}")
+    expect(heading(page)).to_have_text("Applications")
+    expect(page.page).to_have_title(re.compile(r"^Applications –"))  # all of them, first
+    tabs = page.get_by_role("navigation", name="Applications by state")
+    page.submit(tabs.get_by_role("link", name=re.compile(rf"^{tab} \(\d+\)$")).click)
+    expect(page.page).to_have_title(re.compile(rf"^Applications: {tab.lower()} –"))
     row = page.get_by_role("row").filter(has=page.get_by_role("link", name=COUNCIL, exact=True))
     expect(row).to_contain_text(tab)
     page.submit(row.get_by_role("link", name=COUNCIL, exact=True).click)
@@ -94,7 +94,9 @@ def open_application(page: CheckedPage, tab: str) -> None:
 
 def assign(page: CheckedPage, name: str) -> None:
     select = page.get_by_label("Assign an assessor")
-    option = select.locator("option").filter(has_text=re.compile(rf"^{name} \(\d+ open\)$"))
+    option = select.locator("option").filter(
+        has_text=re.compile(rf"^{name} \(\S+@\S+\): \d+ open assessments?$")
+    )
     expect(option).to_have_count(1)
     select.select_option(option.get_attribute("value"))
     page.submit(page.get_by_role("button", name="Assign", exact=True).click)
@@ -189,9 +191,14 @@ def test_assign_assess_moderate_decide_and_the_council_sees_it(
     assign(page, ASSESSORS[ASHA])
     expect(summary_value(page, "Status")).to_have_text("Under review")
     assign(page, ASSESSORS[BEN])
-    assessors = main.locator("h2:has-text('Assessors') + ul > li")
+    assessors = main.locator("h2:has-text('Assessors') + dl .govuk-summary-list__row")
     expect(assessors).to_have_text(
-        [re.compile(r"^Asha Assessor: due \d+ \w+ \d{4}$"), re.compile(r"^Ben Assessor: due ")]
+        [
+            re.compile(
+                r"^\s*Asha Assessor\s+Due \d+ \w+ \d{4}\s+\S+@\S+\s+Unassign Asha Assessor\s*$"
+            ),
+            re.compile(r"^\s*Ben Assessor\s+Due "),
+        ]
     )
     expect(summary_value(page, "Status")).to_have_text("Under review")
     expect(page.get_by_label("Assign an assessor")).to_have_count(0)  # nobody else to assign
@@ -250,8 +257,9 @@ def test_assign_assess_moderate_decide_and_the_council_sees_it(
     expect(summary_value(page, "Status")).to_have_text("Ready for decision")
     expect(assessors).to_have_text(
         [
-            re.compile(r"^Asha Assessor: submitted \d+ \w+ \d{4}$"),
-            re.compile(r"^Ben Assessor: submitted "),
+            # Submitted: no longer to be unassigned.
+            re.compile(r"^\s*Asha Assessor\s+Submitted \d+ \w+ \d{4}\s+\S+@\S+\s*$"),
+            re.compile(r"^\s*Ben Assessor\s+Submitted \d+ \w+ \d{4}\s+\S+@\S+\s*$"),
         ]
     )
     expect_moderation(page)

@@ -83,6 +83,7 @@ EMPTY_FORMS = {
     "assess.score": "Submit your assessment",
     "assess.conflict": "Hand the application back",
     "admin.decide": "Preview the email to the council",
+    "admin.unassign": "Unassign the assessor",
     "admin.revoke_award": "Revoke the Mark",
     "admin.add_council": "Add council",
     "admin.edit_council": "Save changes",
@@ -315,7 +316,8 @@ EMPTY_PAGES = {
     "assessor": [("/assess/", "You have no applications to assess.")],
     "administrator": [
         ("/admin/", "0 waiting."),
-        ("/admin/applications", "No applications are submitted."),
+        ("/admin/applications", "No council has submitted an application yet."),
+        ("/admin/applications?state=submitted", "No applications are submitted."),
         ("/admin/applications?state=approved", "No applications are approved."),
         ("/admin/awards", "No awards yet."),
         ("/admin/dashboard", "No data yet."),

@@ -141,6 +141,10 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "admin.application": ("/admin/applications/{submitted_id}", ADMIN_ONLY),
     "admin.assign": ("/admin/applications/{submitted_id}/assign", POST_ONLY),
     "admin.decide": ("/admin/applications/{submitted_id}/decision", ADMIN_ONLY),
+    "admin.unassign": (
+        "/admin/applications/{submitted_id}/assessors/{assignment_id}/unassign",
+        ADMIN_ONLY,
+    ),
     "admin.edition_scores_csv": ("/admin/editions/{edition_id}/scores.csv", ADMIN_ONLY),
     "admin.awards": ("/admin/awards", ADMIN_ONLY),
     "admin.dashboard": ("/admin/dashboard", ADMIN_ONLY),

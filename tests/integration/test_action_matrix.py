@@ -46,6 +46,7 @@ WHO = {
     ("application", "reject"): {"administrator"},
     ("assignment", "declare_conflict"): {"assessor"},  # the assigned assessor
     ("assignment", "end_for_conflict"): None,
+    ("assignment", "unassign"): {"administrator"},  # before the assessor submits
     ("assessment", "submit"): {"assessor"},
     ("assessment", "reopen"): None,
     ("award", "revoke"): {"administrator"},
