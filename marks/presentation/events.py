@@ -203,7 +203,7 @@ STATE_TAGS = {
 
 def state_tag(subject_type: str, state: str) -> dict:
     """govukTag's parameters for a state of the event's subject."""
-    if subject_type == "Application" and state in ApplicationState:
+    if subject_type == "Application" and state in set(ApplicationState):
         return {"text": ApplicationState(state).label, "classes": state_tag_class(state)}
     text, classes = STATE_TAGS.get(state, (state.replace("_", " ").capitalize(), "govuk-tag--grey"))
     return {"text": text, "classes": classes}
