@@ -22,6 +22,7 @@ from flask import (
 )
 from flask_login import current_user
 from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovTextInput
+from sqlalchemy.orm import aliased
 from wtforms import Form, SelectField, StringField, ValidationError
 from wtforms.validators import Length
 
@@ -30,10 +31,10 @@ from marks.admin import bp
 from marks.extensions import db
 from marks.forms import ConfirmForm, choices, strip
 from marks.logs import redact_tokens
-from marks.models import AuditEvent, Council, Email, User
+from marks.models import AuditEvent, Council, Edition, Email, Membership, User
 from marks.people.councils import search_name
 from marks.permissions import ADMINISTRATOR, access
-from marks.presentation import LONDON
+from marks.presentation import LONDON, events
 from marks.reporting.exports import csv_line
 
 PAGE_SIZE = 50
@@ -191,14 +192,36 @@ def _conditions(filters: AuditFilters) -> tuple[list, bool, bool]:
     return terms, bool(filters.user), bool(filters.council)
 
 
+# Whom or what an event is about, named: a person (an account, or a council membership) or an
+# edition. Joined in the one query of the page, as each is at most one row.
+_SUBJECT_USER = aliased(User)
+_MEMBER = aliased(User)
+_SUBJECT_NAME = sa.func.coalesce(_SUBJECT_USER.full_name, _MEMBER.full_name, Edition.title)
+
+
 def _events(filters: AuditFilters) -> sa.Select:
-    """Matching events with their actor and council, newest first. The log is append-only, so
-    the id follows the order events were written in, and it is indexed."""
+    """Matching events with their actor, council and subject's name, newest first. The log is
+    append-only, so the id follows the order events were written in, and it is indexed."""
     terms, _, _ = _conditions(filters)
     return (
-        sa.select(AuditEvent, User, Council)
+        sa.select(AuditEvent, User, Council, _SUBJECT_NAME)
         .outerjoin(User, User.id == AuditEvent.actor_id)
         .outerjoin(Council, Council.id == AuditEvent.council_id)
+        .outerjoin(
+            _SUBJECT_USER,
+            sa.and_(AuditEvent.subject_type == "User", _SUBJECT_USER.id == AuditEvent.subject_id),
+        )
+        .outerjoin(
+            Membership,
+            sa.and_(
+                AuditEvent.subject_type == "Membership", Membership.id == AuditEvent.subject_id
+            ),
+        )
+        .outerjoin(_MEMBER, _MEMBER.id == Membership.user_id)
+        .outerjoin(
+            Edition,
+            sa.and_(AuditEvent.subject_type == "Edition", Edition.id == AuditEvent.subject_id),
+        )
         .where(*terms)
         .order_by(AuditEvent.id.desc())
     )
@@ -219,11 +242,16 @@ def actions() -> list[str]:
     return list(db.session.scalars(sa.select(AuditEvent.action).distinct().order_by("action")))
 
 
+def _subject_is_actor(event: AuditEvent) -> bool:
+    return event.subject_type == "User" and event.subject_id == event.actor_id
+
+
 @dataclass(frozen=True)
 class Row:
     event: AuditEvent
     actor: User | None
     council: Council | None
+    subject_name: str | None = None
 
     @property
     def subject(self) -> str:
@@ -231,11 +259,37 @@ class Row:
         return event.subject_type + (f" {event.subject_id}" if event.subject_id else "")
 
     @property
-    def change(self) -> str:
+    def sentence(self) -> str:
+        """What happened, in words (marks/presentation/events.py)."""
         event = self.event
-        if not (event.from_state or event.to_state):
-            return ""
-        return f"{event.from_state or ''} → {event.to_state or ''}".strip()
+        return events.sentence(
+            event.action,
+            events.Said(
+                actor=self.actor.full_name if self.actor else "The service",
+                council=self.council.name if self.council else "a council",
+                subject=self.subject_name or "",
+                data=event.data or {},
+                own=_subject_is_actor(event),
+            ),
+        )
+
+    @property
+    def states(self) -> list[dict]:
+        """The state it left and the one it reached, as govukTag parameters (either may be
+        missing: something made, or a change of no state)."""
+        event = self.event
+        return [
+            events.state_tag(event.subject_type, state) if state else None
+            for state in (event.from_state, event.to_state)
+        ]
+
+    @property
+    def details(self) -> list[tuple[str, str]]:
+        return events.detail_rows(self.event.data)
+
+    @property
+    def readers(self) -> str:
+        return events.readers(self.event.reason_audience)
 
     @property
     def reason(self) -> str:
@@ -244,7 +298,8 @@ class Row:
 
     @property
     def data(self) -> str:
-        """The event's details as compact JSON ("" if none), any link's token redacted."""
+        """The event's details as compact JSON ("" if none), any link's token redacted: for
+        the CSV."""
         if not self.event.data:
             return ""
         text = json.dumps(self.event.data, ensure_ascii=False, sort_keys=True, default=str)
@@ -257,7 +312,7 @@ def _page(filters: AuditFilters, number: int) -> tuple[list[Row], int]:
     found = db.session.execute(
         _events(filters).limit(PAGE_SIZE).offset((number - 1) * PAGE_SIZE)
     ).all()
-    return [Row(event, actor, council) for event, actor, council in found], total
+    return [Row(*found_row) for found_row in found], total
 
 
 def _page_number() -> int:
@@ -269,7 +324,9 @@ def _page_number() -> int:
 
 def _filter_form() -> AuditFilterForm:
     form = AuditFilterForm(request.args)
-    form.action.choices = choices([("", "Any action"), *((a, a) for a in actions())])
+    form.action.choices = choices(
+        [("", "Any action"), *((a, events.action_name(a)) for a in actions())]
+    )
     return form
 
 
@@ -349,8 +406,8 @@ def audit_csv():
     def lines() -> Iterator[str]:
         yield csv_line(CSV_COLUMNS)
         result = db.session.execute(_events(filters).execution_options(yield_per=1000))
-        for event, actor, council in result:
-            yield csv_line(_csv_record(Row(event, actor, council)))
+        for found in result:
+            yield csv_line(_csv_record(Row(*found)))
 
     response = Response(stream_with_context(lines()), mimetype="text/csv")
     response.headers["Content-Disposition"] = 'attachment; filename="audit-log.csv"'

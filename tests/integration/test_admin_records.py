@@ -52,11 +52,26 @@ def history(app, make, admin):
 
 
 def rows(page) -> list[str]:
-    return [tr.get_text(" ", strip=True) for tr in page.soup.select("tbody tr")]
+    return [tr.get_text(" ", strip=True) for tr in page.soup.select("ol.marks-history > li")]
+
+
+def details(tr) -> dict[str, str]:
+    """An event's details: the summary list in its expanding details component."""
+    return {
+        row.select_one(".govuk-summary-list__key").get_text(" ", strip=True): row.select_one(
+            ".govuk-summary-list__value"
+        ).get_text(" ", strip=True)
+        for row in tr.select(".govuk-details .govuk-summary-list__row")
+    }
+
+
+def said(tr) -> str:
+    """What a row says before its details are opened: the sentence and the states."""
+    return tr.select_one(".marks-event").get_text(" ", strip=True)
 
 
 def actions_in(page) -> set[str]:
-    return {tr.select("td")[2].get_text(strip=True) for tr in page.soup.select("tbody tr")}
+    return {details(tr)["Code in the CSV"] for tr in page.soup.select("ol.marks-history > li")}
 
 
 def test_the_audit_log_lists_what_happened_newest_first(app, history, admin):
@@ -64,9 +79,13 @@ def test_the_audit_log_lists_what_happened_newest_first(app, history, admin):
     page = client.get("/admin/audit")
     assert page.status == 200
     assert page.h1 == "Audit log"
-    found = rows(page)
+    # No table wider than the page: a list of events, each when and what happened in words.
+    assert not page.soup.select("table")
+    trs = page.soup.select("ol.marks-history > li")
+    sentences = [said(tr) for tr in trs]
+    assert " at " in trs[0].select_one("time").get_text()  # 6 December 2026 at 3:19pm
     # The last thing done comes first: the administrator signing in to look.
-    assert found[0].split(" Ada Admin ")[1].startswith("admin@scheme.org user.signed_in User")
+    assert sentences[0] == "Ada Admin signed in"
     assert {
         "user.created",
         "application.started",
@@ -76,27 +95,42 @@ def test_the_audit_log_lists_what_happened_newest_first(app, history, admin):
     } <= actions_in(page)
     total = db.session.scalar(sa.select(sa.func.count(AuditEvent.id)))
     assert page.soup.select_one("#results").get_text(strip=True) == f"{total} events"
+    # No codes, arrows or JSON until the details are opened.
+    for text in sentences:
+        assert not any(mark in text for mark in ("application.", "user.", "→", "{", '"')), text
 
-    nia = next(r for r in found if "user.created" in r and "nia@darlington.gov.uk" in r)
-    assert "Nia Newcomer" in nia
-    # Done by the service itself, not a person.
-    added = next(r for r in found if "membership.added" in r)
-    assert "The service" in added and "Isle of Anglesey" in added and "→ active" in added
-    assert '"role": "lead"' in added
+    submitted, withdrawn = history["submitted"], history["withdrawn"]
+    assert "Nia Newcomer created an account" in sentences
+    submitter = next(s for s in sentences if "submitted the application for" in s)
+    assert submitter.endswith(
+        f"submitted the application for {submitted.council.name} Draft to Submitted"
+    )
+    # Done by the service itself, not a person; its details as a summary list.
+    added = next(tr for tr in trs if said(tr).startswith("The service added"))
+    joiner = history["joiner"]
+    assert said(added) == f"The service added {joiner.full_name} to Isle of Anglesey Now Active"
+    assert details(added)["Who"] == "The service"
+    assert details(added)["Role"] == "lead"
+    # States as GOV.UK tags; the reason, and who may read it, in the details.
+    row = next(tr for tr in trs if details(tr)["Code in the CSV"] == "application.withdraw")
+    assert said(row) == (
+        f"{joiner.full_name} withdrew the application for Isle of Anglesey Draft to Withdrawn"
+    )
+    assert [t.get_text(strip=True) for t in row.select(".govuk-tag")] == ["Draft", "Withdrawn"]
+    told = details(row)
+    assert told["Reason"] == '=HYPERLINK("http://evil")'
+    assert told["Who may read the reason"] == "The council’s members and the scheme’s staff"
+    assert told["Who"] == f"{joiner.full_name} owain@anglesey.gov.wales"
+    assert told["Application"] == f"Every event of application {withdrawn.id}"
     # Each council links to its public page; each application to its own events.
-    withdrawn = history["withdrawn"]
-    row = next(tr for tr in page.soup.select("tbody tr") if "application.withdraw" in tr.get_text())
     assert row.find("a", string="Isle of Anglesey")["href"] == "/councils/W06000001"
     assert row.find("a", href=f"/admin/audit?application={withdrawn.id}")
-    text = row.get_text(" ", strip=True)
-    assert "draft → withdrawn" in text
-    assert '=HYPERLINK("http://evil")' in text
-    assert f"Application {withdrawn.id}" in text
 
-    # The actions to filter by are those the log holds.
-    options = [o["value"] for o in page.soup.select("#action option")]
-    assert options[0] == "" and "application.submit" in options
+    # The actions to filter by are those the log holds, by name; the CSV keeps the codes.
+    options = {o["value"]: o.get_text(strip=True) for o in page.soup.select("#action option")}
+    assert options["application.submit"] == "Application: submit"
     assert "award.revoked" not in options
+    assert "keeps the codes the service records" in page.text
 
 
 def test_each_filter_narrows_the_log(app, history, admin):
@@ -172,7 +206,7 @@ def test_filters_that_make_no_sense_are_shown_with_errors(app, history, admin):
     assert page.field_value("date_from") == "2025-02-30"
     assert page.field_value("application") == "abc"
     assert page.field_value("council") == "hull"
-    assert not page.soup.select("tbody tr")
+    assert not page.soup.select("ol.marks-history > li")
 
     page = client.get("/admin/audit?date_from=2025-03-01&date_to=2025-02-01")
     assert page.status == 400
@@ -191,13 +225,13 @@ def test_pages_of_fifty(app, make, admin):
     client = signed_in(app, admin)
     first = client.get("/admin/audit?action=council.checked")
     assert len(rows(first)) == 50
-    assert '"n": 59' in rows(first)[0]  # newest first
+    assert details(first.soup.select("ol.marks-history > li")[0])["N"] == "59"  # newest first
     assert first.soup.select_one(".govuk-pagination__next a")["href"] == (
         "/admin/audit?action=council.checked&page=2"
     )
     second = client.get("/admin/audit?action=council.checked&page=2")
     assert len(rows(second)) == 10
-    assert '"n": 0' in rows(second)[-1]
+    assert details(second.soup.select("ol.marks-history > li")[-1])["N"] == "0"
     assert second.soup.select_one(".govuk-pagination__prev a")["href"] == (
         "/admin/audit?action=council.checked"
     )
@@ -302,7 +336,7 @@ def test_a_failed_email_can_be_sent_again(app, make, admin):
     email = failed_email(make)
     client = signed_in(app, admin)
     page = client.get("/admin/outbox")
-    assert "ConnectionRefusedError" in rows(page)[0]
+    assert "ConnectionRefusedError" in page.soup.select_one("tbody tr").get_text(" ", strip=True)
 
     page = client.get(f"/admin/outbox/{email.id}")
     assert "This email could not be sent after 6 attempts" in page.text
