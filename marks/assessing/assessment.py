@@ -358,7 +358,9 @@ def unassign(assignment: Assignment, reason: str, *, actor: User) -> None:
     """An administrator takes the assessor off the application before they submit, saying
     why for the record; the assessor is told. If the others have all submitted, and are
     enough, the application is ready for decision."""
-    workflow.transition(assignment, "unassign", actor=actor, reason=reason)
+    workflow.transition(
+        assignment, "unassign", actor=actor, reason=reason, assessor=assignment.assessor.email
+    )
     _maybe_ready(assignment.application, actor=actor)
 
 

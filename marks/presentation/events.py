@@ -77,6 +77,7 @@ SENTENCES: dict[str, Sentence] = {
     "assignment.conflict_declared": (
         "{actor} declared a conflict of interest with the application for {council}"
     ),
+    "assignment.unassign": "{actor} unassigned {assessor} from the application for {council}",
     "assignment.end_for_conflict": (
         "An assessor’s assignment to the application for {council} ended: "
         "they declared a conflict of interest"
