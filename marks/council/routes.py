@@ -279,6 +279,8 @@ def criterion(application_id: int, code: str):
         form.links.data = "\n".join(link.url for link in answer.links)
     if form.validate_on_submit():
         new_file, refused = _uploaded_file(form, application)
+        if form.upload.data and new_file is None and not refused:
+            refused = "Select a file to upload"
         if refused:
             form.evidence_file.errors.append(refused)
         else:
@@ -351,12 +353,20 @@ def _after_saving_answer(application: Application, answer, form: AnswerForm):
         return redirect(here)
     problems = applications.answer_problems(answer)
     if problems:
-        # Saved, but not complete: say what is missing, keeping everything typed.
+        # Saved, but not complete: say what is missing, keeping everything typed, in the one
+        # error summary (that it was saved too, unless there was nothing to save).
         form.version.data = answer.version
         for message, field in problems:
             form[field].errors.append(message)
+        started = applications.answer_progress(answer) != applications.Progress.NOT_STARTED
         return render_template(
-            "council/criterion.html", form=form, application=application, answer=answer, saved=True
+            "council/criterion.html",
+            form=form,
+            application=application,
+            answer=answer,
+            error_description="Your answer has been saved, but it is not complete yet."
+            if started
+            else None,
         )
     return redirect(_next_page(application, answer))
 
