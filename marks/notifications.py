@@ -80,6 +80,7 @@ def _context(change) -> dict:
 
 def application_submitted(change) -> None:
     context = _context(change)
+    context["submission_url"] = mail.link("council.submission", application_id=change.thing.id)
     for lead in council_members(change.thing, leads_only=True):
         mail.queue(lead.email, "application_submitted", recipient=lead, **context)
     for admin in administrators():

@@ -211,6 +211,13 @@ def _decided(change: Change) -> None:
     change.thing.decided_at = change.at
 
 
+def _reopened_answers_answered(application: Application) -> str | None:
+    # Imported here: the applying domain imports this module (a cycle at import time).
+    from marks.applying import applications
+
+    return applications.resubmit_problem(application)
+
+
 APPLICATION = machine(
     Machine(
         "application",
@@ -253,6 +260,7 @@ APPLICATION = machine(
                 frozenset({S.INFO_REQUESTED}),
                 S.UNDER_REVIEW,
                 permissions.may_act_for_council,
+                when=_reopened_answers_answered,
                 emails=notifications.application_resubmitted,
             ),
             Transition(

@@ -57,6 +57,8 @@ class Progress(StrEnum):
     NOT_STARTED = "Not started"
     IN_PROGRESS = "In progress"
     COMPLETED = "Completed"
+    # Reopened by a request for more information, and not yet saved again or confirmed.
+    CHANGES_REQUESTED = "Changes requested"
 
 
 # --- Finding and starting -------------------------------------------------------------------
@@ -211,6 +213,8 @@ def count_words(text: str) -> int:
 
 
 def answer_progress(answer: Answer) -> Progress:
+    if answer.reopened and answer.reopened_confirmed_at is None:
+        return Progress.CHANGES_REQUESTED
     if (
         answer.self_score is None
         and not answer.narrative.strip()
@@ -248,8 +252,11 @@ def can_edit_answer(application: Application, answer: Answer) -> bool:
 def may_change(application: Application, person: User) -> bool:
     """Whether the person may change the application's answers now: while they may submit it,
     or resubmit it with the information asked for."""
-    return workflow.may(application, "submit", person) or workflow.may(
-        application, "resubmit", person
+    # Not workflow.may(..., "resubmit"): its table refuses until every reopened answer is
+    # answered, and answering them is what this allows.
+    return workflow.may(application, "submit", person) or (
+        workflow.startable(application, "resubmit")
+        and permissions.may_act_for_council(person, application)
     )
 
 
@@ -298,6 +305,17 @@ def save_answer(
     # Always touch the row, so that its version moves even when only links or files changed.
     answer.updated_at = utcnow()
     answer.updated_by_id = actor.id
+    if answer.reopened:
+        answer.reopened_confirmed_at = answer.updated_at
+    db.session.flush()
+
+
+def confirm_unchanged(answer: Answer, *, actor: User) -> None:
+    """The council's "No changes needed" on a reopened answer: it stands as it is."""
+    if not answer.reopened or not can_edit_answer(answer.application, answer):
+        raise ApplicationRefused("This answer cannot be changed now.")
+    answer.reopened_confirmed_at = utcnow()
+    answer.updated_by_id = actor.id
     db.session.flush()
 
 
@@ -333,6 +351,9 @@ def about_progress(application: Application) -> Progress:
 
 @dataclass(frozen=True)
 class ThemeProgress:
+    """A theme's section of the task list: the answers it lists (only the reopened ones while
+    more information is asked for), and how far they are."""
+
     theme: Theme
     answers: list[Answer]
     progress: Progress
@@ -344,13 +365,15 @@ class ThemeProgress:
 
 def themes_progress(application: Application) -> list[ThemeProgress]:
     answers = ordered_answers(application)
+    if workflow.startable(application, "resubmit"):
+        answers = [a for a in answers if a.reopened]
     sections = []
     for theme in application.edition.themes:
         mine = [a for a in answers if a.criterion.theme_id == theme.id]
         states = {answer_progress(a) for a in mine}
         if states == {Progress.COMPLETED}:
             progress = Progress.COMPLETED
-        elif states == {Progress.NOT_STARTED}:
+        elif states == {Progress.NOT_STARTED} or states == {Progress.CHANGES_REQUESTED}:
             progress = Progress.NOT_STARTED
         else:
             progress = Progress.IN_PROGRESS
@@ -410,6 +433,7 @@ def request_information(
     for answer in application.answers:
         if answer.criterion.code in codes:
             answer.reopened = True
+            answer.reopened_confirmed_at = None
             answer.revisions.append(
                 AnswerRevision(
                     information_request_id=request.id,
@@ -432,18 +456,37 @@ def latest_request(application: Application) -> InformationRequest | None:
     )
 
 
+def resubmit_problem(application: Application) -> str | None:
+    """Why the council cannot resubmit yet, or None: each reopened answer must be saved again
+    or confirmed as needing no changes, and be complete. The application table's `resubmit`
+    row asks this (workflow.py)."""
+    reopened = [a for a in ordered_answers(application) if a.reopened]
+    for answer in reopened:
+        if answer.reopened_confirmed_at is None:
+            criterion = answer.criterion
+            return (
+                f"Change {criterion.code}: {criterion.title}, or confirm it needs no changes, "
+                "before you resubmit"
+            )
+    if any(answer_problems(a) for a in reopened):
+        return "Complete every reopened criterion before you resubmit"
+    return None
+
+
 def resubmit(application: Application, *, actor: User) -> None:
     """Send the reopened answers back to the assessors, and lock them again."""
-    reopened = [a for a in application.answers if a.reopened]
-    if any(answer_problems(a) for a in reopened):
-        raise ApplicationRefused("Complete every reopened criterion before you resubmit.")
-    for answer in reopened:
-        answer.reopened = False
+    problem = resubmit_problem(application)
+    if problem:
+        raise ApplicationRefused(problem)
     request = latest_request(application)
     if request is not None:
         request.responded_at = utcnow()
     assessment.reopen_for_revision(application, actor=actor)
     _transition(application, "resubmit", actor=actor)
+    for answer in application.answers:
+        if answer.reopened:
+            answer.reopened = False
+            answer.reopened_confirmed_at = None
 
 
 @dataclass(frozen=True)

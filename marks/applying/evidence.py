@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import re
 import unicodedata
 import zipfile
@@ -82,6 +83,27 @@ MACROS = (
     "save it as a DOCX, XLSX or PPTX without macros"
 )
 ENCRYPTED = "The selected file is password protected. Remove the password and upload it again"
+# What a name promises, for a file whose bytes are no accepted type at all.
+_NAMED = MappingProxyType(
+    {
+        ".pdf": "PDF",
+        ".png": "PNG image",
+        ".jpg": "JPEG image",
+        ".jpeg": "JPEG image",
+        ".docx": "Word document",
+        ".xlsx": "Excel spreadsheet",
+        ".pptx": "PowerPoint presentation",
+    }
+)
+
+
+def unreadable(named: str) -> str:
+    """What a file named as one of the accepted types, but that is none of them, is told: it
+    is broken or renamed, and "must be a PDF" would only puzzle someone who chose a PDF."""
+    return (
+        f"The selected file could not be read as a {named}. Check that it opens, save it "
+        "again and upload the new copy"
+    )
 
 
 class EvidenceRefused(ValueError):
@@ -108,7 +130,8 @@ def check(
     """Check an uploaded evidence file; return it with a safe name and its real type.
 
     Raises EvidenceRefused, whose message can be shown under the file field, if the file is
-    empty, too big, not one of ACCEPTED, carries another file, or is a zip bomb.
+    empty, too big, not one of ACCEPTED (unreadable, if its name says it is one), carries
+    another file, or is a zip bomb.
     """
     content = bytes(content)
     if not content:
@@ -121,7 +144,13 @@ def check(
             f"{_size(max_application_bytes)}. Remove a file you no longer need, or make this "
             "one smaller"
         )
-    kind = _detect(content)
+    try:
+        kind = _detect(content)
+    except EvidenceRefused as error:
+        named = _NAMED.get(os.path.splitext(filename or "")[1].lower())
+        if str(error) == WRONG_TYPE and named:
+            raise EvidenceRefused(unreadable(named)) from error
+        raise
     return CheckedFile(
         filename=safe_filename(filename, ACCEPTED[kind].extension),
         content_type=ACCEPTED[kind].content_type,

@@ -18,7 +18,7 @@ from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
 from marks import notifications, permissions, workflow
-from marks.applying import applications, evidence, memberships
+from marks.applying import applications, evidence, memberships, submission_copy
 from marks.applying.applications import AnswerConflict, ApplicationRefused
 from marks.applying.memberships import MembershipRefused
 from marks.assessing import decisions
@@ -279,6 +279,8 @@ def criterion(application_id: int, code: str):
         form.links.data = "\n".join(link.url for link in answer.links)
     if form.validate_on_submit():
         new_file, refused = _uploaded_file(form, application)
+        if form.upload.data and new_file is None and not refused:
+            refused = "Select a file to upload"
         if refused:
             form.evidence_file.errors.append(refused)
         else:
@@ -302,9 +304,40 @@ def criterion(application_id: int, code: str):
                 form.evidence_file.errors.append(str(error))
             else:
                 return _after_saving_answer(application, answer, form)
+    return _criterion_page(form, application, answer)
+
+
+def _criterion_page(form: AnswerForm, application: Application, answer, **extra):
     return render_template(
-        "council/criterion.html", form=form, application=application, answer=answer
+        "council/criterion.html",
+        form=form,
+        application=application,
+        answer=answer,
+        # What the assessors asked, while the answer is reopened for it.
+        request_for_information=applications.latest_request(application)
+        if answer.reopened
+        else None,
+        **extra,
     )
+
+
+@bp.post("/applications/<int:application_id>/criteria/<code>/unchanged")
+@access(SIGNED_IN)
+def confirm_unchanged(application_id: int, code: str):
+    application = load_application(application_id)
+    answer = applications.answer_for(application, code) or abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    if not applications.may_change(application, current_user):
+        return redirect(url_for("council.status", application_id=application.id))
+    try:
+        applications.confirm_unchanged(answer, actor=current_user)
+    except ApplicationRefused as error:
+        flash(str(error), "error")
+        return redirect(url_for("council.task_list", application_id=application.id))
+    db.session.commit()
+    flash(f"{answer.criterion.code} will be sent again as it is.", "success")
+    return redirect(url_for("council.task_list", application_id=application.id))
 
 
 def _describe_answer_form(form: AnswerForm, answer) -> None:
@@ -351,12 +384,19 @@ def _after_saving_answer(application: Application, answer, form: AnswerForm):
         return redirect(here)
     problems = applications.answer_problems(answer)
     if problems:
-        # Saved, but not complete: say what is missing, keeping everything typed.
+        # Saved, but not complete: say what is missing, keeping everything typed, in the one
+        # error summary (that it was saved too, unless there was nothing to save).
         form.version.data = answer.version
         for message, field in problems:
             form[field].errors.append(message)
-        return render_template(
-            "council/criterion.html", form=form, application=application, answer=answer, saved=True
+        started = applications.answer_progress(answer) != applications.Progress.NOT_STARTED
+        return _criterion_page(
+            form,
+            application,
+            answer,
+            error_description="Your answer has been saved, but it is not complete yet."
+            if started
+            else None,
         )
     return redirect(_next_page(application, answer))
 
@@ -426,6 +466,43 @@ def submitted(application_id: int):
     return render_template("council/submitted.html", application=application)
 
 
+def _as_submitted(application_id: int) -> Application:
+    """The application with all its answers, once submitted; before that, its task list."""
+    application = load_application(application_id)
+    if application.submitted_at is None:
+        abort(redirect(url_for("council.task_list", application_id=application.id)))
+    applications.preload(application)
+    return application
+
+
+@bp.get("/applications/<int:application_id>/submission")
+@access(SIGNED_IN)
+def submission(application_id: int):
+    application = _as_submitted(application_id)
+    return render_template(
+        "council/submission.html",
+        application=application,
+        answers=applications.ordered_answers(application),
+    )
+
+
+@bp.get("/applications/<int:application_id>/submission.pdf")
+@access(SIGNED_IN)
+def submission_pdf(application_id: int):
+    application = _as_submitted(application_id)
+    pdf = submission_copy.render_pdf(submission_copy.copy_of(application))
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={
+            "Content-Disposition": evidence.content_disposition(
+                f"{application.council.name} application {application.reference}.pdf"
+            ),
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
 @bp.get("/applications/<int:application_id>/status")
 @access(SIGNED_IN)
 def status(application_id: int):
@@ -436,6 +513,9 @@ def status(application_id: int):
         history=applications.history(application, current_user),
         request_for_information=applications.latest_request(application),
         actions=workflow.available(application, current_user),
+        # Answering a request for more information (resubmit waits until each is answered).
+        answering=workflow.startable(application, "resubmit")
+        and applications.may_change(application, current_user),
         decision=decisions.decision_for(application),
         award=awards.award_for(application),
         feedback=notifications.feedback(application)

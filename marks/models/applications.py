@@ -50,6 +50,11 @@ class Application(db.Model):
         back_populates="application", cascade="all, delete-orphan"
     )
 
+    @property
+    def reference(self) -> str:
+        """What the council quotes to the scheme about this application: its number."""
+        return f"APP-{self.id:06d}"
+
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
         # One open application per council at a time.
@@ -82,6 +87,9 @@ class Answer(db.Model):
     narrative: Mapped[str] = mapped_column(sa.Text, default="")
     # Reopened by a request for more information: the council may change it again.
     reopened: Mapped[bool] = mapped_column(default=False)
+    # When the council saved the reopened answer again, or confirmed it needs no changes: it
+    # may resubmit once every reopened answer has one (applications.resubmit_problem).
+    reopened_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     version: Mapped[int] = mapped_column(default=1)

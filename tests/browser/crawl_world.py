@@ -254,6 +254,7 @@ def build_world(app: Flask) -> World:
                     "/apply/",
                     status("submitted"),
                     f"/apply/applications/{apps['submitted']}/submitted",
+                    f"/apply/applications/{apps['submitted']}/submission",
                 ],
             ),
             "info_requested": (

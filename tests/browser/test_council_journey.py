@@ -123,7 +123,8 @@ def test_the_lead_completes_and_submits_an_application(page: CheckedPage, live_s
             if code == "MD1":
                 # An evidence file, uploaded with the rest of the answer saved as it is.
                 answer(page, code, score, link)
-                page.get_by_label("Upload a file (optional)").set_input_files(
+                # GOV.UK Frontend's file upload: its button takes the label, the input stays.
+                page.locator("input[type=file][name=evidence_file]").set_input_files(
                     {
                         "name": "social-media-policy.pdf",
                         "mimeType": "application/pdf",
@@ -233,8 +234,13 @@ def test_the_lead_completes_and_submits_an_application(page: CheckedPage, live_s
     # Submitted.
     panel = page.locator(".govuk-panel--confirmation")
     expect(panel.get_by_role("heading", level=1)).to_have_text("Application submitted")
-    expect(panel).to_contain_text(f"{council}, Social Media Friendly Mark 2026")
-    page.submit(page.get_by_role("link", name="See the application's status").click)
+    expect(panel).to_contain_text(re.compile(r"Your reference is\s*APP-\d{6}"))
+    expect(page.locator("main")).to_contain_text(f"{council}, Social Media Friendly Mark 2026")
+    # What was sent, to read again, with a PDF copy to keep.
+    page.submit(page.get_by_role("link", name=re.compile("^Read what you submitted")).click)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your application as submitted")
+    expect(page.get_by_role("link", name=re.compile(r"\(PDF\)$"))).to_be_visible()
+    page.submit(page.get_by_role("link", name="Back to the application's status").click)
     expect_status_page(page, council, DEMO_LEAD_NAME)
 
     # Locked now: "Your council" shows the submitted application, with nothing to continue.

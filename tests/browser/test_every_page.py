@@ -42,6 +42,8 @@ from tests.pages import TEST_KEY
 
 # GET routes whose answer is not an HTML page of the service: axe and reflow do not apply.
 NOT_PAGES = {
+    "council.submission_pdf": "a PDF of the council's submission: "
+    "tests/integration/test_council_journey.py reads its text back",
     "public.healthz": "JSON for monitoring",
     "public.certificate": "a PDF, tagged (PDF/UA-1): tests/unit/test_certificates.py; the page "
     "for a revoked award's certificate is in test_error_pages",

@@ -120,12 +120,25 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "council.task_list": ("/apply/applications/{application_id}", COUNCIL_ONLY),
     "council.about": ("/apply/applications/{application_id}/about", COUNCIL_ONLY),
     "council.criterion": ("/apply/applications/{application_id}/criteria/MD1", COUNCIL_ONLY),
+    "council.confirm_unchanged": (
+        "/apply/applications/{application_id}/criteria/MD1/unchanged",
+        POST_ONLY,
+    ),
     "council.check": ("/apply/applications/{application_id}/check", COUNCIL_ONLY),
     "council.submitted": (
         "/apply/applications/{application_id}/submitted",
         {**COUNCIL_ONLY, "council_member": REDIRECT},
     ),
     "council.status": ("/apply/applications/{application_id}/status", COUNCIL_ONLY),
+    # A draft has nothing submitted yet: its members are sent to the task list.
+    "council.submission": (
+        "/apply/applications/{application_id}/submission",
+        {**COUNCIL_ONLY, "council_member": REDIRECT},
+    ),
+    "council.submission_pdf": (
+        "/apply/applications/{application_id}/submission.pdf",
+        {**COUNCIL_ONLY, "council_member": REDIRECT},
+    ),
     "council.withdraw": ("/apply/applications/{application_id}/withdraw", COUNCIL_ONLY),
     "council.resubmit": ("/apply/applications/{application_id}/resubmit", POST_ONLY),
     "council.evidence_file": (

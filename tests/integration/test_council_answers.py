@@ -152,20 +152,11 @@ def test_evidence_files_are_uploaded_checked_and_served_safely(signed_in, lead, 
     assert download.headers["X-Content-Type-Options"] == "nosniff"
 
     # A program renamed as a PDF is refused, and what was typed survives.
-    page = signed_in.get(url)
-    fields = {i["name"]: i.get("value", "") for i in page.soup.select("form input[type=hidden]")}
-    page = signed_in.post(
-        url,
-        data={
-            **fields,
-            "narrative": "Keep me",
-            "upload": "Upload file",
-            "evidence_file": (io.BytesIO(b"MZ\x90\x00" + b"\0" * 200), "report.pdf"),
-        },
-        content_type="multipart/form-data",
+    page = upload(
+        signed_in, application, "MD1", b"MZ\x90\x00" + bytes(200), "report.pdf", narrative="Keep me"
     )
     assert page.status == 200
-    assert page.error_summary()[0].startswith("The selected file must be a")
+    assert page.error_summary()[0].startswith("The selected file could not be read as a PDF")
     assert page.field_value("narrative") == "Keep me"
     assert len(answer.files) == 1
 
@@ -228,13 +219,19 @@ def test_an_expired_session_does_not_lose_the_post(signed_in, lead):
     assert answer.self_score == 3
 
 
-def upload(client, application, code, content, filename="evidence.pdf"):
+def upload(client, application, code, content, filename="evidence.pdf", **typed):
+    """Press "Upload file" on the criterion's page with the file chosen (and `typed`)."""
     url = criterion_url(application, code)
     page = client.get(url)
     fields = {i["name"]: i.get("value", "") for i in page.soup.select("form input[type=hidden]")}
     return client.post(
         url,
-        data={**fields, "upload": "Upload file", "evidence_file": (io.BytesIO(content), filename)},
+        data={
+            **fields,
+            **typed,
+            "upload": "Upload file",
+            "evidence_file": (io.BytesIO(content), filename),
+        },
         content_type="multipart/form-data",
     )
 
@@ -276,3 +273,59 @@ def test_removing_an_evidence_file_keeps_the_rest_of_the_answer(signed_in, lead)
     assert answer.files == []
     assert answer.narrative == "Typed before removing"
     assert "The file has been removed" in signed_in.get(criterion_url(application, "MD1")).text
+
+
+def test_save_and_continue_on_an_empty_criterion_gives_one_message(signed_in, lead):
+    application = start(signed_in)
+    page = signed_in.submit(
+        criterion_url(application, "MD1"), answer_data(self_score=None, narrative="", links="")
+    )
+    assert page.status == 200
+    assert page.error_summary() == [
+        "Select a self-score",
+        "Describe what your council does for this criterion",
+    ]
+    # Nothing was typed, so nothing is said to be saved: the error summary is the one message.
+    assert page.soup.select(".govuk-notification-banner") == []
+    assert "has been saved" not in page.text
+
+
+def test_an_incomplete_answer_is_said_saved_in_the_error_summary_alone(signed_in, lead):
+    application = start(signed_in)
+    page = signed_in.submit(
+        criterion_url(application, "MD1"), answer_data(self_score=None, narrative="Half done")
+    )
+    assert page.soup.select(".govuk-notification-banner") == []
+    summary = page.soup.select_one(".govuk-error-summary").get_text(" ", strip=True)
+    assert "Your answer has been saved, but it is not complete yet" in summary
+
+
+def test_upload_file_with_no_file_chosen_says_so(signed_in, lead):
+    application = start(signed_in)
+    page = signed_in.submit(
+        criterion_url(application, "MD1"),
+        answer_data(narrative="Keep me", save_and_continue=None, upload="Upload file"),
+    )
+    assert page.status == 200
+    assert page.error_summary() == ["Select a file to upload"]
+    assert page.soup.select_one("#evidence_file-error") is not None
+    assert page.field_value("narrative") == "Keep me"
+
+
+def test_a_broken_file_named_as_a_pdf_is_told_it_could_not_be_read(signed_in, lead):
+    application = start(signed_in)
+    page = upload(signed_in, application, "MD1", b"this was a PDF once", "minutes.pdf")
+    assert page.status == 200
+    assert page.error_summary()[0].startswith("The selected file could not be read as a PDF")
+
+
+def test_the_evidence_file_uses_the_govuk_file_upload_component(signed_in, lead):
+    application = start(signed_in)
+    page = signed_in.get(criterion_url(application, "MD1"))
+    field = page.soup.select_one("input[type=file]")
+    assert "govuk-file-upload" in field["class"]
+    group = field.find_parent(class_="govuk-form-group")
+    assert group.select_one("label.govuk-label")["for"] == field["id"]
+    # Enhanced by GOV.UK Frontend's JavaScript (a drop zone and a styled button); a plain
+    # file input without it.
+    assert group.select_one("[data-module=govuk-file-upload]") is not None

@@ -182,17 +182,23 @@ def submitted_application(client, make) -> Application:
     return application
 
 
-def test_more_information_reopens_only_the_named_criteria(signed_in, lead, make):
-    admin = make.administrator()
-    application = submitted_application(signed_in, make)
+def reopened_application(client, make) -> Application:
+    """Submitted, under review, and MD2 reopened with a request for more information."""
     from marks import workflow
 
+    admin = make.administrator()
+    application = submitted_application(client, make)
     workflow.transition(application, "start_review", actor=admin)
     md2 = applications.answer_for(application, "MD2").criterion
     applications.request_information(
         application, [md2], "Show us the firewall settings", actor=admin
     )
     db.session.flush()
+    return application
+
+
+def test_more_information_reopens_only_the_named_criteria(signed_in, lead, make):
+    application = reopened_application(signed_in, make)
 
     page = signed_in.get(f"/apply/applications/{application.id}")
     assert "Show us the firewall settings" in page.text
@@ -250,3 +256,105 @@ def test_renewal_is_prefilled_from_the_last_application(signed_in, lead, make, e
     assert [link.url for link in answer.links] == [
         "https://www.testbury.gov.uk/social-media-policy"
     ]
+
+
+def test_reopened_criteria_say_changes_were_asked_for_and_counts_add_up(signed_in, lead, make):
+    application = reopened_application(signed_in, make)
+    page = signed_in.get(f"/apply/applications/{application.id}")
+    [item] = page.soup.select(".govuk-task-list__item")
+    assert item.select_one(".govuk-task-list__status").get_text(strip=True) == "Changes requested"
+    assert "Show us the firewall settings" in item.select_one(".govuk-task-list__hint").text
+    [heading] = [h.get_text(" ", strip=True) for h in page.soup.select("h2.govuk-heading-m")][:1]
+    assert heading.endswith("0 of 1 criterion completed")
+
+
+def test_resubmit_is_refused_until_each_reopened_criterion_is_saved_or_confirmed(
+    signed_in, lead, make
+):
+    from marks import workflow
+
+    application = reopened_application(signed_in, make)
+    assert not workflow.may(application, "resubmit", lead)
+    page = signed_in.submit(f"/apply/applications/{application.id}", {})
+    assert page.headers["Location"] == f"/apply/applications/{application.id}"
+    page = signed_in.get(page.headers["Location"])
+    assert (
+        "Change MD2: Social media sites open to staff, or confirm it needs no changes, "
+        "before you resubmit"
+    ) in page.soup.select_one(".govuk-notification-banner").text
+    assert application.state == ApplicationState.INFO_REQUESTED
+
+    # "No changes needed" on the criterion's page counts as answering it, unchanged.
+    before = applications.answer_for(application, "MD2").narrative
+    page = signed_in.get(criterion_url(application, "MD2"))
+    assert "Show us the firewall settings" in page.text
+    button = page.soup.find("button", string=lambda text: text and "No changes needed" in text)
+    response = signed_in.post(
+        button["formaction"], data={"csrf_token": signed_in.csrf_token(), "narrative": "Ignored"}
+    )
+    assert response.headers["Location"] == f"/apply/applications/{application.id}"
+    answer = applications.answer_for(application, "MD2")
+    assert answer.narrative == before
+    assert answer.reopened_confirmed_at is not None
+    page = signed_in.get(f"/apply/applications/{application.id}")
+    assert page.soup.select_one(".govuk-task-list__status").get_text(strip=True) == "Completed"
+    assert "1 of 1 criterion completed" in page.text
+    assert workflow.may(application, "resubmit", lead)
+
+    response = signed_in.submit(f"/apply/applications/{application.id}", {})
+    assert response.headers["Location"] == f"/apply/applications/{application.id}/status"
+    assert application.state == ApplicationState.UNDER_REVIEW
+    assert answer.reopened_confirmed_at is None and not answer.reopened
+
+
+# --- After submitting: a reference, and a copy of what was sent ------------------------------
+
+
+def test_after_submitting_the_council_gets_a_reference_and_can_read_what_it_sent(
+    signed_in, lead, make
+):
+    from tests.helpers.pdfs import text_of
+
+    application = start(signed_in)
+    complete(signed_in, application)
+    signed_in.submit(
+        criterion_url(application, "MD2"),
+        answer_data(narrative="Our <b>open</b> policy & more\nSecond line"),
+    )
+    signed_in.submit(
+        f"/apply/applications/{application.id}/check",
+        {"declaration": "y", "declaration_name": "Lena Lead"},
+    )
+    reference = f"APP-{application.id:06d}"
+
+    page = signed_in.get(f"/apply/applications/{application.id}/submitted")
+    assert reference in page.soup.select_one(".govuk-panel").text
+    email = db.session.scalar(sa.select(Email).where(Email.template == "application_submitted"))
+    assert reference in email.body_text
+
+    page = signed_in.get(f"/apply/applications/{application.id}/submission")
+    assert page.h1 == "Your application as submitted"
+    assert reference in page.text
+    assert "Our <b>open</b> policy & more" in page.text  # shown as typed, never as markup
+    assert page.soup.find("b", string="open") is None
+    assert "https://www.testbury.gov.uk/social-media-policy" in page.text
+    assert not [a for a in page.soup.select("a") if a.get_text(strip=True).startswith("Change")]
+    assert page.soup.find("a", href=f"/apply/applications/{application.id}/submission.pdf")
+
+    events = db.session.scalar(sa.select(sa.func.count(AuditEvent.id)))
+    pdf = signed_in.get(f"/apply/applications/{application.id}/submission.pdf")
+    assert pdf.status_code == 200
+    assert pdf.headers["Content-Type"] == "application/pdf"
+    assert pdf.headers["Content-Disposition"].startswith("attachment;")
+    text = text_of(pdf.data)
+    assert reference in text and lead.membership.council.name in text
+    assert "Our <b>open</b> policy & more" in text
+    assert db.session.scalar(sa.select(sa.func.count(AuditEvent.id))) == events  # GET: no write
+
+
+def test_before_submitting_there_is_no_copy_to_read(signed_in, lead):
+    application = start(signed_in)
+    response = signed_in.get(f"/apply/applications/{application.id}/submission")
+    assert response.headers["Location"] == f"/apply/applications/{application.id}"
+    response = signed_in.get(f"/apply/applications/{application.id}/submission.pdf")
+    assert response.headers["Location"] == f"/apply/applications/{application.id}"

