@@ -20,9 +20,14 @@ from wtforms import DateField, DecimalField, IntegerField, StringField, SubmitFi
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from marks.admin import bp
-from marks.admin.editions import draft_or_overview, edition_in_url, refused_unless_draft
+from marks.admin.editions import (
+    draft_or_overview,
+    edition_in_url,
+    refused_unless_draft,
+    unless_draft,
+)
 from marks.extensions import db
-from marks.forms import lines, strip, whole_number
+from marks.forms import ConfirmForm, lines, strip, whole_number
 from marks.models import Criterion, Edition, Theme
 from marks.permissions import ADMINISTRATOR, access
 from marks.presentation import LONDON
@@ -30,6 +35,38 @@ from marks.scheme import edition_drafts
 from marks.scheme.editions import EditionRefused
 
 # --- Forms --------------------------------------------------------------------------------------
+
+
+def _title(whose: str) -> StringField:
+    return StringField(
+        "Title",
+        filters=[strip],
+        validators=[
+            DataRequired(message=f"Enter the {whose} title"),
+            Length(max=200, message="The title must be 200 characters or fewer"),
+        ],
+        widget=GovTextInput(),
+    )
+
+
+def _new_code(what: str, description: str) -> StringField:
+    """The code of a new theme or criterion; what it may be is the domain's to say."""
+    return StringField(
+        "Code",
+        description=description,
+        filters=[strip],
+        validators=[DataRequired(message=f"Enter a code for the {what}")],
+        widget=GovTextInput(),
+    )
+
+
+def _theme_summary() -> TextAreaField:
+    return TextAreaField(
+        "Summary",
+        description="One or two sentences on what the theme is about, shown to councils",
+        validators=[Length(max=2000, message="The summary must be 2,000 characters or fewer")],
+        widget=GovTextArea(),
+    )
 
 
 class GovDate(DateField):
@@ -113,15 +150,7 @@ def _day(moment: datetime | None) -> date | None:
 
 
 class CriterionForm(FlaskForm):
-    title = StringField(
-        "Title",
-        filters=[strip],
-        validators=[
-            DataRequired(message="Enter the criterion's title"),
-            Length(max=200, message="The title must be 200 characters or fewer"),
-        ],
-        widget=GovTextInput(),
-    )
+    title = _title("criterion's")
     question = TextAreaField(
         "Question",
         filters=[strip],
@@ -291,31 +320,41 @@ def edition_criterion(edition_id: int, criterion_id: int):
 
 
 class ThemeForm(FlaskForm):
-    title = StringField(
-        "Title",
-        filters=[strip],
-        validators=[
-            DataRequired(message="Enter the theme's title"),
-            Length(max=200, message="The title must be 200 characters or fewer"),
-        ],
-        widget=GovTextInput(),
-    )
-    summary = TextAreaField(
-        "Summary",
-        description="One or two sentences on what the theme is about, shown to councils",
-        validators=[Length(max=2000, message="The summary must be 2,000 characters or fewer")],
-        widget=GovTextArea(),
-    )
+    title = _title("theme's")
+    summary = _theme_summary()
     submit = SubmitField("Save the theme", widget=GovSubmitInput())
+
+
+class NewThemeForm(FlaskForm):
+    code = _new_code(
+        "theme", "Short and unique in this edition, like measuring-impact. The data file uses it."
+    )
+    title = _title("theme's")
+    summary = _theme_summary()
+    submit = SubmitField("Add the theme", widget=GovSubmitInput())
+
+
+class NewCriterionForm(FlaskForm):
+    code = _new_code(
+        "criterion",
+        "Short and unique in this edition, like MI1. Councils see it beside the title.",
+    )
+    title = _title("criterion's")
+    submit = SubmitField("Add the criterion", widget=GovSubmitInput())
+
+
+def _theme(found: Edition, theme_id: int) -> Theme:
+    theme = db.get_or_404(Theme, theme_id)
+    if theme.edition_id != found.id:
+        abort(404)
+    return theme
 
 
 @bp.route("/editions/<int:edition_id>/themes/<int:theme_id>", methods=["GET", "POST"])
 @access(ADMINISTRATOR)
 def edition_theme(edition_id: int, theme_id: int):
     found = edition_in_url(edition_id)
-    theme = db.get_or_404(Theme, theme_id)
-    if theme.edition_id != found.id:
-        abort(404)
+    theme = _theme(found, theme_id)
     if request.method == "GET":
         if back := draft_or_overview(found):
             return back
@@ -332,6 +371,106 @@ def edition_theme(edition_id: int, theme_id: int):
         flash(f"{theme.title} has been saved." if changed else "Nothing was changed.", "success")
         return redirect(url_for("admin.edition", edition_id=found.id))
     return render_template("admin/editions/theme.html", edition=found, theme=theme, form=form)
+
+
+@bp.route("/editions/<int:edition_id>/themes/new", methods=["GET", "POST"])
+@access(ADMINISTRATOR)
+def edition_add_theme(edition_id: int):
+    found = edition_in_url(edition_id)
+    if not_a_draft := unless_draft(found):
+        return not_a_draft
+    form = NewThemeForm()
+    if form.validate_on_submit():
+        try:
+            theme = edition_drafts.add_theme(
+                found,
+                actor=current_user,
+                code=form.code.data,
+                title=form.title.data,
+                summary=form.summary.data or "",
+            )
+        except EditionRefused as refused:
+            db.session.rollback()
+            getattr(form, refused.field or "code").errors.append(str(refused))
+        else:
+            db.session.commit()
+            flash(f"The theme {theme.title} has been added. Add its criteria.", "success")
+            return redirect(url_for("admin.edition", edition_id=found.id))
+    return render_template("admin/editions/new_theme.html", edition=found, form=form)
+
+
+@bp.route("/editions/<int:edition_id>/themes/<int:theme_id>/remove", methods=["GET", "POST"])
+@access(ADMINISTRATOR)
+def edition_remove_theme(edition_id: int, theme_id: int):
+    found = edition_in_url(edition_id)
+    theme = _theme(found, theme_id)
+    if not_a_draft := unless_draft(found):
+        return not_a_draft
+    form = ConfirmForm()
+    refusal = edition_drafts.why_not_remove_theme(theme)
+    if refusal is None and form.validate_on_submit():
+        title = theme.title
+        edition_drafts.remove_theme(theme, actor=current_user)
+        db.session.commit()
+        flash(f"The theme {title} has been removed.", "success")
+        return redirect(url_for("admin.edition", edition_id=found.id))
+    return render_template(
+        "admin/editions/remove_theme.html",
+        edition=found,
+        theme=theme,
+        form=form,
+        refusal=refusal,
+    ), 400 if refusal and request.method == "POST" else 200
+
+
+@bp.route("/editions/<int:edition_id>/themes/<int:theme_id>/criteria/new", methods=["GET", "POST"])
+@access(ADMINISTRATOR)
+def edition_add_criterion(edition_id: int, theme_id: int):
+    found = edition_in_url(edition_id)
+    theme = _theme(found, theme_id)
+    if not_a_draft := unless_draft(found):
+        return not_a_draft
+    form = NewCriterionForm()
+    if form.validate_on_submit():
+        try:
+            criterion = edition_drafts.add_criterion(
+                theme, actor=current_user, code=form.code.data, title=form.title.data
+            )
+        except EditionRefused as refused:
+            db.session.rollback()
+            getattr(form, refused.field or "code").errors.append(str(refused))
+        else:
+            db.session.commit()
+            flash(
+                f"{criterion.code}: {criterion.title} has been added. "
+                "Write its question, guidance, evidence and rubric.",
+                "success",
+            )
+            return redirect(
+                url_for("admin.edition_criterion", edition_id=found.id, criterion_id=criterion.id)
+            )
+    return render_template(
+        "admin/editions/new_criterion.html", edition=found, theme=theme, form=form
+    )
+
+
+@bp.route("/editions/<int:edition_id>/criteria/<int:criterion_id>/remove", methods=["GET", "POST"])
+@access(ADMINISTRATOR)
+def edition_remove_criterion(edition_id: int, criterion_id: int):
+    found = edition_in_url(edition_id)
+    criterion = _criterion(found, criterion_id)
+    if not_a_draft := unless_draft(found):
+        return not_a_draft
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        label = f"{criterion.code}: {criterion.title}"
+        edition_drafts.remove_criterion(criterion, actor=current_user)
+        db.session.commit()
+        flash(f"{label} has been removed.", "success")
+        return redirect(url_for("admin.edition", edition_id=found.id))
+    return render_template(
+        "admin/editions/remove_criterion.html", edition=found, criterion=criterion, form=form
+    )
 
 
 def _levels_form(found: Edition) -> type[FlaskForm]:

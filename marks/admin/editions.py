@@ -20,7 +20,7 @@ from marks.extensions import db
 from marks.forms import ConfirmForm, strip, whole_number
 from marks.models import Edition
 from marks.permissions import ADMINISTRATOR, access
-from marks.scheme import edition_diff, editions
+from marks.scheme import edition_diff, edition_drafts, editions
 from marks.scheme.editions import EditionFileError, EditionRefused
 
 MAX_FILE_BYTES = 1024 * 1024
@@ -77,6 +77,14 @@ def refused_unless_draft(edition: Edition):
     return render_template("admin/editions/refused.html", edition=edition), 400
 
 
+def unless_draft(edition: Edition):
+    """For a published edition: a GET goes back to its overview, a POST is refused (None for a
+    draft)."""
+    if request.method == "GET":
+        return draft_or_overview(edition)
+    return refused_unless_draft(edition)
+
+
 @bp.get("/editions")
 @access(ADMINISTRATOR)
 def editions_list():
@@ -127,6 +135,9 @@ def edition(edition_id: int):
         changes=edition_diff.diff(found),
         is_current=editions.current() == found,
         counts=editions.criteria_count([found.id]),
+        removable_themes={
+            t.id for t in found.themes if edition_drafts.why_not_remove_theme(t) is None
+        },
     )
 
 
@@ -134,12 +145,8 @@ def edition(edition_id: int):
 @access(ADMINISTRATOR)
 def publish_edition(edition_id: int):
     found = edition_in_url(edition_id)
-    if request.method == "GET":
-        if back := draft_or_overview(found):
-            return back
-    else:
-        if refused := refused_unless_draft(found):
-            return refused
+    if not_a_draft := unless_draft(found):
+        return not_a_draft
     form = ConfirmForm()
     problems = editions.problems(found)
     if form.validate_on_submit() and not problems:

@@ -141,10 +141,10 @@ def update_theme(theme: Theme, *, actor: User | None, title: str, summary: str) 
     return sorted(changed)
 
 
-def _check_new_code(taken: set[str], code: str, what: str) -> str:
-    code = code.strip()
-    if not code:
-        raise EditionRefused(f"Enter a code for the {what}", "code")
+def _check_new_code(kind: type[Theme | Criterion], taken: set[str], code: str, like: str) -> str:
+    what = kind.__name__.lower()
+    longest = kind.__table__.c.code.type.length
+    code = editions.checked_code(code, what=what, longest=longest, like=like)
     if code in taken:
         raise EditionRefused(f"This edition already has a {what} with the code {code}", "code")
     return code
@@ -155,9 +155,9 @@ def add_theme(
 ) -> Theme:
     """A new, empty theme at the end of a draft (it needs a criterion before publishing)."""
     refuse_unless_draft(edition)
-    code = _check_new_code({t.code for t in edition.themes}, code, "theme")
+    code = _check_new_code(Theme, {t.code for t in edition.themes}, code, "measuring-impact")
     position = max((t.position for t in edition.themes), default=0) + 1
-    theme = Theme(code=code, title=title, summary=summary, position=position)
+    theme = Theme(code=code, title=title, summary=_lines(summary), position=position)
     edition.themes.append(theme)
     db.session.flush()
     audit.record("edition.theme_added", theme, actor=actor, edition=edition.code, theme=code)
@@ -169,7 +169,7 @@ def add_criterion(theme: Theme, *, actor: User | None, code: str, title: str) ->
     rubric are written on its own page (publishing needs them)."""
     edition = theme.edition
     refuse_unless_draft(edition)
-    code = _check_new_code({c.code for c in edition.criteria}, code, "criterion")
+    code = _check_new_code(Criterion, {c.code for c in edition.criteria}, code, "MI1")
     position = max((c.position for c in theme.criteria), default=0) + 1
     criterion = Criterion(
         code=code,
@@ -204,6 +204,30 @@ def remove_criterion(criterion: Criterion, *, actor: User | None) -> None:
         criterion=criterion.code,
     )
     theme.criteria.remove(criterion)
+    db.session.flush()
+
+
+def why_not_remove_theme(theme: Theme) -> str | None:
+    """Why the theme cannot be taken out of its draft (None: it can). Only an empty one can:
+    a criterion is removed on its own, after a look at what it holds."""
+    count = len(theme.criteria)
+    if count == 0:
+        return None
+    if count == 1:
+        return f"{theme.title} has 1 criterion: remove it first"
+    return f"{theme.title} has {count} criteria: remove them first"
+
+
+def remove_theme(theme: Theme, *, actor: User | None) -> None:
+    """Take an empty theme out of a draft."""
+    edition = theme.edition
+    refuse_unless_draft(edition)
+    if refusal := why_not_remove_theme(theme):
+        raise EditionRefused(refusal)
+    audit.record(
+        "edition.theme_removed", theme, actor=actor, edition=edition.code, theme=theme.code
+    )
+    edition.themes.remove(theme)
     db.session.flush()
 
 

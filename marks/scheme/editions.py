@@ -252,18 +252,25 @@ def refuse_unless_draft(edition: Edition) -> None:
 CODE = re.compile(r"[A-Za-z0-9]+([._-][A-Za-z0-9]+)*")
 
 
-def _new_code(code: str) -> str:
+def checked_code(code: str, *, what: str, longest: int, like: str) -> str:
+    """A code typed for a new edition, theme or criterion, stripped: there, no longer than its
+    column, and made of CODE's characters (a criterion's code is part of the councils' links)."""
     code = code.strip()
     if not code:
-        raise EditionRefused("Enter a code for the new edition", "code")
-    if len(code) > 40:
-        raise EditionRefused("The code must be 40 characters or fewer", "code")
+        raise EditionRefused(f"Enter a code for the {what}", "code")
+    if len(code) > longest:
+        raise EditionRefused(f"The code must be {longest} characters or fewer", "code")
     if not CODE.fullmatch(code):
         raise EditionRefused(
             "The code can only have letters, numbers, and hyphens, full stops or underscores "
-            "between them, like 2027 or 2027-spring",
+            f"between them, like {like}",
             "code",
         )
+    return code
+
+
+def _new_code(code: str) -> str:
+    code = checked_code(code, what="new edition", longest=40, like="2027 or 2027-spring")
     if find(code) is not None:
         raise EditionRefused(f"There is already an edition with the code {code}", "code")
     return code

@@ -1,8 +1,8 @@
 """The world that test_every_page.py crawls: the demo data (marks/seed/demo.py) and a little more
-(an evidence file, a draft edition, invitations, a reset link, emails sent and failed, routes
-that fail on purpose), on a server and database of its own; and where in it each kind of person
-goes: the access matrix's placeholders as real ids, links with working tokens, pages in other
-states, a council in every state, the error pages and the HTML emails.
+(an evidence file, a draft edition with an empty theme, invitations, a reset link, emails sent
+and failed, routes that fail on purpose), on a server and database of its own; and where in it
+each kind of person goes: the access matrix's placeholders as real ids, links with working
+tokens, pages in other states, a council in every state, the error pages and the HTML emails.
 
 It changes with the demo data and with the pages there are to see; what is checked on each page
 is in crawl.py.
@@ -33,7 +33,7 @@ from marks.models import (
 )
 from marks.people import staff, users
 from marks.permissions import PUBLIC, access
-from marks.scheme import editions
+from marks.scheme import edition_drafts, editions
 from marks.states import EmailState, InvitationKind, MembershipRole
 from tests.browser.conftest import USER_EMAIL, _seed
 from tests.pages import DEMO_PASSWORD
@@ -45,6 +45,9 @@ PERSONAS = {
     "assigned_assessor": "assessor2@example.org",  # scoring Halton's, not yet submitted
     "administrator": "admin@example.org",
 }
+
+# The code of a theme added to the draft edition with no criteria.
+EMPTY_THEME = "impact"
 
 # The demo's councils (marks/seed/demo.py), by the state their application is left in.
 DEMO = {
@@ -158,7 +161,10 @@ def seed_world(app: Flask) -> None:
             links=[link.url for link in answer.links],
             new_file=CheckedFile("policy.pdf", "application/pdf", 9, "0" * 64, b"%PDF-1.4 "),
         )
-        editions.clone(editions.find("2026"), "2027", 2027, actor=None)
+        draft_edition = editions.clone(editions.find("2026"), "2027", 2027, actor=None)
+        edition_drafts.add_theme(
+            draft_edition, actor=admin, code=EMPTY_THEME, title="Measuring impact"
+        )
         # Someone asking to join the draft's council, and someone asking to be the first of a
         # council with no members (an administrator answers); invitations; a reset link.
         memberships.ask_to_join(users.find_user(USER_EMAIL), draft.council)
@@ -212,6 +218,7 @@ def build_world(app: Flask) -> World:
         admin = users.find_user(PERSONAS["administrator"])
         answer = applications.answer_for(db.session.get(Application, apps["draft"]), "MD1")
         draft_edition = _one(sa.select(Edition).where(Edition.code == "2027"))
+        empty_theme = next(t for t in draft_edition.themes if t.code == EMPTY_THEME)
         emails = {
             state: _one(sa.select(Email.id).where(Email.state == state).order_by(Email.id))
             for state in (EmailState.FAILED, EmailState.SENT)
@@ -321,6 +328,8 @@ def build_world(app: Flask) -> World:
                 f"/admin/outbox/{emails[EmailState.SENT]}",
                 f"/admin/outbox/{ids['html_email_id']}",
                 f"/admin/editions/{draft_edition.id}",
+                # The matrix's theme has criteria; this one has none, so it can be removed.
+                f"/admin/editions/{draft_edition.id}/themes/{empty_theme.id}/remove",
                 "/admin/audit?user=nobody%40example.org",  # empty: no event matches
                 "/admin/audit?date_from=31%2F02%2F2026",  # error: no such date
             ],

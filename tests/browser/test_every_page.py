@@ -96,6 +96,8 @@ EMPTY_FORMS = {
     "admin.edition_criterion": "Save the criterion",
     "admin.edition_theme": "Save the theme",
     "admin.edition_levels": "Save the levels",
+    "admin.edition_add_theme": "Add the theme",
+    "admin.edition_add_criterion": "Add the criterion",
     "admin.import_edition": "Import the edition",
     "admin.invite_staff": "Send invitation",
     "admin.erase_person": "Erase their personal data",
@@ -107,6 +109,10 @@ NOT_SENT_EMPTY = {
     "council.accept_invitation": "one button, nothing to fill in: sent, it accepts",
     "accounts.accept_staff_invitation": "one button, nothing to fill in: sent, it accepts",
     "admin.publish_edition": "one button, nothing to fill in: sent, it publishes the edition",
+    "admin.edition_remove_criterion": "one button, nothing to fill in: sent, it removes the "
+    "criterion",
+    "admin.edition_remove_theme": "the matrix's theme has criteria, so its page has no form; an "
+    "empty theme's (crawl_world's extra pages) has one button: sent, it removes the theme",
     "accounts.sign_in_code": "only between a right password and the code: a wrong code's error "
     "summary is checked in test_accounts_journey, an empty one in test_two_factor",
     "accounts.set_up_sign_in_code": "only between a right password and the code: its form is "

@@ -178,6 +178,20 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
         ADMIN_ONLY,
     ),
     "admin.edition_levels": ("/admin/editions/{draft_edition_id}/levels", ADMIN_ONLY),
+    "admin.edition_add_theme": ("/admin/editions/{draft_edition_id}/themes/new", ADMIN_ONLY),
+    # A theme with criteria: the page says to remove them first.
+    "admin.edition_remove_theme": (
+        "/admin/editions/{draft_edition_id}/themes/{draft_theme_id}/remove",
+        ADMIN_ONLY,
+    ),
+    "admin.edition_add_criterion": (
+        "/admin/editions/{draft_edition_id}/themes/{draft_theme_id}/criteria/new",
+        ADMIN_ONLY,
+    ),
+    "admin.edition_remove_criterion": (
+        "/admin/editions/{draft_edition_id}/criteria/{draft_criterion_id}/remove",
+        ADMIN_ONLY,
+    ),
     "admin.councils_list": ("/admin/councils", ADMIN_ONLY),
     "admin.add_council": ("/admin/councils/new", ADMIN_ONLY),
     "admin.import_councils": ("/admin/councils/import", ADMIN_ONLY),

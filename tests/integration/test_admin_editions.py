@@ -12,7 +12,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from marks.extensions import db
-from marks.models import AuditEvent, Edition
+from marks.models import AuditEvent, Criterion, Edition, RubricDescriptor, Theme
 from marks.scheme import edition_diff, edition_drafts, editions
 from marks.states import EditionState
 from tests.pages import Page, PageClient
@@ -300,6 +300,10 @@ def test_only_administrators_see_editions(client, make, demo):
         f"/admin/editions/{demo.id}/publish",
         f"/admin/editions/{demo.id}/preview",
         f"/admin/editions/{demo.id}/export.toml",
+        f"/admin/editions/{demo.id}/themes/new",
+        f"/admin/editions/{demo.id}/themes/{criterion.theme.id}/criteria/new",
+        f"/admin/editions/{demo.id}/themes/{criterion.theme.id}/remove",
+        f"/admin/editions/{demo.id}/criteria/{criterion.id}/remove",
     ]
     for user in (make.user(), make.assessor(), make.member()):
         client.sign_in(user.email)
@@ -372,3 +376,217 @@ def test_a_draft_theme_and_its_levels_can_change_and_a_published_one_cannot(app,
     )
     assert refused.status == 400
     assert published.levels[0].name == "Accredited"
+
+
+# --- Adding and removing themes and criteria --------------------------------------------------
+
+
+def link(page: Page, text: str) -> str | None:
+    """The address of the link that reads `text` (its visually hidden words included)."""
+    for a in page.soup.find_all("a"):
+        if " ".join(a.get_text(" ").split()) == text:
+            return a["href"]
+    return None
+
+
+def banner(page: Page) -> str:
+    return " ".join(page.soup.select_one(".govuk-notification-banner").get_text(" ").split())
+
+
+def events(action: str) -> list[AuditEvent]:
+    return list(
+        db.session.scalars(
+            sa.select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
+        )
+    )
+
+
+def test_an_administrator_adds_a_theme_to_a_draft(signed_in, admin, draft):
+    url = link(signed_in.get(f"/admin/editions/{draft.id}"), "Add a theme")
+    assert url == f"/admin/editions/{draft.id}/themes/new"
+    assert signed_in.get(url).h1 == "Add a theme"
+
+    page = signed_in.submit(url, {"code": "", "title": "", "summary": "Kept"})
+    assert page.error_summary() == ["Enter a code for the theme", "Enter the theme's title"]
+    assert page.field_value("summary") == "Kept"
+
+    typed = {"code": "engagement", "title": "Measuring impact", "summary": "What it achieves."}
+    page = signed_in.submit(url, typed)
+    assert page.error_summary() == ["This edition already has a theme with the code engagement"]
+    assert "This edition already has a theme" in page.soup.select_one("#code-error").get_text()
+    assert {name: page.field_value(name) for name in typed} == typed
+    page = signed_in.submit(url, {**typed, "code": "measuring impact"})
+    assert page.error_summary() == [
+        "The code can only have letters, numbers, and hyphens, full stops or underscores "
+        "between them, like measuring-impact"
+    ]
+    assert events("edition.theme_added") == []
+    db.session.refresh(draft)
+    assert len(draft.themes) == 3
+
+    response = signed_in.submit(url, {**typed, "code": " measuring-impact "})
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/admin/editions/{draft.id}"
+    page = signed_in.get(response.headers["Location"])
+    assert banner(page) == "Success The theme Measuring impact has been added. Add its criteria."
+    db.session.refresh(draft)
+    theme = draft.themes[-1]
+    assert (theme.code, theme.title, theme.summary, theme.criteria) == (
+        "measuring-impact",
+        "Measuring impact",
+        "What it achieves.",
+        [],
+    )
+    assert link(page, "Add a criterion to Measuring impact") is not None
+    (event,) = events("edition.theme_added")
+    assert (event.actor_id, event.subject_id) == (admin.id, theme.id)
+    assert event.data == {"edition": "2027", "theme": "measuring-impact"}
+    assert ("Theme Measuring impact", "added") in [
+        (c.what, c.change) for c in edition_diff.diff(draft)
+    ]
+
+
+def test_an_administrator_adds_a_criterion_to_a_theme(signed_in, admin, draft):
+    theme = draft.themes[2]
+    url = link(signed_in.get(f"/admin/editions/{draft.id}"), "Add a criterion to Staff empowerment")
+    assert url == f"/admin/editions/{draft.id}/themes/{theme.id}/criteria/new"
+    assert signed_in.get(url).h1 == "Add a criterion to Staff empowerment"
+
+    page = signed_in.submit(url, {"code": "", "title": ""})
+    assert page.error_summary() == ["Enter a code for the criterion", "Enter the criterion's title"]
+    typed = {"code": "MD1", "title": "Sharing what works"}
+    page = signed_in.submit(url, typed)
+    assert page.error_summary() == ["This edition already has a criterion with the code MD1"]
+    assert {name: page.field_value(name) for name in typed} == typed
+    page = signed_in.submit(url, {**typed, "code": "SE5-sharing-what-works"})
+    assert page.error_summary() == ["The code must be 20 characters or fewer"]
+    assert page.field_value("code") == "SE5-sharing-what-works"
+    assert events("edition.criterion_added") == []
+    assert len(draft.criteria) == 12
+
+    response = signed_in.submit(url, {**typed, "code": "SE5"})
+    assert response.status_code == 302
+    db.session.refresh(theme)
+    added = theme.criteria[-1]
+    assert response.headers["Location"] == f"/admin/editions/{draft.id}/criteria/{added.id}"
+    page = signed_in.get(response.headers["Location"])
+    assert page.h1 == "Change SE5: Sharing what works"
+    assert banner(page) == (
+        "Success SE5: Sharing what works has been added. "
+        "Write its question, guidance, evidence and rubric."
+    )
+    assert (added.code, added.title, added.position, added.weight) == (
+        "SE5",
+        "Sharing what works",
+        5,
+        1,
+    )
+    assert [d.descriptor for d in added.descriptors] == [""] * 5
+    (event,) = events("edition.criterion_added")
+    assert (event.actor_id, event.subject_id) == (admin.id, added.id)
+    assert event.data == {"edition": "2027", "criterion": "SE5"}
+    page = signed_in.get(f"/admin/editions/{draft.id}/publish")
+    assert "Write the question and guidance for SE5: Sharing what works" in page.text
+
+
+def test_an_administrator_removes_a_criterion_from_a_draft(signed_in, admin, draft):
+    se4 = draft.criteria[-1]
+    se4_id, label = se4.id, f"SE4: {se4.title}"
+    url = f"/admin/editions/{draft.id}/criteria/{se4_id}/remove"
+    assert link(signed_in.get(f"/admin/editions/{draft.id}"), f"Remove {label}") == url
+    page = signed_in.get(f"/admin/editions/{draft.id}/criteria/{se4.id}")
+    assert link(page, "Remove this criterion") == url
+
+    page = signed_in.get(url)
+    assert page.h1 == f"Remove {label}"
+    assert "Staff empowerment" in page.text and se4.question in page.text
+    assert events("edition.criterion_removed") == []  # a GET changes nothing
+
+    response = signed_in.submit(url, {})
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/admin/editions/{draft.id}"
+    page = signed_in.get(response.headers["Location"])
+    assert banner(page) == f"Success {label} has been removed."
+    assert db.session.get(Criterion, se4_id) is None
+    rubric = sa.select(sa.func.count()).where(RubricDescriptor.criterion_id == se4_id)
+    assert db.session.scalar(rubric) == 0
+    (event,) = events("edition.criterion_removed")
+    assert (event.actor_id, event.subject_id) == (admin.id, se4_id)
+    assert event.data == {"edition": "2027", "criterion": "SE4"}
+    assert (label, "removed") in [(c.what, c.change) for c in edition_diff.diff(draft)]
+    assert signed_in.get(url).status_code == 404
+
+
+def test_a_theme_is_removed_only_when_it_has_no_criteria(signed_in, admin, draft):
+    empty = edition_drafts.add_theme(draft, actor=admin, code="impact", title="Measuring impact")
+    db.session.commit()
+    empty_id = empty.id
+    myths = draft.themes[0]
+    page = signed_in.get(f"/admin/editions/{draft.id}")
+    url = f"/admin/editions/{draft.id}/themes/{empty_id}/remove"
+    assert link(page, "Remove the theme Measuring impact") == url
+    assert link(page, "Remove the theme Myths debunked") is None
+
+    # A theme with criteria: the page says why not, and a forged post is refused.
+    full = f"/admin/editions/{draft.id}/themes/{myths.id}/remove"
+    why = "Myths debunked has 4 criteria: remove them first"
+    page = signed_in.get(full)
+    assert page.h1 == "Remove the theme Myths debunked"
+    assert why in page.text and not page.soup.select("main form")
+    page = signed_in.post(full, data={"csrf_token": signed_in.csrf_token()})
+    assert page.status == 400 and why in page.text
+    db.session.refresh(draft)
+    assert [t.code for t in draft.themes] == [
+        "myths-debunked",
+        "engagement",
+        "staff-empowerment",
+        "impact",
+    ]
+    assert len(myths.criteria) == 4
+    assert events("edition.theme_removed") == []
+
+    page = signed_in.get(url)
+    assert page.h1 == "Remove the theme Measuring impact"
+    response = signed_in.submit(url, {})
+    assert response.status_code == 302
+    page = signed_in.get(response.headers["Location"])
+    assert banner(page) == "Success The theme Measuring impact has been removed."
+    assert db.session.get(Theme, empty_id) is None
+    (event,) = events("edition.theme_removed")
+    assert (event.actor_id, event.subject_id) == (admin.id, empty_id)
+    assert event.data == {"edition": "2027", "theme": "impact"}
+
+
+def test_a_published_edition_takes_no_theme_or_criterion(signed_in, admin, demo):
+    theme, criterion = demo.themes[0], demo.criteria[0]
+    page = signed_in.get(f"/admin/editions/{demo.id}")
+    assert link(page, "Add a theme") is None
+    assert not [
+        a for a in page.soup.find_all("a") if a.get_text(strip=True).startswith(("Add", "Remove"))
+    ]
+    token = signed_in.csrf_token()
+    base = f"/admin/editions/{demo.id}"
+    for url, data in [
+        (f"{base}/themes/new", {"code": "impact", "title": "Measuring impact"}),
+        (f"{base}/themes/{theme.id}/criteria/new", {"code": "MD9", "title": "New"}),
+        (f"{base}/criteria/{criterion.id}/remove", {}),
+        (f"{base}/themes/{theme.id}/remove", {}),
+    ]:
+        response = signed_in.get(url)
+        assert response.status_code == 302, url
+        assert response.headers["Location"] == base
+        page = signed_in.post(url, data={"csrf_token": token, **data})
+        assert page.status_code == 400, url
+        assert "A published edition cannot change: clone it to make a new one" in page.text
+    db.session.refresh(demo)
+    assert (len(demo.themes), len(demo.criteria)) == (3, 12)
+    actions = db.session.scalars(sa.select(AuditEvent.action)).all()
+    assert [a for a in actions if a.endswith(("_added", "_removed"))] == []
+    for change in (
+        lambda: edition_drafts.add_theme(demo, actor=admin, code="impact", title="Impact"),
+        lambda: edition_drafts.add_criterion(theme, actor=admin, code="MD9", title="New"),
+        lambda: edition_drafts.remove_criterion(criterion, actor=admin),
+        lambda: edition_drafts.remove_theme(theme, actor=admin),
+    ):
+        with pytest.raises(editions.EditionRefused, match="published edition cannot change"):
+            change()

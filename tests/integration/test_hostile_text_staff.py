@@ -241,6 +241,23 @@ def test_edition_codes(app, make, edition, admin):
     assert response.status_code == 302
     draft = db.session.scalar(sa.select(Edition).where(Edition.code == "2027.v2_draft-1"))
     assert client.get(f"/admin/editions/{draft.id}/scores.csv").status_code == 200
+    # A new theme's and a new criterion's: the same characters, as long as their columns.
+    base = f"/admin/editions/{draft.id}"
+    new_theme, new_criterion = (
+        f"{base}/themes/new",
+        f"{base}/themes/{draft.themes[0].id}/criteria/new",
+    )
+    for url, longest in [(new_theme, 60), (new_criterion, 20)]:
+        for typed in [*packed(longest), *BLANKS, long_text(longest + 1)]:
+            page = send(client, url, {"code": typed, "title": "A title"})
+            refused(page, f"{url} code {typed!r}", {"code": typed.strip()})
+    assert send(client, new_theme, {"code": "impact.v2_new-1", "title": "I"}).status_code == 302
+    response = send(client, new_criterion, {"code": "MI1.a_b-2", "title": "I"})
+    assert response.status_code == 302
+    assert (
+        checked(client.get(response.headers["Location"]), "new criterion").h1
+        == "Change MI1.a_b-2: I"
+    )
 
 
 def test_what_administrators_write_in_an_edition(app, make, edition, admin):

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from marks import workflow
 from marks.extensions import db
 from marks.models import AuditEvent
-from marks.scheme import editions
+from marks.scheme import edition_drafts, editions
 from marks.states import EditionState
 
 
@@ -109,3 +109,39 @@ def test_only_an_administrator_publishes_a_complete_draft(make):
     assert _events(draft)[-1] == ("edition.published", "draft", "published")
     with pytest.raises(editions.EditionRefused, match=r"^A published edition cannot change"):
         editions.publish(draft, actor=admin)
+
+
+# --- A draft's themes and criteria: marks.scheme.edition_drafts ----------------------------------
+
+
+def test_a_draft_takes_themes_and_criteria_with_good_codes_and_loses_empty_themes(make):
+    published = make.demo_edition()
+    draft = editions.clone(published, "2027", 2027, actor=None)
+    with pytest.raises(editions.EditionRefused, match=r"^The code must be 20 characters or fewer"):
+        edition_drafts.add_criterion(draft.themes[0], actor=None, code="X" * 21, title="T")
+    with pytest.raises(editions.EditionRefused, match=r"^The code can only have letters"):
+        edition_drafts.add_theme(draft, actor=None, code="our impact", title="Impact")
+    theme = edition_drafts.add_theme(
+        draft, actor=None, code=" impact ", title="Impact", summary="One\r\ntwo"
+    )
+    assert (theme.code, theme.summary, theme.position) == ("impact", "One\ntwo", 4)
+    criterion = edition_drafts.add_criterion(theme, actor=None, code="MI1", title="Measured")
+    assert edition_drafts.why_not_remove_theme(theme) == "Impact has 1 criterion: remove it first"
+    with pytest.raises(editions.EditionRefused, match=r"^Impact has 1 criterion: remove it first$"):
+        edition_drafts.remove_theme(theme, actor=None)
+    edition_drafts.remove_criterion(criterion, actor=None)
+    edition_drafts.remove_theme(theme, actor=None)
+    assert [t.code for t in draft.themes] == ["myths-debunked", "engagement", "staff-empowerment"]
+    actions = db.session.scalars(
+        sa.select(AuditEvent.action)
+        .where(AuditEvent.action.like("edition.%ed"), AuditEvent.action != "edition.published")
+        .order_by(AuditEvent.id)
+    ).all()
+    assert actions[-4:] == [
+        "edition.theme_added",
+        "edition.criterion_added",
+        "edition.criterion_removed",
+        "edition.theme_removed",
+    ]
+    with pytest.raises(editions.EditionRefused, match=r"^A published edition cannot change"):
+        edition_drafts.remove_theme(published.themes[0], actor=None)
