@@ -12,13 +12,14 @@ from urllib.parse import urlencode
 
 import sqlalchemy as sa
 
+from marks.awarding import awards
 from marks.extensions import db
 from marks.models import Award, Council, Edition, Level, utcnow
 from marks.people.councils import search_name
 from marks.states import AwardState, CouncilKind, Nation
 
 PAGE_SIZE = 25
-EXPIRING_DAYS = 90
+EXPIRING_DAYS = awards.EXPIRING_SOON_DAYS
 MAX_PAGE = 100_000
 
 
