@@ -129,9 +129,14 @@ def badge_snippet(verify_url: str, image_url: str, alt: str) -> str:
     """The HTML a council pastes into its website: plain text here (the page escapes it once
     more to show it), with every attribute escaped, whatever the council is called."""
     return (
-        f'<a href="{html.escape(verify_url)}"><img src="{html.escape(image_url)}" '
-        f'alt="{html.escape(alt)}" width="200" height="200"></a>'
+        f'<a href="{_attribute(verify_url)}"><img src="{_attribute(image_url)}" '
+        f'alt="{_attribute(alt)}" width="200" height="200"></a>'
     )
+
+
+def _attribute(value: str) -> str:
+    """Escaped for a double-quoted attribute: an apostrophe stays one, for people to read."""
+    return html.escape(value, quote=False).replace('"', "&quot;")
 
 
 def score_items(field) -> list[dict]:

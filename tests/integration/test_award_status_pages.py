@@ -118,7 +118,7 @@ def test_a_superseded_award_names_the_award_that_replaced_it(app, award, admin, 
 def test_the_embed_code_stays_true_whatever_happens_to_the_award(app, award):
     snippet = embed_code(status_page(council_client(app, award), award))
     name = award.council.name
-    assert f'alt="Social Media Friendly Mark: check {name}&#x27;s current status"' in snippet
+    assert f'alt="Social Media Friendly Mark: check {name}\'s current status"' in snippet
     assert "Accredited" not in snippet
 
 

@@ -321,7 +321,7 @@ def test_the_council_gets_its_certificate_badge_and_embed_snippet(app, award):
     assert snippet == (
         f'<a href="http://marks.test/verify/{award.certificate_number}">'
         f'<img src="http://marks.test/badges/{award.certificate_number}.svg" '
-        f'alt="Social Media Friendly Mark: check {award.council.name}&#x27;s current status" '
+        f'alt="Social Media Friendly Mark: check {award.council.name}\'s current status" '
         'width="200" height="200"></a>'
     )
 
@@ -335,7 +335,7 @@ def test_the_embed_snippet_escapes_whatever_the_council_is_called(app, award):
     snippet = page.soup.find("textarea", attrs={"name": "embed"}).get_text()
     assert (
         'alt="Social Media Friendly Mark: check Brighton &amp; Hove &quot;City&quot; '
-        "&lt;Council&gt;&#x27;s current status" in snippet
+        "&lt;Council&gt;'s current status" in snippet
     )
 
 
