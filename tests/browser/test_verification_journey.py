@@ -106,8 +106,12 @@ def expect_award(page: CheckedPage, award: Seen, status: str) -> None:
     expect(summary_value(page, "Council")).to_have_text(award.council)
     expect(summary_value(page, "Level")).to_have_text(award.level)
     expect(summary_value(page, "Awarded on")).to_have_text(govuk_date(award.awarded_on))
-    until = "Expired on" if status == "Expired" else "Valid until"
-    expect(summary_value(page, until)).to_have_text(govuk_date(award.expires_on))
+    if status == "Revoked":  # not "Valid until" a date it will never reach
+        expect(summary_value(page, "Revoked on")).to_have_text(govuk_date(award.revoked_at))
+        expect(summary_value(page, "Valid until")).to_have_count(0)
+    else:
+        until = "Expired on" if status == "Expired" else "Valid until"
+        expect(summary_value(page, until)).to_have_text(govuk_date(award.expires_on))
     expect(summary_value(page, "Certificate number")).to_have_text(award.number)
 
 
@@ -303,7 +307,7 @@ def test_an_administrator_revokes_an_award(page: CheckedPage, live_server: LiveS
     revoked = award_of(live_server, EAST_RIDING)
     assert revoked.revoked_at is not None
     page.visit(f"/verify/{award.number}")
-    expect_award(page, award, "Revoked")
+    expect_award(page, revoked, "Revoked")
     expect(warning(page)).to_have_text(
         f"Warning This certificate was revoked on {govuk_date(revoked.revoked_at)}. "
         f"{award.council} no longer holds the Social Media Friendly Mark."
