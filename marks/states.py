@@ -132,13 +132,24 @@ class AwardStatus(StrEnum):
     dates, never stored."""
 
     CURRENT = "current"
+    EXPIRING_SOON = "expiring-soon"  # current, and due for renewal
     EXPIRED = "expired"
     REVOKED = "revoked"
     SUPERSEDED = "superseded"
 
     @property
     def label(self) -> str:
-        return self.value.capitalize()
+        return self.value.replace("-", " ").capitalize()
+
+    @property
+    def holds(self) -> bool:
+        """Whether the council holds the Mark by this award today."""
+        return self in (AwardStatus.CURRENT, AwardStatus.EXPIRING_SOON)
+
+    @property
+    def renewal_due(self) -> bool:
+        """Whether its council is offered the renewal now (reminded from expiring soon)."""
+        return self in (AwardStatus.EXPIRING_SOON, AwardStatus.EXPIRED)
 
 
 class EmailState(StrEnum):

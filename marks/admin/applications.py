@@ -141,6 +141,7 @@ def application(application_id: int):
 
 def _detail(found: Application, form: AssignForm, status: int = 200):
     active = assessment.active_assignments(found)
+    award = awards.award_for(found)
     taken = {a.assessor_id for a in active}
     workload = assessment.open_workload()
     form.offer(
@@ -161,6 +162,8 @@ def _detail(found: Application, form: AssignForm, status: int = 200):
         # The scores the decision rests on: once they are final, and after.
         moderation=decisions.moderation(found) if decisions.scores_are_final(found) else None,
         decision=decisions.decision_for(found),
+        award=award,
+        award_status=awards.status(award) if award else None,
     ), status
 
 

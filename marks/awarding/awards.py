@@ -7,7 +7,7 @@ import calendar
 import functools
 import hashlib
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Protocol
 
 import sqlalchemy as sa
@@ -32,6 +32,9 @@ from marks.models import (
 from marks.states import AwardState, AwardStatus, ReasonAudience
 
 PREFIX = "SMFM"
+# An award expires soon from this many days before it expires: the council is sent its first
+# reminder (reminders.REMINDERS) and offered its renewal.
+EXPIRING_SOON_DAYS = 90
 
 
 class AwardRefused(workflow.Refused):
@@ -130,14 +133,23 @@ class Dated(Protocol):
 
 
 def status(award: Dated, today: date | None = None) -> AwardStatus:
-    """Current, expired (by date, whether or not any job ran), revoked or superseded."""
+    """Current, expiring soon, expired (by date, whether or not any job ran), revoked or
+    superseded."""
     if award.state == AwardState.REVOKED:
         return AwardStatus.REVOKED
     if award.state == AwardState.SUPERSEDED:
         return AwardStatus.SUPERSEDED
-    if award.expires_on <= (today or utcnow().date()):
+    today = today or utcnow().date()
+    if award.expires_on <= today:
         return AwardStatus.EXPIRED
+    if award.expires_on <= today + timedelta(days=EXPIRING_SOON_DAYS):
+        return AwardStatus.EXPIRING_SOON
     return AwardStatus.CURRENT
+
+
+def renewal_opens(award: Dated) -> date:
+    """The day the award starts expiring soon: its first reminder, and its renewal offered."""
+    return award.expires_on - timedelta(days=EXPIRING_SOON_DAYS)
 
 
 @dataclass(frozen=True)
@@ -248,6 +260,13 @@ def revoke(award: Award, reason: str, *, actor: User) -> None:
 
 def award_for(application: Application) -> Award | None:
     return db.session.scalar(sa.select(Award).where(Award.application_id == application.id))
+
+
+def latest_award(council: Council) -> Award | None:
+    """The council's most recent award, whatever has become of it: the one its page leads with."""
+    return db.session.scalar(
+        sa.select(Award).where(Award.council_id == council.id, Award.is_latest)
+    )
 
 
 def issue(application: Application, level: Level, *, actor: User, on: date) -> Award:

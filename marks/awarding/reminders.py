@@ -9,12 +9,17 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 
 from marks import mail, notifications
+from marks.awarding import awards
 from marks.extensions import db
 from marks.models import Award, Email, utcnow
 from marks.states import AwardState
 
 # (days before expiry, template): the most urgent that applies is the one sent.
-REMINDERS = ((0, "award_expired"), (30, "award_expiring"), (90, "award_expiring"))
+REMINDERS = (
+    (0, "award_expired"),
+    (30, "award_expiring"),
+    (awards.EXPIRING_SOON_DAYS, "award_expiring"),
+)
 
 
 def due(award: Award, today: date) -> int | None:

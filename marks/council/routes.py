@@ -33,7 +33,7 @@ from marks.council.forms import (
 )
 from marks.extensions import db
 from marks.forms import ConfirmForm, choices, lines
-from marks.models import Application, Council, EvidenceFile, Membership
+from marks.models import Application, Council, EvidenceFile, Membership, utcnow
 from marks.permissions import (
     SIGNED_IN,
     access,
@@ -75,10 +75,15 @@ def home():
         )
     council = membership.council
     application = applications.open_application(council)
+    latest = awards.latest_award(council)
     return render_template(
         "council/home.html",
         council=council,
         application=application,
+        latest=latest,
+        latest_status=awards.status(latest) if latest else None,
+        renewal_opens=awards.renewal_opens(latest) if latest else None,
+        today=utcnow().date(),
         may_change=application is not None and applications.may_change(application, current_user),
         past=[
             a
@@ -507,6 +512,7 @@ def submission_pdf(application_id: int):
 @access(SIGNED_IN)
 def status(application_id: int):
     application = load_application(application_id)
+    award = awards.award_for(application)
     return render_template(
         "council/status.html",
         application=application,
@@ -517,7 +523,9 @@ def status(application_id: int):
         answering=workflow.startable(application, "resubmit")
         and applications.may_change(application, current_user),
         decision=decisions.decision_for(application),
-        award=awards.award_for(application),
+        award=award,
+        award_status=awards.status(award) if award else None,
+        today=utcnow().date(),
         feedback=notifications.feedback(application)
         if permissions.may_read_feedback(current_user, application)
         else [],

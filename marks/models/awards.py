@@ -53,6 +53,9 @@ class Award(db.Model):
     edition: Mapped[Edition] = relationship()
     level: Mapped[Level] = relationship()
     certificate: Mapped[Certificate | None] = relationship(back_populates="award")
+    superseded_by: Mapped[Award | None] = relationship(
+        remote_side=[id], foreign_keys=[superseded_by_id]
+    )
 
     __table_args__ = (
         sa.UniqueConstraint("year", "sequence"),

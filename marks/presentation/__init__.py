@@ -105,13 +105,38 @@ def state_tag_class(state: str) -> str:
     return STATE_TAG_CLASSES.get(str(state), "govuk-tag--grey")
 
 
+AWARD_TAG_CLASSES = {
+    "current": "govuk-tag--green",
+    "expiring-soon": "govuk-tag--yellow",
+    "expired": "govuk-tag--grey",
+    "revoked": "govuk-tag--red",
+    "superseded": "govuk-tag--grey",
+}
+
+
+def award_tag(status) -> dict:
+    """An award's status today (awards.status) as govukTag's parameters."""
+    return {"text": status.label, "classes": AWARD_TAG_CLASSES[str(status)]}
+
+
+def badge_alt(council_name: str) -> str:
+    """The embedded badge's alt text: true whatever happens to the award later (the image
+    itself says what holds today, and the link goes to the live verification page)."""
+    return f"Social Media Friendly Mark: check {council_name}'s current status"
+
+
 def badge_snippet(verify_url: str, image_url: str, alt: str) -> str:
     """The HTML a council pastes into its website: plain text here (the page escapes it once
     more to show it), with every attribute escaped, whatever the council is called."""
     return (
-        f'<a href="{html.escape(verify_url)}"><img src="{html.escape(image_url)}" '
-        f'alt="{html.escape(alt)}" width="200" height="200"></a>'
+        f'<a href="{_attribute(verify_url)}"><img src="{_attribute(image_url)}" '
+        f'alt="{_attribute(alt)}" width="200" height="200"></a>'
     )
+
+
+def _attribute(value: str) -> str:
+    """Escaped for a double-quoted attribute: an apostrophe stays one, for people to read."""
+    return html.escape(value, quote=False).replace('"', "&quot;")
 
 
 def score_items(field) -> list[dict]:
@@ -165,6 +190,8 @@ def register(app: Flask) -> None:
     app.add_template_filter(level_item)
     app.add_template_global(link)  # absolute links, for the Atom feed
     app.add_template_global(badge_snippet)
+    app.add_template_global(badge_alt)
+    app.add_template_global(award_tag)
     app.add_template_global(score_items)
     app.add_template_filter(govuk_hint)
     app.add_template_global(state_tag_class)

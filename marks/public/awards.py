@@ -173,7 +173,9 @@ def _badge(
 ) -> tuple[bytes, str]:
     """The badge's bytes and ETag. Kept by everything that makes them (the award's facts, its
     status today, the options and the service's address), so a change makes a new one."""
-    shown = status.value if status != AwardStatus.SUPERSEDED else AwardStatus.CURRENT.value
+    # A renewed award's badge stays valid on the council's website; one expiring soon holds.
+    held = status.holds or status == AwardStatus.SUPERSEDED
+    shown = AwardStatus.CURRENT.value if held else status.value
     face = badges.Face(level_name=facts.level_name, year=facts.year, status=shown)
     # A current badge carries its Open Badges assertion (a "baked" badge).
     assertion = openbadges.assertion(facts) if face.status == AwardStatus.CURRENT else None

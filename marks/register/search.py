@@ -19,7 +19,7 @@ from marks.people.councils import search_name
 from marks.states import AwardState, AwardStatus, CouncilKind, Nation
 
 PAGE_SIZE = 25
-EXPIRING_DAYS = 90
+EXPIRING_DAYS = awards.EXPIRING_SOON_DAYS
 MAX_PAGE = 100_000
 
 

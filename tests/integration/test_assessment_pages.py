@@ -326,7 +326,7 @@ def test_the_council_sees_the_outcome_and_feedback_but_never_private_notes(
     lead = submitted.started_by
     client = signed_in(app, lead)
     page = client.get(f"/apply/applications/{submitted.id}/status")
-    assert "Approved: Accredited" in page.text
+    assert "Status Current Started" in page.text
     assert "SMFM-2026-00001" in page.text
     assert "Feedback on MD1" in page.text
     assert "Note on MD1" not in page.text

@@ -375,7 +375,7 @@ def test_the_council_gets_its_certificate_badge_and_embed_snippet(app, award):
     assert snippet == (
         f'<a href="http://marks.test/verify/{award.certificate_number}">'
         f'<img src="http://marks.test/badges/{award.certificate_number}.svg" '
-        f'alt="Social Media Friendly Mark: {award.council.name} is Accredited (2026)" '
+        f'alt="Social Media Friendly Mark: check {award.council.name}\'s current status" '
         'width="200" height="200"></a>'
     )
 
@@ -388,8 +388,8 @@ def test_the_embed_snippet_escapes_whatever_the_council_is_called(app, award):
     page = client.get(f"/apply/applications/{award.application_id}/status")
     snippet = page.soup.find("textarea", attrs={"name": "embed"}).get_text()
     assert (
-        'alt="Social Media Friendly Mark: Brighton &amp; Hove &quot;City&quot; &lt;Council&gt;'
-        in snippet
+        'alt="Social Media Friendly Mark: check Brighton &amp; Hove &quot;City&quot; '
+        "&lt;Council&gt;'s current status" in snippet
     )
 
 

@@ -140,7 +140,7 @@ def test_council_names_are_shown_as_typed_in_every_output(app, make, edition, ad
         council = signed_in(app, lead)
         checked(council.get("/apply/"), f"home {code}", name)
         page = checked(council.get(status), f"status {code}", name)
-        alt = f"Social Media Friendly Mark: {name} is Accredited (2026)"
+        alt = f"Social Media Friendly Mark: check {name}'s current status"
         assert page.soup.find("img", alt=alt) is not None, code
         snippet = soup_of(page.field_value("embed"))
         assert [tag.name for tag in snippet.find_all(True)] == ["a", "img"], code

@@ -147,7 +147,9 @@ def test_status_boundaries_around_expiry(make, edition):
     award = award_to(make, edition, "Boundary Parish Council", awarded=date(2024, 3, 1))
     expiry = award.expires_on
     assert expiry == date(2026, 3, 1)
-    assert awards.status(award, expiry - timedelta(days=1)) == "current"
+    assert awards.status(award, expiry - timedelta(days=91)) == "current"
+    assert awards.status(award, expiry - timedelta(days=90)) == "expiring-soon"
+    assert awards.status(award, expiry - timedelta(days=1)) == "expiring-soon"
     assert awards.status(award, expiry) == "expired"
     assert awards.status(award, expiry + timedelta(days=1)) == "expired"
 
