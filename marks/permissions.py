@@ -218,6 +218,11 @@ def may_manage_members(user: Any, council_id: int) -> bool:
     return is_administrator(user) or is_lead_of(user, council_id)
 
 
+def may_manage_membership(user: Any, membership: Any) -> bool:
+    """The membership table's rows: its council's lead, or an administrator."""
+    return may_manage_members(user, membership.council_id)
+
+
 # --- Object-level predicates: called by views with the object from the URL -------------------
 
 

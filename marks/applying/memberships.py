@@ -40,10 +40,6 @@ ANSWERED = "That request has already been answered"
 NOT_A_MEMBER = "That person is not a member of the council"
 
 
-def _manages(person: User, membership: Membership) -> bool:
-    return permissions.may_manage_members(person, membership.council_id)
-
-
 def _keeps_a_lead(membership: Membership) -> str | None:
     """A council keeps at least one lead."""
     if membership.role == MembershipRole.LEAD and len(leads(membership.council)) == 1:
@@ -71,7 +67,7 @@ MEMBERSHIP = workflow.machine(
                 "approve",
                 frozenset({MembershipState.REQUESTED}),
                 MembershipState.ACTIVE,
-                _manages,
+                permissions.may_manage_membership,
                 forbidden=ONLY_MANAGERS,
                 effect=_approved,
                 emails=notifications.membership_decided,
@@ -82,7 +78,7 @@ MEMBERSHIP = workflow.machine(
                 "reject",
                 frozenset({MembershipState.REQUESTED}),
                 MembershipState.REJECTED,
-                _manages,
+                permissions.may_manage_membership,
                 forbidden=ONLY_MANAGERS,
                 effect=_decided,
                 emails=notifications.membership_decided,
@@ -93,7 +89,7 @@ MEMBERSHIP = workflow.machine(
                 "remove",
                 frozenset({MembershipState.ACTIVE}),
                 MembershipState.REMOVED,
-                _manages,
+                permissions.may_manage_membership,
                 forbidden=ONLY_MANAGERS,
                 when=_keeps_a_lead,
                 effect=_decided,

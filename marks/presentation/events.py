@@ -140,6 +140,7 @@ SENTENCES: dict[str, Sentence] = {
     "edition.levels_changed": "{actor} changed the levels of the draft edition {subject}",
     "edition.theme_added": "{actor} added theme {theme} to the draft edition {edition}",
     "edition.theme_changed": "{actor} changed theme {theme} of a draft edition",
+    "edition.theme_removed": "{actor} removed theme {theme} from the draft edition {edition}",
     "edition.criterion_added": "{actor} added criterion {criterion} to the draft edition {edition}",
     "edition.criterion_changed": (
         "{actor} changed criterion {criterion} of the draft edition {edition}"

@@ -69,6 +69,11 @@ def expect_task_list(page: CheckedPage, council: str, about: str, themes: str) -
             re.compile(f"{done} of {len(codes)} criteria completed$")
         )
     expect(page.locator(".govuk-task-list__status")).to_have_count(1 + len(CRITERIA) + 1)
+    # Each status on one line, beside the longest criterion title too: every tag one height.
+    heights = page.locator(".govuk-task-list__status .govuk-tag").evaluate_all(
+        "tags => tags.map(tag => tag.getBoundingClientRect().height)"
+    )
+    assert len(set(heights)) <= 1, f"a status wraps onto two lines: {heights}"
 
 
 def expect_words_remaining(page: CheckedPage, narrative: str) -> None:

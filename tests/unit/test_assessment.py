@@ -381,6 +381,9 @@ def test_an_assessor_who_joins_the_council_is_not_told_of_its_resubmission(submi
     joins(joined.assessor, submitted.council, approved_by=submitted.started_by)
     md1 = submitted.edition.criteria[0]
     decisions.request_information(submitted, [md1], "Send the policy", actor=admin)
+    applications.confirm_unchanged(
+        applications.answer_for(submitted, md1.code), actor=submitted.started_by
+    )
     applications.resubmit(submitted, actor=submitted.started_by)
     told = set(
         db.session.scalars(
