@@ -61,6 +61,7 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "public.index": ("/", {}),
     "public.information": ("/about-the-data", {}),
     "public.accessibility": ("/accessibility", {}),
+    "public.criteria": ("/criteria", {}),
     "public.healthz": ("/healthz", {}),
     "public.verify": ("/verify", {}),
     "public.verify_certificate": ("/verify/{number}", {}),
