@@ -309,6 +309,22 @@ def account():
     )
 
 
+@bp.post("/account/stay-signed-in")
+@access(SIGNED_IN)
+def stay_signed_in():
+    """The time-out warning's "Stay signed in": any request restarts the session's idle time
+    (its cookie is set again), this one on purpose, with the CSRF token. Answers the warning's
+    script with the seconds now left; a form sent without it goes back to the page."""
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    session.modified = True
+    if request.accept_mimetypes.best == "application/json":
+        return {"seconds_left": sessions.seconds_left()}
+    flash("You are still signed in.", "success")
+    return redirect(_page_it_was_sent_from() or url_for("accounts.account"))
+
+
 @bp.route("/account/change-password", methods=["GET", "POST"])
 @access(SIGNED_IN)
 def change_password():

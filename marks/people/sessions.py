@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import datetime
 
 import sqlalchemy as sa
 from flask import current_app, g, session
@@ -82,3 +83,23 @@ def end_all(user: User) -> int:
     Returns how many ended."""
     result = db.session.execute(sa.delete(UserSession).where(UserSession.user_id == user.id))
     return result.rowcount
+
+
+def ends_at() -> datetime | None:
+    """When this browser's signed-in session will end if the person does nothing more: the
+    cookie's idle limit from now (each request restarts it), or the row's age limit, whichever
+    comes first. None when not signed in."""
+    key = session.get(KEY)
+    started = key and db.session.scalar(
+        sa.select(UserSession.created_at).where(UserSession.key_hash == _hash(key))
+    )
+    if not started:
+        return None
+    config = current_app.config
+    return min(utcnow() + config["PERMANENT_SESSION_LIFETIME"], started + config["SESSION_MAX_AGE"])
+
+
+def seconds_left() -> int | None:
+    """ends_at(), as whole seconds from now: what the time-out warning counts down."""
+    end = ends_at()
+    return None if end is None else max(0, int((end - utcnow()).total_seconds()))

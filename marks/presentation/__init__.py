@@ -14,6 +14,7 @@ from flask_login import current_user
 
 from marks.mail import link
 from marks.operations import static_files
+from marks.people import sessions
 from marks.permissions import has_council_pages
 
 LONDON = ZoneInfo("Europe/London")
@@ -172,4 +173,5 @@ def register(app: Flask) -> None:
     app.add_template_filter(govuk_date)
     app.add_template_filter(govuk_datetime)
     app.add_template_global(navigation)
+    app.add_template_global(sessions.seconds_left, "session_seconds_left")
     app.add_template_global(static_url)
