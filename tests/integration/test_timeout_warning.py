@@ -39,9 +39,12 @@ def test_each_page_says_how_long_the_session_has_left(client, make):
 def test_the_limit_from_signing_in_comes_first_near_its_end(client, make):
     user = make.member()
     client.sign_in(user.email)
+    eleven_hours_ago = utcnow() - timedelta(hours=11)
     row = db.session.scalar(sa.select(UserSession).where(UserSession.user_id == user.id))
-    row.created_at = utcnow() - timedelta(hours=11)
+    row.created_at = eleven_hours_ago
     db.session.commit()
+    with client.http.session_transaction() as cookie:
+        cookie["session_started"] = eleven_hours_ago.timestamp()
     dialog = warning_of(client.get("/account"))
     assert 3590 <= int(dialog["data-seconds-left"]) <= 3600
 
@@ -74,3 +77,11 @@ def test_stay_signed_in_without_javascript_goes_back_to_the_page(client, make):
     )
     assert response.headers["Location"] == "/account"
     assert "You are still signed in." in client.get("/account").text
+
+
+def test_a_session_from_before_the_warning_is_timed_from_its_row(client, make):
+    client.sign_in(make.member().email)
+    with client.http.session_transaction() as cookie:
+        del cookie["session_started"]
+    dialog = warning_of(client.get("/account"))
+    assert 4 * 3600 - 5 <= int(dialog["data-seconds-left"]) <= 4 * 3600
