@@ -91,6 +91,8 @@ DEFAULTS: dict[str, Any] = {
     "PERMANENT_SESSION_LIFETIME": timedelta(hours=4),
     # However busy, a signed-in session ends this long after signing in (marks/people/sessions.py).
     "SESSION_MAX_AGE": timedelta(hours=12),
+    # The time-out warning (templates/_timeout_warning.html) shows this long before either.
+    "SESSION_WARNING": timedelta(minutes=5),
     "REMEMBER_COOKIE_HTTPONLY": True,
     "REMEMBER_COOKIE_SAMESITE": "Lax",
     # Statement parameters (password hashes, emails with sign-in links) never reach a log or

@@ -223,6 +223,29 @@ def may_manage_membership(user: Any, membership: Any) -> bool:
     return may_manage_members(user, membership.council_id)
 
 
+# --- Each person's own home: where signing in lands them, what the header offers ------------
+
+
+def has_council_pages(user: Any) -> bool:
+    """Whether "Your council" is theirs: a member of a council (or asking to be), or a council
+    user yet to join one. Staff with no council have none: theirs is their work."""
+    if not _signed_in(user):
+        return False
+    return user.membership is not None or not (user.is_administrator or user.is_assessor)
+
+
+def home_of(user: Any) -> str:
+    """The endpoint of the person's own home: administrators the administration, assessors
+    their assessments, a council's people their council; anyone else the public home page."""
+    if is_administrator(user):
+        return "admin.index"
+    if is_assessor(user):
+        return "assess.dashboard"
+    if has_council_pages(user):
+        return "council.home"
+    return "public.index"
+
+
 # --- Object-level predicates: called by views with the object from the URL -------------------
 
 

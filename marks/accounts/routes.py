@@ -53,13 +53,19 @@ NOT_CARRIED = {"csrf_token", "remove_file"}
 NOTHING_SAVED = "You were not signed in, so nothing was saved."
 
 
-def _safe_next(target: str | None) -> str:
-    """Where to go after signing in: a page of this site, or else the home page. Never an open
-    redirect, whatever a browser makes of the address: it drops tabs and line breaks and takes
-    a backslash for a slash, so any of those (or any other space or control character) is
-    refused rather than cleaned; then the address must be a path with no scheme or host, that
-    one of the app's routes answers."""
-    home = url_for("public.index")
+def after_sign_in(user: User) -> str:
+    """Where signing in leads: the page asked for (`next`) if it is safe, else the person's
+    own home (permissions.home_of)."""
+    return _safe_next(request.args.get("next"), home=url_for(permissions.home_of(user)))
+
+
+def _safe_next(target: str | None, home: str | None = None) -> str:
+    """Where to go after signing in: a page of this site, or else `home` (the public home
+    page unless given). Never an open redirect, whatever a browser makes of the address: it
+    drops tabs and line breaks and takes a backslash for a slash, so any of those (or any
+    other space or control character) is refused rather than cleaned; then the address must
+    be a path with no scheme or host, that one of the app's routes answers."""
+    home = home or url_for("public.index")
     if not target or "\\" in target or any(_blank(c) for c in target):
         return home
     address = iri_to_uri(target)  # a header is ASCII: a wide slash is just %EF%BC%8F then
@@ -136,7 +142,7 @@ def sign_in():
             db.session.commit()
             if replay:
                 return save_what_was_carried(replay, target)
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(after_sign_in(user))
         db.session.commit()  # keeps a rehashed password, if any
         form.email.errors.append(SIGN_IN_FAILED)
     return render_template("accounts/sign_in.html", form=form, replay=replay)
@@ -301,6 +307,22 @@ def account():
         may_turn_off=permissions.may_turn_off_two_factor(current_user),
         confirm=ConfirmForm(),
     )
+
+
+@bp.post("/account/stay-signed-in")
+@access(SIGNED_IN)
+def stay_signed_in():
+    """The time-out warning's "Stay signed in": any request restarts the session's idle time
+    (its cookie is set again), this one on purpose, with the CSRF token. Answers the warning's
+    script with the seconds now left; a form sent without it goes back to the page."""
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    session.modified = True
+    if request.accept_mimetypes.best == "application/json":
+        return {"seconds_left": sessions.seconds_left()}
+    flash("You are still signed in.", "success")
+    return redirect(_page_it_was_sent_from() or url_for("accounts.account"))
 
 
 @bp.route("/account/change-password", methods=["GET", "POST"])

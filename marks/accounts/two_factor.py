@@ -26,6 +26,7 @@ from marks.accounts.forms import SetUpCodeForm, SignInCodeForm
 from marks.accounts.routes import (
     _complete_sign_in,
     _safe_next,
+    after_sign_in,
     bp,
     carried_through_sign_in,
     save_what_was_carried,
@@ -142,7 +143,7 @@ def sign_in_code():
                 )
             if replay:
                 return save_what_was_carried(replay, target)
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(after_sign_in(user))
     return _code_page(form, replay)
 
 
@@ -188,7 +189,7 @@ def set_up_sign_in_code():
     user = _pending_user()
     if user is None or user.two_factor_enrolled:
         return _sign_in_again()
-    return _set_up(user, signing_in=True, done=_safe_next(request.args.get("next")))
+    return _set_up(user, signing_in=True, done=after_sign_in(user))
 
 
 @bp.route("/account/two-factor/set-up", methods=["GET", "POST"])

@@ -13,16 +13,18 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from flask import current_app, g, session
-from flask_login import login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 
 from marks.extensions import db
 from marks.models import User, UserSession, utcnow
 
-# The cookie's field that holds the session's key.
+# The cookie's fields that hold the session's key, and when it started.
 KEY = "session_key"
+STARTED = "session_started"
 
 
 def _hash(key: str) -> str:
@@ -49,6 +51,8 @@ def start(user: User) -> None:
     g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
     login_user(user)
     session[KEY] = key
+    # When, for the time-out warning without a query (the cookie is signed: the row's time).
+    session[STARTED] = utcnow().timestamp()
     session.permanent = True
 
 
@@ -82,3 +86,29 @@ def end_all(user: User) -> int:
     Returns how many ended."""
     result = db.session.execute(sa.delete(UserSession).where(UserSession.user_id == user.id))
     return result.rowcount
+
+
+def ends_at() -> datetime | None:
+    """When this browser's signed-in session will end if the person does nothing more: the
+    cookie's idle limit from now (each request restarts it), or the row's age limit, whichever
+    comes first. None when not signed in."""
+    key = session.get(KEY)
+    if not key or not current_user.is_authenticated:
+        return None
+    started = session.get(STARTED)
+    if started is None:  # a session from before the cookie carried it
+        started = db.session.scalar(
+            sa.select(UserSession.created_at).where(UserSession.key_hash == _hash(key))
+        )
+        if started is None:
+            return None
+    else:
+        started = datetime.fromtimestamp(started, UTC)
+    config = current_app.config
+    return min(utcnow() + config["PERMANENT_SESSION_LIFETIME"], started + config["SESSION_MAX_AGE"])
+
+
+def seconds_left() -> int | None:
+    """ends_at(), as whole seconds from now: what the time-out warning counts down."""
+    end = ends_at()
+    return None if end is None else max(0, int((end - utcnow()).total_seconds()))

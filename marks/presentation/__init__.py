@@ -14,6 +14,8 @@ from flask_login import current_user
 
 from marks.mail import link
 from marks.operations import static_files
+from marks.people import sessions
+from marks.permissions import has_council_pages
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -67,10 +69,10 @@ def navigation() -> list[dict]:
             entries.append(("admin.index", "Administration", "admin."))
         if current_user.is_assessor:
             entries.append(("assess.dashboard", "Assessments", "assess."))
-        entries += [
-            ("council.home", "Your council", "council."),
-            ("accounts.account", "Your account", "accounts.account"),
-        ]  # and "Sign out", a button (base.html): signing out is a POST
+        if has_council_pages(current_user):
+            entries.append(("council.home", "Your council", "council."))
+        # and "Sign out", a button (base.html): signing out is a POST
+        entries.append(("accounts.account", "Your account", "accounts.account"))
     else:
         entries.append(("accounts.sign_in", "Sign in", "accounts.sign_in"))
     here = request.endpoint or ""
@@ -198,4 +200,5 @@ def register(app: Flask) -> None:
     app.add_template_filter(govuk_date)
     app.add_template_filter(govuk_datetime)
     app.add_template_global(navigation)
+    app.add_template_global(sessions.seconds_left, "session_seconds_left")
     app.add_template_global(static_url)

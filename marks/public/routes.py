@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import current_app, render_template
+from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
+from marks.awarding import openbadges
 from marks.extensions import db, limiter
 from marks.operations import outages
-from marks.permissions import PUBLIC, access
+from marks.permissions import PUBLIC, access, has_council_pages
 from marks.public import bp
+from marks.register import search
+from marks.scheme import editions
 
 INFORMATION_PAGES = {
     "about-the-data": "public/about_the_data.html",
@@ -21,7 +25,27 @@ INFORMATION_PAGES = {
 @bp.get("/")
 @access(PUBLIC)
 def index():
-    return render_template("public/index.html")
+    edition = editions.current()
+    return render_template(
+        "public/index.html",
+        holders=sum(count for _, count in search.summary()),
+        # The badge of the edition's first level, as a council that holds it shows it.
+        badge_slug=openbadges.badge_class_slug(edition.levels[0])
+        if edition and edition.levels
+        else None,
+    )
+
+
+@bp.get("/criteria")
+@access(PUBLIC)
+def criteria():
+    """What a council is judged on, before it applies: the current edition's themes,
+    criteria and rubric."""
+    return render_template(
+        "public/criteria.html",
+        edition=editions.current(),
+        council_pages=has_council_pages(current_user),
+    )
 
 
 @bp.get("/<any(" + ", ".join(f'"{p}"' for p in INFORMATION_PAGES) + "):page>")

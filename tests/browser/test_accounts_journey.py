@@ -192,7 +192,8 @@ def test_sign_in_with_the_keyboard_alone(page: CheckedPage, live_server: LiveSer
     expect(page.get_by_role("button", name="Sign in")).to_be_focused()
     page.submit(lambda: page.keyboard.press("Enter"))
 
-    expect(heading(page)).to_have_text("Social Media Friendly Mark")
+    # A council user lands on their own home: their council, or joining one.
+    expect(page.page).to_have_url(re.compile(r"/apply/"))
     expect(navigation(page).get_by_role("link", name="Your account")).to_be_visible()
 
 

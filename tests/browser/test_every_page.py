@@ -313,6 +313,8 @@ EMPTY_COUNCIL = ("W06000099", "Emptyshire")
 EMPTY_PAGES = {
     "anonymous": [
         ("/", "Apply for the Mark"),
+        ("/", "No council holds the Mark at the moment."),
+        ("/criteria", "The criteria for the next edition of the Mark are not published yet."),
         ("/register", "No council holds it yet."),
         ("/register?q=no-such-council", "No council holds it yet."),
         ("/open-data", "The register is open data."),

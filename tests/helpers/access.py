@@ -61,6 +61,7 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "public.index": ("/", {}),
     "public.information": ("/about-the-data", {}),
     "public.accessibility": ("/accessibility", {}),
+    "public.criteria": ("/criteria", {}),
     "public.healthz": ("/healthz", {}),
     "public.verify": ("/verify", {}),
     "public.verify_certificate": ("/verify/{number}", {}),
@@ -85,6 +86,7 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "accounts.reset_password": ("/reset-password/not-a-token", dict.fromkeys(ROLES, BAD)),
     "accounts.account": ("/account", SIGN_IN_FIRST),
     "accounts.change_password": ("/account/change-password", SIGN_IN_FIRST),
+    "accounts.stay_signed_in": ("/account/stay-signed-in", POST_ONLY),
     # Only between a right password and the code: anyone else is sent to sign in (again).
     "accounts.sign_in_code": ("/sign-in/code", dict.fromkeys(ROLES, REDIRECT)),
     "accounts.set_up_sign_in_code": ("/sign-in/set-up-code", dict.fromkeys(ROLES, REDIRECT)),

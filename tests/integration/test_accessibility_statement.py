@@ -37,7 +37,8 @@ def test_the_statement_follows_the_model_and_says_how_accessible_the_service_is(
     )
     # What is known not to be accessible, each with its reason.
     for known in (
-        "signed out without a warning",
+        "a message warns you 5 minutes before your session ends",
+        "12 hours after signing in cannot be extended",
         "2.2.1 (timing adjustable)",
         "PDF/UA-1",
         "3.3.8 (accessible authentication, minimum)",

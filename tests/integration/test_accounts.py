@@ -191,7 +191,7 @@ def test_sign_in_goes_back_to_the_page_asked_for_but_never_off_site(client, make
         response = client.submit(
             "/sign-in?next=" + target, {"email": user.email, "password": DEMO_PASSWORD}
         )
-        assert response.headers["Location"] == "/", target
+        assert response.headers["Location"] == "/apply/", target  # their own home
         client.sign_out()
 
 

@@ -95,7 +95,7 @@ def test_next_never_leaves_the_site(client, make, target):
     response = sign_in_with_next(client, user.email, target)
     assert response.status_code == 302, target
     location = response.headers["Location"]
-    assert location == "/", f"{target!r} went to {location!r}"
+    assert location == "/apply/", f"{target!r} went to {location!r}"  # their own home
     assert client.get("/account").h1 == "Your account"  # signed in all the same
 
 

@@ -337,7 +337,7 @@ def test_a_council_user_turns_it_on_then_needs_a_code_then_turns_it_off(client, 
     assert [e.actor_id for e in events("user.two_factor_turned_off", user)] == [user.id]
     assert emails_to(user.email)[-1].subject == "Two-factor sign-in is off"
     client.sign_out()
-    assert password_step(client, user.email) == "/"
+    assert password_step(client, user.email) == "/apply/"  # their own home: no code asked
 
 
 def test_staff_cannot_turn_it_off(client, make):
