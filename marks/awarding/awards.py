@@ -172,7 +172,6 @@ class Facts:
     edition_code: str
     edition_title: str
     certificate_sha256: str | None  # of the stored PDF, if one has been rendered
-    certificate_fingerprint: str | None
 
 
 def facts(certificate_number: str) -> Facts | None:
@@ -225,7 +224,6 @@ def _facts_query() -> sa.Select:
             edition.c.code.label("edition_code"),
             edition.c.title.label("edition_title"),
             stored.c.sha256.label("certificate_sha256"),
-            stored.c.printed_fingerprint.label("certificate_fingerprint"),
         )
         .select_from(
             award.join(council, council.c.id == award.c.council_id)
