@@ -88,27 +88,47 @@ def end_all(user: User) -> int:
     return result.rowcount
 
 
-def ends_at() -> datetime | None:
-    """When this browser's signed-in session will end if the person does nothing more: the
-    cookie's idle limit from now (each request restarts it), or the row's age limit, whichever
-    comes first. None when not signed in."""
+def _started() -> datetime | None:
+    """When this browser's session started: the cookie says (it is signed), or, for a session
+    from before the cookie carried it, the row. None when not signed in."""
     key = session.get(KEY)
     if not key or not current_user.is_authenticated:
         return None
     started = session.get(STARTED)
-    if started is None:  # a session from before the cookie carried it
-        started = db.session.scalar(
-            sa.select(UserSession.created_at).where(UserSession.key_hash == _hash(key))
-        )
-        if started is None:
-            return None
-    else:
-        started = datetime.fromtimestamp(started, UTC)
-    config = current_app.config
-    return min(utcnow() + config["PERMANENT_SESSION_LIFETIME"], started + config["SESSION_MAX_AGE"])
+    if started is not None:
+        return datetime.fromtimestamp(started, UTC)
+    return db.session.scalar(
+        sa.select(UserSession.created_at).where(UserSession.key_hash == _hash(key))
+    )
+
+
+def limit_ends_at() -> datetime | None:
+    """When this browser's session will end however busy the person is: SESSION_MAX_AGE after
+    signing in. Nothing extends it. None when not signed in."""
+    started = _started()
+    return None if started is None else started + current_app.config["SESSION_MAX_AGE"]
+
+
+def ends_at() -> datetime | None:
+    """When this browser's signed-in session will end if the person does nothing more: the
+    cookie's idle limit from now (each request restarts it), or the limit from signing in,
+    whichever comes first. None when not signed in."""
+    limit = limit_ends_at()
+    if limit is None:
+        return None
+    return min(utcnow() + current_app.config["PERMANENT_SESSION_LIFETIME"], limit)
+
+
+def _seconds_until(end: datetime | None) -> int | None:
+    return None if end is None else max(0, int((end - utcnow()).total_seconds()))
 
 
 def seconds_left() -> int | None:
     """ends_at(), as whole seconds from now: what the time-out warning counts down."""
-    end = ends_at()
-    return None if end is None else max(0, int((end - utcnow()).total_seconds()))
+    return _seconds_until(ends_at())
+
+
+def limit_seconds_left() -> int | None:
+    """limit_ends_at(), as whole seconds from now: when the warning's count reaches this,
+    "Stay signed in" can no longer help, and the warning says so."""
+    return _seconds_until(limit_ends_at())

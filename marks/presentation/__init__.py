@@ -201,4 +201,5 @@ def register(app: Flask) -> None:
     app.add_template_filter(govuk_datetime)
     app.add_template_global(navigation)
     app.add_template_global(sessions.seconds_left, "session_seconds_left")
+    app.add_template_global(sessions.limit_seconds_left, "session_limit_seconds_left")
     app.add_template_global(static_url)

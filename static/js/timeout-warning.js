@@ -2,25 +2,33 @@
 // pattern: a modal dialog before the session ends, with "Stay signed in". The server says how
 // many seconds the session has left as the page loads; every page of the service sets that
 // again, so the latest page (of any tab) says when the session ends, kept in localStorage.
+// The server also says when the limit from signing in falls, which nothing extends: when that
+// is the end coming, the dialog says so, with "Continue" in place of "Stay signed in".
 const dialog = document.getElementById("timeout-warning");
 const KEY = "marks.session-ends-at";
 
 if (dialog && typeof dialog.showModal === "function") {
   const warnMs = Number(dialog.dataset.warnSeconds) * 1000;
-  const warning = dialog.querySelector("[data-timeout-state=warning]");
-  const ended = dialog.querySelector("[data-timeout-state=ended]");
-  const countdown = dialog.querySelector(".marks-timeout-warning__countdown");
-  const spoken = dialog.querySelector("[data-timeout-spoken]");
-  const form = warning.querySelector("form");
+  const limitAt = Date.now() + Number(dialog.dataset.limitSecondsLeft) * 1000;
+  const states = {};
+  for (const state of dialog.querySelectorAll("[data-timeout-state]")) {
+    states[state.dataset.timeoutState] = state;
+  }
+  const form = states.warning.querySelector("form");
   let endsAt = Date.now() + Number(dialog.dataset.secondsLeft) * 1000;
+  let shown = null;
   let returnFocus = null;
   let lastSpoken = null;
+  let finalSeen = false;
   let over = false;
 
   const remember = () => {
     endsAt = Math.max(endsAt, Number(localStorage.getItem(KEY)) || 0);
     localStorage.setItem(KEY, String(endsAt));
   };
+
+  // Within a second of the limit from signing in: "Stay signed in" cannot move the end.
+  const atTheLimit = () => endsAt >= limitAt - 1000;
 
   const inWords = (ms) => {
     const seconds = Math.max(0, Math.ceil(ms / 1000));
@@ -38,35 +46,48 @@ if (dialog && typeof dialog.showModal === "function") {
     return inWords(Math.ceil(seconds / 20) * 20 * 1000);
   };
 
-  const open = () => {
-    if (dialog.open) return;
-    returnFocus = document.activeElement;
-    warning.hidden = false;
-    ended.hidden = true;
-    dialog.setAttribute("aria-labelledby", "timeout-warning-heading");
-    dialog.setAttribute("aria-describedby", "timeout-warning-message");
-    dialog.showModal();
+  // Shows one state of the dialog, named by its heading (and described by its message).
+  const show = (name) => {
+    if (shown === name && dialog.open) return;
+    if (!dialog.open) {
+      returnFocus = document.activeElement;
+      dialog.showModal();
+    }
+    for (const [key, state] of Object.entries(states)) state.hidden = key !== name;
+    dialog.setAttribute("aria-labelledby", `timeout-${name}-heading`);
+    const message = document.getElementById(`timeout-${name}-message`);
+    if (message) dialog.setAttribute("aria-describedby", message.id);
+    else dialog.removeAttribute("aria-describedby");
+    shown = name;
+    lastSpoken = null;
     dialog.focus();
   };
 
   const close = () => {
     if (!dialog.open) return;
     dialog.close();
+    shown = null;
     lastSpoken = null;
     if (returnFocus && typeof returnFocus.focus === "function") returnFocus.focus();
   };
 
+  const countDown = (left) => {
+    const state = states[shown];
+    state.querySelector(".marks-timeout-warning__countdown").textContent = inWords(left);
+    const words = `For your security, we will sign you out in ${spokenWords(left)}.`;
+    if (words !== lastSpoken) {
+      state.querySelector("[data-timeout-spoken]").textContent = words;
+      lastSpoken = words;
+    }
+  };
+
   const signedOut = () => {
     over = true;
-    if (!dialog.open) {
-      returnFocus = document.activeElement;
-      dialog.showModal();
+    const why = atTheLimit() ? "limit" : "idle";
+    for (const reason of states.ended.querySelectorAll("[data-timeout-why]")) {
+      reason.hidden = reason.dataset.timeoutWhy !== why;
     }
-    warning.hidden = true;
-    ended.hidden = false;
-    dialog.setAttribute("aria-labelledby", "timeout-ended-heading");
-    dialog.removeAttribute("aria-describedby");
-    dialog.focus();
+    show("ended");
   };
 
   const tick = () => {
@@ -75,16 +96,14 @@ if (dialog && typeof dialog.showModal === "function") {
     const left = endsAt - Date.now();
     if (left <= 0) {
       signedOut();
-    } else if (left <= warnMs) {
-      open();
-      countdown.textContent = inWords(left);
-      const words = `For your security, we will sign you out in ${spokenWords(left)}.`;
-      if (words !== lastSpoken) {
-        spoken.textContent = words;
-        lastSpoken = words;
-      }
-    } else {
+    } else if (left > warnMs) {
       close(); // the session was kept going in another tab
+    } else if (!atTheLimit()) {
+      show("warning");
+      countDown(left);
+    } else if (!finalSeen) {
+      show("final");
+      countDown(left);
     }
   };
 
@@ -101,6 +120,7 @@ if (dialog && typeof dialog.showModal === "function") {
         endsAt = Date.now() + answer.seconds_left * 1000;
         localStorage.setItem(KEY, String(endsAt));
         close();
+        tick(); // near the limit from signing in, the warning says so at once
         return;
       }
     } catch (error) {
@@ -113,17 +133,20 @@ if (dialog && typeof dialog.showModal === "function") {
     event.preventDefault();
     staySignedIn();
   });
-  // Escape is "Stay signed in", as in the GOV.UK pattern; once signed out, it closes.
+  const dismiss = () => {
+    if (shown === "final") finalSeen = true;
+    close();
+  };
+  // Escape is "Stay signed in", as in the GOV.UK pattern; near the limit from signing in it is
+  // "Continue"; once signed out, it closes.
   dialog.addEventListener("cancel", (event) => {
-    if (!over) {
-      event.preventDefault();
-      staySignedIn();
-    }
+    event.preventDefault();
+    if (shown === "warning") staySignedIn();
+    else dismiss();
   });
-  dialog.querySelector("[data-timeout-close]").addEventListener("click", () => {
-    dialog.close();
-    if (returnFocus && typeof returnFocus.focus === "function") returnFocus.focus();
-  });
+  for (const button of dialog.querySelectorAll("[data-timeout-close]")) {
+    button.addEventListener("click", dismiss);
+  }
 
   localStorage.setItem(KEY, String(endsAt)); // this page's answer is the newest
   tick();

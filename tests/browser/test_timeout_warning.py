@@ -6,6 +6,7 @@ on the page. The browser's clock is moved on (Playwright's clock); the server's 
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from playwright.sync_api import expect
 
@@ -75,3 +76,37 @@ def test_escape_keeps_the_person_signed_in(page: CheckedPage, live_server: LiveS
     with page.expect_response("**/account/stay-signed-in"):
         page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
+
+
+def test_near_the_limit_from_signing_in_the_warning_says_it_cannot_be_moved(
+    page: CheckedPage, live_server: LiveServer, monkeypatch
+):
+    """The limit from signing in (24 hours; 3 here, so that it comes before the 4 idle hours)
+    cannot be extended: the warning says so, offers "Continue", and does not come back."""
+    monkeypatch.setitem(live_server.app.config, "SESSION_MAX_AGE", timedelta(hours=3))
+    sign_in(page, live_server)
+    page.visit("/account/change-password")
+    field = page.get_by_label("Current password")
+    field.fill("typed before the warning")
+
+    page.clock.fast_forward("02:55:30")
+    dialog = page.get_by_role("dialog", name="You will be signed out soon")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_be_focused()
+    expect(dialog).to_contain_text("You signed in 3 hours ago")
+    expect(dialog).to_contain_text("we will sign you out in 5 minutes")
+    expect(dialog.get_by_role("button", name="Stay signed in")).to_have_count(0)
+    page.check()
+
+    dialog.get_by_role("button", name="Continue").click()
+    expect(dialog).to_be_hidden()
+    expect(field).to_be_focused()
+    page.clock.fast_forward("00:02:00")
+    expect(dialog).to_be_hidden()  # said once; the person carries on
+
+    page.clock.fast_forward("00:03:00")
+    ended = page.get_by_role("dialog", name="You have been signed out")
+    expect(ended).to_be_visible()
+    expect(ended).to_contain_text("3 hours after you signed in")
+    expect(ended.get_by_text("you did nothing for a while")).to_be_hidden()
+    expect(page.get_by_label("Current password")).to_have_value("typed before the warning")

@@ -326,8 +326,8 @@ def test_the_privacy_notice_states_the_periods_the_service_keeps(client):
     assert DEFAULTS["RETAIN_EMAIL_BODIES"] == timedelta(days=90)
     assert "deleted 30 days after its link expired" in said
     assert DEFAULTS["RETAIN_EXPIRED_INVITATIONS"] == timedelta(days=30)
-    assert "12 hours after you sign in" in said
-    assert DEFAULTS["SESSION_MAX_AGE"] == timedelta(hours=12)
+    assert "24 hours after you sign in" in said
+    assert DEFAULTS["SESSION_MAX_AGE"] == timedelta(hours=24)
     assert "6 months after it is withdrawn, and 6 years after it is decided" in said
     assert DEFAULTS["RETAIN_WITHDRAWN_EVIDENCE"] == timedelta(days=182)
     assert DEFAULTS["RETAIN_DECIDED_EVIDENCE"] == timedelta(days=6 * 365)

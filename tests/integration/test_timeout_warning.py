@@ -36,17 +36,41 @@ def test_each_page_says_how_long_the_session_has_left(client, make):
     assert "Stay signed in" in [b.get_text(strip=True) for b in dialog.find_all("button")]
 
 
-def test_the_limit_from_signing_in_comes_first_near_its_end(client, make):
+def signed_in_since(client, make, hours: int) -> None:
     user = make.member()
     client.sign_in(user.email)
-    eleven_hours_ago = utcnow() - timedelta(hours=11)
+    since = utcnow() - timedelta(hours=hours)
     row = db.session.scalar(sa.select(UserSession).where(UserSession.user_id == user.id))
-    row.created_at = eleven_hours_ago
+    row.created_at = since
     db.session.commit()
     with client.http.session_transaction() as cookie:
-        cookie["session_started"] = eleven_hours_ago.timestamp()
+        cookie["session_started"] = since.timestamp()
+
+
+def test_the_limit_from_signing_in_comes_first_near_its_end(client, make):
+    signed_in_since(client, make, 23)
     dialog = warning_of(client.get("/account"))
     assert 3590 <= int(dialog["data-seconds-left"]) <= 3600
+    assert 3590 <= int(dialog["data-limit-seconds-left"]) <= 3600
+    # Near that limit the warning says so, and that staying signed in cannot move it.
+    final = dialog.select_one("[data-timeout-state=final]")
+    assert "You signed in 24 hours ago" in final.get_text(" ", strip=True)
+    assert [b.get_text(strip=True) for b in final.find_all("button")] == ["Continue", "Sign out"]
+
+
+def test_the_limit_from_signing_in_is_longer_than_20_hours(client, make):
+    """WCAG 2.2.1's 20-hour exception: the one limit that cannot be extended is longer than
+    20 hours (the idle limit can be, as often as needed: "Stay signed in")."""
+    client.sign_in(make.member().email)
+    dialog = warning_of(client.get("/account"))
+    assert int(dialog["data-limit-seconds-left"]) > 20 * 3600
+    assert int(dialog["data-seconds-left"]) < int(dialog["data-limit-seconds-left"])
+
+
+def test_past_the_limit_from_signing_in_the_session_has_ended(client, make):
+    signed_in_since(client, make, 25)
+    assert client.get("/account").headers["Location"].startswith("/sign-in")
+    assert warning_of(client.get("/register")) is None
 
 
 def test_stay_signed_in_restarts_the_idle_time(client, make):
