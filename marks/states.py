@@ -113,6 +113,17 @@ class Recommendation(StrEnum):
     DO_NOT_AWARD = "do_not_award"
     MORE_INFORMATION = "more_information"
 
+    @property
+    def label(self) -> str:
+        return _RECOMMENDATION_LABELS[self]
+
+
+_RECOMMENDATION_LABELS = {
+    Recommendation.AWARD: "Award the Mark",
+    Recommendation.DO_NOT_AWARD: "Do not award the Mark",
+    Recommendation.MORE_INFORMATION: "Ask the council for more information",
+}
+
 
 class DecisionOutcome(StrEnum):
     APPROVED = "approved"

@@ -11,6 +11,7 @@ from marks import presentation, workflow
 from marks.admin import bp
 from marks.admin.forms import AssignForm, DecisionForm, RevokeForm, UnassignForm
 from marks.admin.records import MAX_PAGE
+from marks.applying.applications import ordered_answers
 from marks.assessing import assessment, decisions
 from marks.assessing.assessment import AssessmentRefused
 from marks.assessing.decisions import DecisionRefused
@@ -263,6 +264,8 @@ def decide(application_id: int):
         application=found,
         form=form,
         moderation=moderation,
+        # Under review there are no scores to moderate yet: the answers alone.
+        answers=ordered_answers(found) if moderation is None else None,
     )
 
 

@@ -482,7 +482,16 @@ def resubmit(application: Application, *, actor: User) -> None:
     if request is not None:
         request.responded_at = utcnow()
     assessment.reopen_for_revision(application, actor=actor)
-    _transition(application, "resubmit", actor=actor)
+    # The audit log says which reopened answers came back changed, and which the council
+    # confirmed as needing no changes.
+    reopened = [a for a in ordered_answers(application) if a.reopened]
+    _transition(
+        application,
+        "resubmit",
+        actor=actor,
+        saved_again=[a.criterion.code for a in reopened if a.reopened_confirmed_at is None],
+        no_changes_needed=[a.criterion.code for a in reopened if a.reopened_confirmed_at],
+    )
     for answer in application.answers:
         if answer.reopened:
             answer.reopened = False

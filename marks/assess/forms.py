@@ -16,13 +16,7 @@ from wtforms.validators import InputRequired, Length, Optional
 from marks.forms import choices
 from marks.states import Recommendation
 
-RECOMMENDATIONS = choices(
-    [
-        (Recommendation.AWARD.value, "Award the Mark"),
-        (Recommendation.DO_NOT_AWARD.value, "Do not award the Mark"),
-        (Recommendation.MORE_INFORMATION.value, "Ask the council for more information"),
-    ]
-)
+RECOMMENDATIONS = choices((r.value, r.label) for r in Recommendation)
 
 
 class ScoringFormBase(FlaskForm):

@@ -85,10 +85,12 @@ def home():
         renewal_opens=awards.renewal_opens(latest) if latest else None,
         today=utcnow().date(),
         may_change=application is not None and applications.may_change(application, current_user),
+        # Each earlier application, with its award's status today where it made one.
         past=[
-            a
+            (a, award, awards.status(award) if award else None)
             for a in applications.applications_of(council)
             if a.state not in applications.OPEN_APPLICATION_STATES
+            for award in [awards.award_for(a)]
         ],
         award=applications.renewable_award(council),
         # Why no application can be started now, said instead of a button that would refuse.

@@ -12,7 +12,7 @@ from typing import Any
 from marks.logs import redact_tokens
 from marks.people.retention import RULES
 from marks.presentation import state_tag_class
-from marks.states import ApplicationState, ReasonAudience
+from marks.states import ApplicationState, ReasonAudience, Recommendation
 
 
 @dataclass(frozen=True)
@@ -235,8 +235,34 @@ def _plain(value: Any) -> str:
     return str(value)
 
 
+def _level(code: str) -> str:
+    """A level's code ("accredited") as its name reads (an edition names its own levels)."""
+    return code.replace("_", " ").capitalize()
+
+
+# Details recorded as codes, as people say them (an unknown code stays as it is).
+CODES: dict[str, Callable[[str], str]] = {
+    "level": _level,
+    "recommendation": lambda code: Recommendation(code).label,
+    "role": lambda code: {"lead": "Lead", "member": "Member"}.get(code) or STATE_TAGS[code][0],
+    "via": {"import": "A file of councils"}.__getitem__,
+}
+
+
+def _told(key: str, value: Any) -> str:
+    if isinstance(value, str) and key in CODES:
+        try:
+            return CODES[key](value)
+        except (KeyError, ValueError):
+            pass
+    return _plain(value)
+
+
+LABELS = {"via": "Added from"}
+
+
 def _label(key: str) -> str:
-    return key.replace("_", " ").capitalize()
+    return LABELS.get(key) or key.replace("_", " ").capitalize()
 
 
 def detail_rows(data: Mapping[str, Any] | None) -> list[tuple[str, str]]:
@@ -252,5 +278,5 @@ def detail_rows(data: Mapping[str, Any] | None) -> list[tuple[str, str]]:
                     told = _plain(pair)
                 rows.append((f"{_label(field)} changed", redact_tokens(told)))
         else:
-            rows.append((_label(key), redact_tokens(_plain(value))))
+            rows.append((_label(key), redact_tokens(_told(key, value))))
     return rows

@@ -398,6 +398,13 @@ def test_the_audit_log_filters_and_downloads(page: CheckedPage, live_server: Liv
     expect(first.locator(".govuk-summary-list")).to_be_hidden()
     first.get_by_text("Details").click()
     expect(first.locator(".govuk-summary-list")).to_be_visible()
+    # Each state reads on one line ("Ready for decision" is not broken in two).
+    tags = events.locator(".marks-event .govuk-tag").evaluate_all(
+        "tags => tags.map(t => [t.textContent.trim(), t.getBoundingClientRect().height])"
+    )
+    assert max(len(text) for text, _ in tags) >= len("Ready for decision")
+    one_line = min(height for _, height in tags)
+    assert [text for text, height in tags if height > one_line * 1.5] == []
 
     # Filter by one action: only its events.
     action = page.get_by_label("Action")

@@ -110,7 +110,7 @@ def test_the_audit_log_lists_what_happened_newest_first(app, history, admin):
     joiner = history["joiner"]
     assert said(added) == f"The service added {joiner.full_name} to Isle of Anglesey Now Active"
     assert details(added)["Who"] == "The service"
-    assert details(added)["Role"] == "lead"
+    assert details(added)["Role"] == "Lead"
     # States as GOV.UK tags; the reason, and who may read it, in the details.
     row = next(tr for tr in trs if details(tr)["Code in the CSV"] == "application.withdraw")
     assert said(row) == (

@@ -299,6 +299,28 @@ def test_approving_at_another_level_without_a_reason_is_refused_at_the_preview(
     assert page.h1 == "Check the email before it goes"
 
 
+def test_under_review_the_decision_page_shows_the_council_s_answers(app, submitted, admin, make):
+    """Before every assessor has scored, only more information can be asked for: the
+    administrator asking reads the council's answers there, and no scores."""
+    applications.answer_for(submitted, "MD1").links.append(
+        EvidenceLink(url="https://www.x.gov.uk/policy")
+    )
+    assessment.assign(submitted, make.assessor(), actor=admin)
+    db.session.commit()
+    assert submitted.state == ApplicationState.UNDER_REVIEW
+    page = signed_in(app, admin).get(f"/admin/applications/{submitted.id}/decision")
+    assert page.status_code == 200
+    assert [o["value"] for o in page.soup.find_all("input", attrs={"name": "outcome"})] == [
+        "request_information"
+    ]
+    for criterion in submitted.edition.criteria:
+        assert page.soup.find(id=f"criterion-{criterion.code}") is not None, criterion.code
+    section = page.soup.find(id="criterion-MD1")
+    assert "What we do." in section.get_text(" ", strip=True)
+    assert section.find("a", href="https://www.x.gov.uk/policy") is not None
+    assert "Scores side by side" not in page.text
+
+
 def test_request_more_information_from_the_decision_page(app, submitted, admin, make):
     ready(submitted, admin, make)
     client = signed_in(app, admin)

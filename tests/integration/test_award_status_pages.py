@@ -147,3 +147,26 @@ def test_a_current_certificates_page_links_to_its_pdf_and_badge(client, award, a
     page = client.get(url)
     assert not page.soup.find("a", href=f"/certificates/{award.certificate_number}.pdf")
     assert not page.soup.find("a", href=lambda h: h and h.startswith("/badges/"))
+
+
+def earlier_applications(page) -> list[str]:
+    heading = page.soup.find("h2", string="Earlier applications")
+    items = heading.find_next("ul").find_all("li") if heading else []
+    return [" ".join(item.get_text(" ", strip=True).split()) for item in items]
+
+
+def test_earlier_applications_say_what_became_of_their_awards(app, award, admin, make):
+    client = council_client(app, award)
+    title = award.application.edition.title
+    level = award.level.name
+    number = award.certificate_number
+    ends = award.expires_on
+    assert earlier_applications(client.get("/apply/")) == [
+        f"{title} : {level}, certificate {number}: valid until {ends.day} {ends:%B %Y}"
+    ]
+    awards.revoke(award, REASON, actor=admin)
+    db.session.commit()
+    revoked_on = award.revoked_at.date()
+    assert earlier_applications(client.get("/apply/")) == [
+        f"{title} : {level}, certificate {number}: revoked on {revoked_on.day} {revoked_on:%B %Y}"
+    ]

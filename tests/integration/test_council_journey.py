@@ -305,6 +305,11 @@ def test_resubmit_is_refused_until_each_reopened_criterion_is_saved_or_confirmed
     assert response.headers["Location"] == f"/apply/applications/{application.id}/status"
     assert application.state == ApplicationState.UNDER_REVIEW
     assert answer.reopened_confirmed_at is None and not answer.reopened
+    # The audit log says the council confirmed it unchanged.
+    event = db.session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.action == "application.resubmit")
+    ).one()
+    assert event.data == {"saved_again": [], "no_changes_needed": ["MD2"]}
 
 
 # --- After submitting: a reference, and a copy of what was sent ------------------------------

@@ -117,3 +117,26 @@ def test_a_sentence_in_neutral_words():
     assert events.sentence("assessment.submitted", said) == (
         "Asha Assessor submitted an assessment of Halton Borough Council"
     )
+
+
+def test_details_recorded_as_codes_read_as_people_say_them():
+    rows = dict(
+        events.detail_rows(
+            {
+                "level": "accredited",
+                "recommendation": "more_information",
+                "role": "lead",
+                "via": "import",
+                "certificate_number": "SMFM-2026-00001",
+            }
+        )
+    )
+    assert rows == {
+        "Level": "Accredited",
+        "Recommendation": "Ask the council for more information",
+        "Role": "Lead",
+        "Added from": "A file of councils",
+        "Certificate number": "SMFM-2026-00001",
+    }
+    assert dict(events.detail_rows({"role": "administrator"})) == {"Role": "Administrator"}
+    assert dict(events.detail_rows({"role": "someone_new"})) == {"Role": "someone_new"}
