@@ -7,12 +7,13 @@ system's (Debian's fonts-liberation2), never fetched.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import hashlib
 import json
 import mimetypes
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -38,6 +39,23 @@ BLANK_PAGE = """<!DOCTYPE html>
 
 
 @dataclass(frozen=True)
+class Image:
+    """A picture printed on a certificate (the issuer's logo, the signature): its type and
+    bytes, as uploaded and checked. In the fingerprint by its SHA-256."""
+
+    content_type: str  # "image/png" or "image/svg+xml"
+    data: bytes = field(repr=False)
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+    @property
+    def data_uri(self) -> str:
+        return f"data:{self.content_type};base64,{base64.b64encode(self.data).decode('ascii')}"
+
+
+@dataclass(frozen=True)
 class Printed:
     """Everything printed on a certificate, as plain values (never ORM objects)."""
 
@@ -51,18 +69,30 @@ class Printed:
     verification_url: str
     signatory_name: str
     signatory_title: str
+    issuer_name: str = ""  # the organisation that runs the scheme
+    issuer_logo: Image | None = None
+    signature: Image | None = None
+    distinction: bool = False  # the edition's highest level: a certificate that looks it
 
 
 def fingerprint(printed: Printed) -> str:
     """A SHA-256 of everything printed: a stored certificate whose fingerprint differs is out
     of date and must be rendered again."""
     values: dict[str, object] = {
-        name: value.isoformat() if isinstance(value, date) else value
+        name: _canonical(value)
         for name, value in ((f.name, getattr(printed, f.name)) for f in dataclasses.fields(printed))
     }
     values["design_version"] = DESIGN_VERSION
     canonical = json.dumps(values, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _canonical(value: object) -> object:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Image):
+        return [value.content_type, value.sha256]
+    return value
 
 
 def render_pdf(printed: Printed) -> bytes:
