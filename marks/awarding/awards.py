@@ -333,7 +333,20 @@ def printed(facts: Facts) -> certificates.Printed:
         verification_url=mail.link("public.verify_certificate", number=facts.certificate_number),
         signatory_name=settings["CERTIFICATE_SIGNATORY_NAME"],
         signatory_title=settings["CERTIFICATE_SIGNATORY_TITLE"],
+        distinction=is_highest_of_several_levels(facts.edition_code, facts.level_code),
     )
+
+
+def is_highest_of_several_levels(edition_code: str, level_code: str) -> bool:
+    """Whether the level is its edition's highest (by minimum percent) of two or more: a
+    distinction, which its certificate shows."""
+    codes = db.session.scalars(
+        sa.select(Level.code)
+        .join(Edition, Edition.id == Level.edition_id)
+        .where(Edition.code == edition_code)
+        .order_by(Level.min_percent)
+    ).all()
+    return len(codes) > 1 and codes[-1] == level_code
 
 
 def certificate_pdf(certificate_number: str) -> tuple[str, bytes] | None:

@@ -158,6 +158,29 @@ def test_the_certificate_is_made_at_issue_and_downloads_only_read(client, award,
     assert awards.certificates_due() == []
 
 
+def printed_as_distinction(award) -> bool:
+    return awards.printed(awards.facts(award.certificate_number)).distinction
+
+
+def test_only_the_highest_of_several_levels_prints_as_a_distinction(make):
+    admin = make.administrator()
+    make.demo_edition()
+
+    assert printed_as_distinction(make.award(admin=admin, level=-1, score=4)) is True
+    assert printed_as_distinction(make.award(admin=admin, level=0)) is False
+
+
+def test_the_only_level_of_an_edition_is_no_distinction(make):
+    edition = make.demo_edition()
+    edition.levels.remove(edition.levels[-1])
+    db.session.flush()
+
+    award = make.award(score=4)
+
+    assert [level.name for level in edition.levels] == [award.level.name]
+    assert printed_as_distinction(award) is False
+
+
 def council_changed(award, name: str) -> None:
     """The council's name set (to the same name or another), as its edit page sets it."""
     award.council.name = name
