@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from marks import mail
 from marks.applying import applications
 from marks.applying.evidence import CheckedFile
-from marks.awarding.certificates import Image
 from marks.assessing import assessment
+from marks.awarding.certificates import Image
 from marks.extensions import db
 from marks.models import Email
 from marks.scheme import editions, issuer

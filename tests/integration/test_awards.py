@@ -21,6 +21,7 @@ from marks.states import AwardState
 from tests import factories
 from tests.conftest import app_config, reset_database, separate_database
 from tests.helpers.applications import score_all, submitted_by
+from tests.helpers.issuer import TEST_ISSUER
 from tests.helpers.pdfs import text_of
 from tests.pages import DEMO_PASSWORD, PageClient
 
@@ -104,7 +105,7 @@ def test_a_number_not_issued_says_how_to_contact_the_scheme(app, client):
     assert page.status == 404
     assert page.h1 == "This is not a valid certificate number"
     assert "SMFM-2026-99999" in page.text
-    contact = app.config["MARKS_CONTACT_EMAIL"]
+    contact = TEST_ISSUER["contact_email"]
     link = page.soup.select_one(f'main a[href="mailto:{contact}"]')
     assert link is not None and link.get_text(strip=True) == contact
 

@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from werkzeug.datastructures import FileStorage
 
 from marks.awarding import awards
-from marks.extensions import db
 from marks.awarding.certificates import Image
+from marks.extensions import db
 from marks.models import AuditEvent, Award, Decision, Email, SchemeSettings
 from marks.scheme import issuer
 from tests.helpers.applications import score_all
