@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, date, datetime, time
 from typing import Any
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import current_app
@@ -52,6 +53,12 @@ def issuer() -> dict[str, Any]:
         "url": settings.website or current_app.config["MARKS_BASE_URL"],
         "email": settings.contact_email,
         "description": settings.description,
+        # Hosted verification looks for assertions on the origin of `url` unless told
+        # otherwise: the issuer's website is not where the service hosts them.
+        "verification": {
+            "type": "HostedBadge",
+            "allowedOrigins": urlsplit(current_app.config["MARKS_BASE_URL"]).netloc,
+        },
     }
     return {key: value for key, value in profile.items() if value}
 

@@ -4,6 +4,7 @@ badge, Open Badges 2.0 hosted verification (with baked badges), and revocation."
 from __future__ import annotations
 
 import json
+from urllib.parse import urlsplit
 import re
 from datetime import timedelta
 from urllib.parse import quote
@@ -254,9 +255,12 @@ def test_open_badges_assertion_badge_class_and_issuer(client, award):
     issuer = json.loads(client.get(badge_class["issuer"].removeprefix(base)).data)
     assert issuer["type"] == "Issuer"
     assert issuer["id"] == badge_class["issuer"]
-    # Hosted verification: every id is on the issuer's own origin.
+    # Hosted verification: the issuer's url is its own website, so its profile names the
+    # service's host as where its assertions are hosted, and every id is there.
+    assert issuer["url"] == TEST_ISSUER["website"]
+    assert issuer["verification"] == {"type": "HostedBadge", "allowedOrigins": "marks.test"}
     for document in (assertion, badge_class, issuer):
-        assert document["id"].startswith(issuer["url"])
+        assert urlsplit(document["id"]).netloc == issuer["verification"]["allowedOrigins"]
     image = client.get(badge_class["image"].removeprefix(base))
     assert image.status_code == 200 and image.mimetype == "image/png"
 
@@ -421,7 +425,8 @@ def test_baked_badges_pass_the_checks_of_a_hosted_verifier(client, award):
     issuer = fetch(badge_class["issuer"])
     for key in ("@context", "id", "type", "name", "url"):
         assert key in issuer, key
-    origin = urlsplit(issuer["url"]).netloc
+    # A verifier's scope: the profile's allowedOrigins, or else the origin of its url.
+    origin = issuer.get("verification", {}).get("allowedOrigins") or urlsplit(issuer["url"]).netloc
     for document in (hosted, badge_class, issuer):
         assert urlsplit(document["id"]).netloc == origin
     issued = datetime.fromisoformat(hosted["issuedOn"])
