@@ -15,7 +15,7 @@ TEST_ISSUER = {
     "name": "Testshire Association of Councils",
     "address": "1 Test Street\nTestbury\nTB1 1TT",
     "website": "https://www.testshire.example.org",
-    "contact_email": "mark@marks.test",
+    "contact_email": "mark@testshire.example.org",
     "description": "The Mark recognises councils that use social media well.",
     "signatory_name": "Sam Signer",
     "signatory_title": "Chair of the Mark’s panel",

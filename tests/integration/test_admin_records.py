@@ -303,8 +303,9 @@ def test_the_log_asks_the_database_the_same_number_of_times_for_any_number_of_ro
     add_events(45)
     many = queries_for("/admin/audit")
     assert few == many, (few, many)
-    # 7: each page for someone signed in also asks whether "Your council" is theirs.
-    assert many <= 7, statements
+    # 8: each page for someone signed in also asks whether "Your council" is theirs, and
+    # every page reads the scheme's issuer for its footer.
+    assert many <= 8, statements
     assert queries_for("/admin/audit?council=testbury&user=council") == many
 
 

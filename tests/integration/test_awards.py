@@ -4,10 +4,9 @@ badge, Open Badges 2.0 hosted verification (with baked badges), and revocation."
 from __future__ import annotations
 
 import json
-from urllib.parse import urlsplit
 import re
 from datetime import timedelta
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import pytest
 import sqlalchemy as sa
