@@ -17,7 +17,8 @@ from flask import g
 from marks import audit
 from marks.awarding.certificates import Image
 from marks.extensions import db
-from marks.models import SchemeSettings, User, utcnow
+from marks.models import Award, SchemeSettings, User, utcnow
+from marks.states import AwardState
 
 MAX_IMAGE_BYTES = 1024 * 1024
 PNG = "image/png"
@@ -57,6 +58,9 @@ COLUMNS = {
     "signatory_title": "signatory_title",
 }
 TEXT = tuple(COLUMNS)  # the text settings, as update() takes them
+# What a certificate prints (awards.printed): a change to any of them has the current
+# certificates made again by the mail worker.
+PRINTED = frozenset({"name", "signatory_name", "signatory_title", "logo", "signature"})
 _LABELS = {
     "name": "name",
     "address": "postal address",
@@ -191,6 +195,11 @@ def update(
     settings.changed_by_id = actor.id if actor is not None else None
     settings.changed_at = utcnow()
     db.session.flush()
+    if PRINTED.intersection(changed):
+        # awards.certificates_due: each current award changed since its certificate was checked.
+        db.session.execute(
+            sa.update(Award).where(Award.state == AwardState.CURRENT).values(updated_at=utcnow())
+        )
     words = [_LABELS[field] for field in changed]
     audit.record("scheme.settings_changed", settings, actor=actor, changed=", ".join(words))
     g.pop(_CACHE, None)

@@ -214,6 +214,19 @@ def test_a_certificate_names_its_issuer_and_signatory(award):
     assert f"{TEST_ISSUER['signatory_name']} {TEST_ISSUER['signatory_title']}" in text
 
 
+def test_a_change_to_what_certificates_print_has_them_made_again(award):
+    """The mail worker makes again the certificates whose award changed since they were
+    checked: a new signatory changes every current certificate; a new description, none."""
+    assert awards.certificates_due() == []
+    issuer.update(actor=None, description="A scheme for councils.")
+    assert awards.certificates_due() == []
+    issuer.update(actor=None, signatory_name="Robin Newchair")
+    assert awards.certificates_due() == [award.id]
+    awards.store_certificates(awards.certificates_due())
+    _, pdf = awards.certificate_pdf(award.certificate_number)
+    assert "Robin Newchair" in text_of(pdf)
+
+
 def test_approving_is_refused_until_the_issuer_is_set(signed_in, admin, make, edition):
     application = make.submitted_application()
     for _ in range(2):
