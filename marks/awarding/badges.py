@@ -24,7 +24,7 @@ SIZES = {"small": 120, "medium": 200, "large": 400, "print": 1200}
 VARIANTS = ("light", "dark")
 STATUSES = ("current", "expired", "revoked")
 ARTWORKS = ("full", "small", "wide")
-_VIEWBOXES = {"full": (200, 200), "small": (100, 100), "wide": (400, 100)}
+_VIEWBOXES = {"full": (200, 200), "small": (100, 100), "wide": (440, 100)}
 SCHEME = "Social Media Friendly Mark"
 FONT = "Arial, Helvetica, 'Liberation Sans', sans-serif"
 OPENBADGES_NS = "http://openbadges.org"
@@ -311,17 +311,17 @@ def _small(face: Face, variant: str) -> list[str]:
 
 
 def _wide(face: Face, variant: str) -> list[str]:
-    parts, ink, (bubble, tick), band, band_ink = _tile(face, variant, 400)
+    parts, ink, (bubble, tick), band, band_ink = _tile(face, variant, 440)
     parts.append(_mark(10, -8, 3.4, bubble, tick))
     level = " ".join(face.level_name.split())
     if face.valid:
-        line, size = _one_line([f"{level} {face.year}", f"{level}"], (24, 22, 20, 18), 276)
+        line, size = _one_line([f"{level} {face.year}", f"{level}"], (24, 22, 21, 20, 19, 18), 316)
     else:
-        line, size = _one_line([f"{face.status.upper()}: NO LONGER VALID"], (20, 18), 276)
+        line, size = _one_line([f"{face.status.upper()}: NO LONGER VALID"], (22, 20, 18), 316)
     parts += [
-        _text(244, 38, 21, ink, SCHEME),
-        f'<rect x="100" y="52" width="288" height="38" rx="6" fill="{band}"/>',
-        _text(244, 71 + size * 0.36, size, band_ink, line),
+        _text(264, 39, 23, ink, SCHEME),
+        f'<rect x="100" y="52" width="328" height="38" rx="6" fill="{band}"/>',
+        _text(264, 71 + size * 0.36, size, band_ink, line),
     ]
     return parts
 

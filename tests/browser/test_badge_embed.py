@@ -93,7 +93,7 @@ def test_without_javascript_the_code_is_chosen_and_shown_whole(
         assert plain.url == live_server.url + chosen
         snippet = plain.get_by_label("Show the badge on your website").input_value()
         assert f'src="{live_server.url}/badges/{number}.svg?artwork=wide"' in snippet
-        assert 'width="240" height="60"' in snippet
+        assert 'width="264" height="60"' in snippet
     finally:
         context.close()
     # The same page, checked with axe where it can run.

@@ -53,8 +53,8 @@ def test_every_url_embedded_so_far_still_answers_with_the_full_seal(
     [
         ("?size=print", (1200, 1200)),
         ("?artwork=small&size=print", (1200, 1200)),
-        ("?artwork=wide&size=print&variant=dark", (1200, 300)),
-        ("?artwork=wide", (200, 50)),
+        ("?artwork=wide&size=print&variant=dark", (1200, 273)),
+        ("?artwork=wide", (200, 45)),
         ("?artwork=full&size=large", (400, 400)),
     ],
 )
@@ -140,11 +140,11 @@ def test_the_council_chooses_the_artwork_size_and_background_to_embed(app, award
     assert snippet == (
         f'<a href="http://marks.test/verify/{number}"><img src="{image}" '
         f'alt="Social Media Friendly Mark: check {award.council.name}\'s current status" '
-        'width="240" height="60"></a>'
+        'width="264" height="60"></a>'
     )
     preview = page.soup.find("img", class_="marks-badge")
     assert preview["src"] == f"/badges/{number}.svg?artwork=wide&variant=dark"
-    assert (preview["width"], preview["height"]) == ("240", "60")
+    assert (preview["width"], preview["height"]) == ("264", "60")
 
 
 def test_the_chooser_falls_back_to_the_full_badge_on_values_it_does_not_know(app, award):

@@ -134,8 +134,8 @@ def test_the_small_artwork_shows_a_word_of_a_long_level_that_fits():
     [
         ("full", "print", (1200, 1200)),
         ("small", "print", (1200, 1200)),
-        ("wide", "print", (1200, 300)),
-        ("wide", "medium", (200, 50)),
+        ("wide", "print", (1200, 273)),
+        ("wide", "medium", (200, 45)),
         ("small", "small", (120, 120)),
     ],
 )
