@@ -83,11 +83,6 @@ class Face:
         title = f"{SCHEME}: {self.level_name} {self.year}"
         return title if self.valid else f"{title} — no longer valid: {self.status}"
 
-    @property
-    def description(self) -> str:
-        """What the full badge shows, for screen readers (its <desc>)."""
-        return self.describe("full")
-
     def describe(self, artwork: str) -> str:
         """What an artwork of the badge shows, for screen readers (its <desc>)."""
         gold = "gold " if self.distinction and self.valid else ""
@@ -275,8 +270,8 @@ _TILES = {
 }
 
 
-def _tile(face: Face, variant: str, width: float) -> tuple[list[str], str, str, str, str]:
-    """A rounded tile, gold-rimmed for a distinction: its parts, and the colours of words on
+def _tile(face: Face, variant: str, width: float) -> tuple[list[str], str, str, str, str, str]:
+    """A rounded tile, gold-rimmed for a distinction: its parts, then the colours of words on
     it, of the mark (bubble, tick), and of the band with the level and of words on it."""
     tile, ink, bubble, tick, band, band_ink = _TILES[variant, face.valid].split()
     gold = face.distinction and face.valid
@@ -288,12 +283,12 @@ def _tile(face: Face, variant: str, width: float) -> tuple[list[str], str, str, 
             f'<rect x="3" y="3" width="{width - 6:g}" height="94" rx="11" fill="none" '
             f'stroke="{GOLD}" stroke-width="6"/>'
         )
-    return parts, ink, (bubble, tick), band, band_ink
+    return parts, ink, bubble, tick, band, band_ink
 
 
 def _small(face: Face, variant: str) -> list[str]:
-    parts, _ink, (bubble, tick), band, band_ink = _tile(face, variant, 100)
-    parts.append(_mark(14.8 if face.valid else 22, -6.3 if face.valid else -1, 2.2, bubble, tick))
+    parts, _ink, bubble, tick, band, band_ink = _tile(face, variant, 100)
+    parts.append(_mark(14.8, -6.3, 2.2, bubble, tick))
     if face.valid:
         # The level's name, or its last word if the name is too long to read at 50 px.
         name = " ".join(face.level_name.split())
@@ -311,11 +306,11 @@ def _small(face: Face, variant: str) -> list[str]:
 
 
 def _wide(face: Face, variant: str) -> list[str]:
-    parts, ink, (bubble, tick), band, band_ink = _tile(face, variant, 440)
+    parts, ink, bubble, tick, band, band_ink = _tile(face, variant, 440)
     parts.append(_mark(10, -8, 3.4, bubble, tick))
     level = " ".join(face.level_name.split())
     if face.valid:
-        line, size = _one_line([f"{level} {face.year}", f"{level}"], (24, 22, 21, 20, 19, 18), 316)
+        line, size = _one_line([f"{level} {face.year}", level], (24, 22, 21, 20, 19, 18), 316)
     else:
         line, size = _one_line([f"{face.status.upper()}: NO LONGER VALID"], (22, 20, 18), 316)
     parts += [
