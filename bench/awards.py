@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import itertools
 import statistics
 import tempfile
@@ -27,7 +28,7 @@ from flask_migrate import upgrade
 from markupsafe import escape
 
 from marks import create_app
-from marks.awarding import awards, certificates
+from marks.awarding import awards, badges, certificates
 from marks.extensions import close_connections, db
 from marks.models import Award
 from marks.seed import demo
@@ -147,6 +148,8 @@ def main() -> None:
                 "download": get(client, f"/certificates/{number}.pdf"),
                 "badge": get(client, f"/badges/{number}.svg"),
                 "badge_png": get(client, f"/badges/{number}.png"),
+                "badge_small": get(client, f"/badges/{number}.svg?artwork=small"),
+                "badge_print": get(client, f"/badges/{number}.png?artwork=wide&size=print"),
             },
             args.runs,
         )
@@ -170,6 +173,19 @@ def main() -> None:
             f"ratio {badge / trivial:.2f}x"
         )
         print(f"badge PNG               {badge_png:7.1f}")
+        print(f"badge SVG, small        {served['badge_small']:7.1f}")
+        print(f"badge PNG, wide, print  {served['badge_print']:7.1f}")
+        # What a badge costs the first time a process draws it (then lru_cache keeps it).
+        face = badges.Face("Accredited with distinction", 2026, "current", distinction=True)
+        fresh = interleaved_medians(
+            {
+                artwork: functools.partial(badges.png.__wrapped__, face, "print", "light", artwork)
+                for artwork in badges.ARTWORKS
+            },
+            args.runs,
+        )
+        drawn = "   ".join(f"{artwork} {ms:.1f}" for artwork, ms in fresh.items())
+        print(f"badge PNG, print, drawn afresh: {drawn}")
         with app.app_context():
             close_connections()
 

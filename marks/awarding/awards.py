@@ -169,6 +169,7 @@ class Facts:
     contact_email: str | None
     level_name: str
     level_code: str
+    level_highest: bool  # the edition's highest of two or more levels: a distinction
     edition_code: str
     edition_title: str
     certificate_sha256: str | None  # of the stored PDF, if one has been rendered
@@ -221,6 +222,7 @@ def _facts_query() -> sa.Select:
             application.c.contact_email,
             level.c.name.label("level_name"),
             level.c.code.label("level_code"),
+            _highest(level).label("level_highest"),
             edition.c.code.label("edition_code"),
             edition.c.title.label("edition_title"),
             stored.c.sha256.label("certificate_sha256"),
@@ -234,6 +236,22 @@ def _facts_query() -> sa.Select:
         )
         .where(award.c.certificate_number == sa.bindparam("number"))
     )
+
+
+def _highest(level: sa.Table) -> sa.ColumnElement[bool]:
+    """Whether a level is its edition's highest of two or more (levels are ordered by their
+    minimum percentage, unique in an edition)."""
+    other = level.alias("other_level")
+    beside = other.c.edition_id == level.c.edition_id
+    above = sa.exists().where(beside, other.c.min_percent > level.c.min_percent)
+    below = sa.exists().where(beside, other.c.min_percent < level.c.min_percent)
+    return sa.case((sa.and_(below, ~above), sa.true()), else_=sa.false())
+
+
+def is_highest(level: Level) -> bool:
+    """Whether a level is its edition's highest of two or more (as Facts.level_highest)."""
+    levels = level.edition.levels
+    return len(levels) > 1 and level is levels[-1]
 
 
 def find(certificate_number: str) -> Award | None:

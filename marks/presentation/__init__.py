@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import functools
 import html
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -12,6 +13,7 @@ from zoneinfo import ZoneInfo
 from flask import Flask, current_app, request, url_for
 from flask_login import current_user
 
+from marks.awarding import badges
 from marks.mail import link
 from marks.operations import static_files
 from marks.people import sessions
@@ -127,12 +129,65 @@ def badge_alt(council_name: str) -> str:
     return f"Social Media Friendly Mark: check {council_name}'s current status"
 
 
-def badge_snippet(verify_url: str, image_url: str, alt: str) -> str:
+def badge_snippet(
+    verify_url: str, image_url: str, alt: str, width: int = 200, height: int = 200
+) -> str:
     """The HTML a council pastes into its website: plain text here (the page escapes it once
     more to show it), with every attribute escaped, whatever the council is called."""
     return (
         f'<a href="{_attribute(verify_url)}"><img src="{_attribute(image_url)}" '
-        f'alt="{_attribute(alt)}" width="200" height="200"></a>'
+        f'alt="{_attribute(alt)}" width="{width}" height="{height}"></a>'
+    )
+
+
+# Heights a council may show its badge at (pixels): from a footer strip's to the full seal's.
+EMBED_HEIGHTS = (40, 50, 60, 88, 120, 200)
+
+
+@dataclass(frozen=True)
+class BadgeEmbed:
+    """The badge a council chose to embed: its artwork, its height on the page and the
+    background it is for (its variant)."""
+
+    artwork: str = "full"
+    height: int = 200
+    variant: str = "light"
+
+    @property
+    def width(self) -> int:
+        width, height = badges.dimensions(self.artwork, "print")
+        return round(self.height * width / height)
+
+    @property
+    def height_items(self) -> list[dict]:
+        """The heights as govukRadios items, the chosen one checked."""
+        return [
+            {"value": str(h), "text": f"{h} pixels", "checked": h == self.height}
+            for h in EMBED_HEIGHTS
+        ]
+
+    @property
+    def image_options(self) -> dict[str, str]:
+        """The badge URL's query: only what differs from its defaults, so the code for the
+        full light badge stays the one councils have embedded from the start."""
+        chosen = {"artwork": self.artwork, "variant": self.variant}
+        return {name: value for name, value in chosen.items() if value != _EMBED_DEFAULT[name]}
+
+
+_EMBED_DEFAULT = {"artwork": "full", "variant": "light"}
+
+
+def badge_embed(args: Mapping[str, str]) -> BadgeEmbed:
+    """The badge chosen in the embed code's GET form; a value it does not offer (a link cut
+    short, an address typed by hand) leaves that choice at its default."""
+    default = BadgeEmbed()
+    artwork = args.get("artwork", default.artwork)
+    height = args.get("height", "")
+    variant = args.get("variant", default.variant)
+    return BadgeEmbed(
+        artwork=artwork if artwork in badges.ARTWORKS else default.artwork,
+        height=int(height) if height in {str(h) for h in EMBED_HEIGHTS} else default.height,
+        variant=variant if variant in badges.VARIANTS else default.variant,
     )
 
 
@@ -193,6 +248,7 @@ def register(app: Flask) -> None:
     app.add_template_global(link)  # absolute links, for the Atom feed
     app.add_template_global(badge_snippet)
     app.add_template_global(badge_alt)
+    app.add_template_global(badge_embed)
     app.add_template_global(award_tag)
     app.add_template_global(score_items)
     app.add_template_filter(govuk_hint)

@@ -160,33 +160,40 @@ def _stored_pdf(number: str, sha256: str) -> tuple[str, bytes]:
     return sha256, pdf
 
 
-def _badge_options() -> tuple[str, str]:
+def _badge_options() -> tuple[str, str, str]:
+    """The badge's artwork, size and variant asked for; 400 for one it does not have."""
+    artwork = request.args.get("artwork", "full")
     size = request.args.get("size", "medium")
     variant = request.args.get("variant", "light")
-    if size not in badges.SIZES or variant not in badges.VARIANTS:
-        abort(404)
-    return size, variant
+    if artwork not in badges.ARTWORKS or size not in badges.SIZES or variant not in badges.VARIANTS:
+        abort(400)
+    return artwork, size, variant
 
 
 @functools.lru_cache(maxsize=256)
 def _badge(
-    facts: awards.Facts, status: AwardStatus, size: str, variant: str, extension: str, base: str
+    facts: awards.Facts,
+    status: AwardStatus,
+    options: tuple[str, str, str],
+    extension: str,
+    base: str,
 ) -> tuple[bytes, str]:
     """The badge's bytes and ETag. Kept by everything that makes them (the award's facts, its
     status today, the options and the service's address), so a change makes a new one."""
+    artwork, size, variant = options
     # A renewed award's badge stays valid on the council's website; one expiring soon holds.
     held = status.holds or status == AwardStatus.SUPERSEDED
     shown = AwardStatus.CURRENT.value if held else status.value
-    face = badges.Face(level_name=facts.level_name, year=facts.year, status=shown)
+    face = badges.Face(facts.level_name, facts.year, shown, distinction=facts.level_highest)
     # A current badge carries its Open Badges assertion (a "baked" badge).
     assertion = openbadges.assertion(facts) if face.status == AwardStatus.CURRENT else None
     if extension == "svg":
-        body = badges.svg(face, size, variant)
+        body = badges.svg(face, size, variant, artwork)
         if assertion:
             body = badges.bake_svg(body, assertion, assertion["id"])
         data = body.encode()
     else:
-        data = badges.png(face, size, variant)
+        data = badges.png(face, size, variant, artwork)
         if assertion:
             data = badges.bake_png(data, json.dumps(assertion, separators=(",", ":")))
     return data, hashlib.sha256(data).hexdigest()
@@ -198,14 +205,14 @@ def _badge(
 def badge(number: str, extension: str):
     """The live badge: it always says what the award is today."""
     facts = _facts_or_404(number)
-    size, variant = _badge_options()
+    options = _badge_options()
     status = awards.status(facts)
-    data, etag = _badge(
-        facts, status, size, variant, extension, current_app.config["MARKS_BASE_URL"]
-    )
+    data, etag = _badge(facts, status, options, extension, current_app.config["MARKS_BASE_URL"])
     headers = {"Cache-Control": BADGE_CACHE, "X-Content-Type-Options": "nosniff"}
     if request.args.get("download"):
-        filename = f"{facts.certificate_number}-{size}-{variant}.{extension}"
+        artwork, size, variant = options
+        named = "-".join(([] if artwork == "full" else [artwork]) + [size, variant])
+        filename = f"{facts.certificate_number}-{named}.{extension}"
         headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     mimetype = "image/svg+xml" if extension == "svg" else "image/png"
     return _conditional(Response(data, mimetype=mimetype, headers=headers), etag)
@@ -248,7 +255,9 @@ def ob_badge_class_image(slug: str):
     level = openbadges.level_for_slug(slug)
     if level is None:
         abort(404)
-    face = badges.Face(level_name=level.name, year=level.edition.year, status="current")
+    face = badges.Face(
+        level.name, level.edition.year, "current", distinction=awards.is_highest(level)
+    )
     data = badges.png(face, "large", "light")
     response = Response(
         data, mimetype="image/png", headers={"Cache-Control": "public, max-age=86400"}

@@ -237,9 +237,9 @@ def test_png_badges_come_in_every_size(client, award, size):
     assert width == badges.SIZES[size]
 
 
-def test_bad_badge_options_are_a_404(client, award):
-    assert client.get(f"/badges/{award.certificate_number}.svg?size=huge").status_code == 404
-    assert client.get(f"/badges/{award.certificate_number}.png?variant=neon").status_code == 404
+def test_bad_badge_options_are_a_400(client, award):
+    assert client.get(f"/badges/{award.certificate_number}.svg?size=huge").status_code == 400
+    assert client.get(f"/badges/{award.certificate_number}.png?variant=neon").status_code == 400
     assert client.get("/badges/SMFM-2026-99999.svg").status_code == 404
 
 
