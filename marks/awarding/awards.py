@@ -354,20 +354,8 @@ def printed(facts: Facts) -> certificates.Printed:
         issuer_name=issuer.name,
         issuer_logo=scheme_issuer.image("logo") if issuer.has_logo else None,
         signature=scheme_issuer.image("signature") if issuer.has_signature else None,
-        distinction=is_highest_of_several_levels(facts.edition_code, facts.level_code),
+        distinction=facts.level_highest,
     )
-
-
-def is_highest_of_several_levels(edition_code: str, level_code: str) -> bool:
-    """Whether the level is its edition's highest (by minimum percent) of two or more: a
-    distinction, which its certificate shows."""
-    codes = db.session.scalars(
-        sa.select(Level.code)
-        .join(Edition, Edition.id == Level.edition_id)
-        .where(Edition.code == edition_code)
-        .order_by(Level.min_percent)
-    ).all()
-    return len(codes) > 1 and codes[-1] == level_code
 
 
 def certificate_pdf(certificate_number: str) -> tuple[str, bytes] | None:
