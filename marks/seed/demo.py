@@ -90,7 +90,7 @@ def seed() -> list[str]:
     """Load everything; return what was done, a line each. Commits."""
     development = current_app.config["MARKS_ENV"] == "development"
     report = []
-    result = council_imports.import_file(council_imports.ENGLAND_AND_WALES)
+    result = council_imports.import_uk_councils()
     report.append(
         f"Councils: {len(result.added)} added, {len(result.updated)} updated, "
         f"{result.unchanged} unchanged"
