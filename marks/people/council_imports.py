@@ -24,6 +24,7 @@ from marks.states import CouncilKind, Nation
 COLUMNS = ("gss_code", "name", "kind", "nation", "parent_gss_code", "parent_name")
 ENGLAND_AND_WALES = Path(__file__).parents[1] / "data" / "councils-england-wales-2021.csv"
 UK_NAMES = Path(__file__).parents[1] / "data" / "uk-councils-names.csv"
+NAMES_FILE_ROW = "names file"  # a row's "source": made from UK_NAMES, with no ONS name
 # The names file's local-authority-type-name: the kind of council that is. Combined authorities
 # and the Greater London Authority are local authorities of no other kind.
 KINDS = {
@@ -232,10 +233,14 @@ FIELDS = (
 
 
 def _values(row: dict[str, str], council: Council | None = None) -> dict[str, object]:
-    """A council's details from a row of the ONS columns, whose name is the ONS name (rows made
-    from the names file say they have none). A council in the names file is called by its
-    official name and short name; any other by the row's name, keeping a short name typed."""
-    ons_name = row.get("ons_name", row["name"]) or None
+    """A council's details from a row of the ONS columns, whose name is the ONS name (a row made
+    from the names file has none: the one held is kept). A council in the names file is called
+    by its official name and short name; any other by the row's name, keeping a short name
+    typed."""
+    if row.get("source") == NAMES_FILE_ROW:
+        ons_name = council.ons_name if council else None
+    else:
+        ons_name = row["name"] or None
     named = uk_names().get(row["gss_code"])
     if named is not None:
         name, short_name = named["official-name"], named["nice-name"] or None
@@ -269,20 +274,20 @@ def uk_rows() -> list[dict[str, str]]:
             "nation": named["nation"],
             "parent_gss_code": "",
             "parent_name": "",
-            "ons_name": "",
+            "source": NAMES_FILE_ROW,
         }
         for code, named in uk_names().items()
     ]
 
 
 def import_uk_councils() -> ImportResult:
-    """Every UK council: those of England and Wales from the ONS file, then those of the names
-    file not held yet (Scotland's, Northern Ireland's, combined authorities...). Flushes; the
-    caller commits."""
-    result = import_file(ENGLAND_AND_WALES)
-    held = set(db.session.scalars(sa.select(Council.gss_code)))
-    more = import_rows(r for r in uk_rows() if r["gss_code"] not in held)
-    return ImportResult(result.added + more.added, result.updated, result.unchanged)
+    """Every UK council: those of England and Wales from the ONS file, and the others of the
+    names file (Scotland's, Northern Ireland's, combined authorities...). Flushes; the caller
+    commits."""
+    with ENGLAND_AND_WALES.open(newline="", encoding="utf-8-sig") as stream:
+        rows = read_csv(stream)
+    in_file = {row["gss_code"] for row in rows}
+    return import_rows([*rows, *(r for r in uk_rows() if r["gss_code"] not in in_file)])
 
 
 def import_rows(rows: Iterable[dict[str, str]], actor: User | None = None) -> ImportResult:

@@ -145,10 +145,10 @@ def test_councils_search_add_edit_and_import(page: CheckedPage, live_server: Liv
     table = page.get_by_role("table", name=re.compile(r"^Councils, by name"))
     row = table.locator("tbody tr")
     expect(row.get_by_role("cell")).to_have_text(
-        ["Hartlepool", HARTLEPOOL, "Unitary authority", "England", "In use"]
+        ["Hartlepool Borough Council", HARTLEPOOL, "Unitary authority", "England", "In use"]
     )
-    page.submit(row.get_by_role("link", name="Hartlepool").click)
-    expect(heading(page)).to_have_text("Hartlepool")
+    page.submit(row.get_by_role("link", name="Hartlepool Borough Council").click)
+    expect(heading(page)).to_have_text("Hartlepool Borough Council")
     expect(summary_value(page, "GSS code")).to_have_text(HARTLEPOOL)
     expect(summary_value(page, "Nation")).to_have_text("England")
     page.submit(page.get_by_role("link", name="Back to councils").click)
