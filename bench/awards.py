@@ -5,8 +5,8 @@ medians in one warm process, the runs interleaved.
 Each run renders another certificate (its own number, so its own QR code), as production
 renders each award's once. Beside them, for reference, what issue 5 requires a certificate to
 print (scheme, council, level, two dates, number, address, signatory's name and title, and the
-QR code) as nine plain paragraphs and an image, unstyled, without artwork: the least any
-certificate costs.
+QR code; since issue 16 the issuer's name, logo and signature too, when set) as plain
+paragraphs and images, unstyled, without artwork: the least any certificate costs.
 
     .venv/bin/python bench/awards.py [--runs 100] [--database-url URL]
 """
@@ -72,10 +72,12 @@ def another_certificate(printed: awards.certificates.Printed) -> Callable[[], ob
 
 
 def required_content_alone(printed: awards.certificates.Printed) -> Callable[[], object]:
-    """The nine facts and the QR code every certificate must carry, as plain paragraphs and
-    an image through the blank page's path: no stylesheet, no artwork. Another number each
+    """The nine facts and the QR code every certificate must carry (and the issuer's name,
+    logo and the signature, when the scheme's settings give them), as plain paragraphs and
+    images through the blank page's path: no stylesheet, no artwork. Another number each
     time, as for the certificates."""
     facts = (
+        printed.issuer_name,
         printed.scheme_name,
         printed.council_name,
         printed.level_name,
@@ -86,7 +88,12 @@ def required_content_alone(printed: awards.certificates.Printed) -> Callable[[],
         printed.signatory_name,
         printed.signatory_title,
     )
-    paragraphs = "".join(f"<p>{escape(fact)}</p>" for fact in facts)
+    paragraphs = "".join(f"<p>{escape(fact)}</p>" for fact in facts if fact)
+    paragraphs += "".join(
+        f'<img src="{image.data_uri}" alt="image">'
+        for image in (printed.issuer_logo, printed.signature)
+        if image
+    )
     fetcher = certificates.StaticFileFetcher(current_app.static_folder or "static")
     numbers = itertools.count(90001)
 
@@ -151,7 +158,7 @@ def main() -> None:
             f"ratio {render / blank:.1f}x"
         )
         print(
-            f"  what it must print, unstyled {required:7.1f}   (nine facts and the QR code)   "
+            f"  what it must print, unstyled {required:7.1f}   (the facts and images)   "
             f"ratio {required / blank:.1f}x"
         )
         print(

@@ -132,7 +132,6 @@ def gunicorn(url: str, workers: int, prefix: str, log: Path) -> Iterator[int]:
         "SECRET_KEY": secrets.token_hex(32),
         "FORCE_HTTPS": "0",  # plain HTTP on 127.0.0.1, as behind the proxy that ends TLS
         "MARKS_BASE_URL": f"http://127.0.0.1:{port}",
-        "MARKS_CONTACT_EMAIL": "mark@bench.example",  # production refuses the template's
         "DATABASE_URL": url,
         "RATELIMIT_STORAGE_URI": f"{REDIS}{LIMITS_DB}",
         "CACHE_TYPE": "RedisCache",

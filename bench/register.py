@@ -136,7 +136,6 @@ def main() -> None:
         "FLASK_APP": "app.py",
         "MARKS_ENV": "production",
         "SECRET_KEY": secrets.token_hex(32),  # production refuses a short one
-        "MARKS_CONTACT_EMAIL": "mark@bench.example",  # and the settings template's example
         "FORCE_HTTPS": "0",
         "DATABASE_URL": f"postgresql://postgres@127.0.0.1:5432/{DATABASE}",
         "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/14",

@@ -192,6 +192,18 @@ def _init_templates(app: Flask) -> None:
 
     presentation.register(app)
     app.jinja_env.globals["service_name"] = SERVICE_NAME
+    app.context_processor(_issuer)
+
+
+def _issuer() -> dict[str, Any]:
+    """Every page's footer names the scheme's issuer. A page shown because the database is
+    down (an error page) shows it without."""
+    from marks.scheme import issuer
+
+    try:
+        return {"issuer": issuer.current()}
+    except sa.exc.SQLAlchemyError:
+        return {"issuer": issuer.Issuer()}
 
 
 def _register_blueprints(app: Flask) -> None:

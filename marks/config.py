@@ -44,7 +44,6 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "MAIL_USE_SSL": _bool("MAIL_USE_SSL", False),
         "MAIL_USERNAME": os.environ.get("MAIL_USERNAME"),
         "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD"),
-        "MARKS_CONTACT_EMAIL": os.environ.get("MARKS_CONTACT_EMAIL", "mark@example.org"),
         "MAIL_SENDER": os.environ.get(
             "MAIL_SENDER", "Social Media Friendly Mark <noreply@example.org>"
         ),
@@ -137,8 +136,6 @@ DEFAULTS: dict[str, Any] = {
     "RETAIN_EXPIRED_INVITATIONS": timedelta(days=30),  # after the link expired: deleted
     "RETAIN_WITHDRAWN_EVIDENCE": timedelta(days=182),  # files of a withdrawn application
     "RETAIN_DECIDED_EVIDENCE": timedelta(days=6 * 365),  # files, after the decision
-    "CERTIFICATE_SIGNATORY_NAME": "Alex Morgan",
-    "CERTIFICATE_SIGNATORY_TITLE": "Chair, Social Media Friendly Mark panel",
 }
 
 
@@ -179,7 +176,6 @@ TEMPLATE_EXAMPLES = {
         "redis://:replace-with-the-redis-password@127.0.0.1:6379/1",
         REDIS_ADDRESS,
     ),
-    "MARKS_CONTACT_EMAIL": ("mark@example.org", "the address people should write to"),
 }
 
 

@@ -21,6 +21,7 @@ from jinja2 import TemplateNotFound
 from marks.extensions import db
 from marks.logs import redact_tokens
 from marks.models import Email, User, utcnow
+from marks.scheme import issuer as scheme_issuer
 from marks.states import EmailState
 
 MAX_ATTEMPTS = 6
@@ -87,7 +88,10 @@ def render(template: str, **context: Any) -> tuple[str, str, str | None]:
     """(subject, plain text, HTML or None) from templates/emails/<template>.txt and, if it
     exists, <template>.html (which Jinja escapes: nothing typed reaches it raw)."""
     context.setdefault("base_url", current_app.config["MARKS_BASE_URL"])
-    context.setdefault("contact_email", current_app.config["MARKS_CONTACT_EMAIL"])
+    issuer = scheme_issuer.current()
+    context.setdefault("contact_email", issuer.contact_email)
+    context.setdefault("issuer_name", issuer.name)
+    context.setdefault("issuer_website", issuer.website)
     env = current_app.jinja_env
     text = env.get_template(f"emails/{template}.txt")
     ctx = text.new_context(context)

@@ -21,6 +21,7 @@ from marks import create_app
 from marks.config import database_url as driver_url
 from marks.extensions import cache, close_connections, db, limiter
 from tests import factories
+from tests.helpers.issuer import set_test_issuer
 from tests.helpers.servers import redis_url
 from tests.pages import PageClient
 
@@ -35,7 +36,6 @@ def app_config(database_url: str, **overrides) -> dict:
         "SECRET_KEY": "test-secret-key",
         "SQLALCHEMY_DATABASE_URI": database_url,
         "MARKS_BASE_URL": "http://marks.test",
-        "MARKS_CONTACT_EMAIL": "mark@marks.test",  # production refuses the template's
         "MAIL_BACKEND": "log",
         "PASSWORD_HASH": FAST_PASSWORD_HASH,
         # Redis, as in production, so that the limits are tested for real.
@@ -84,6 +84,8 @@ def reset_database(app: Flask) -> None:
                 db.metadata.drop_all(connection)
                 connection.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
         upgrade()
+        set_test_issuer()  # approving needs one (test_scheme_settings.py clears it)
+        db.session.commit()
 
 
 @dataclass

@@ -3,7 +3,7 @@ administrators' people pages). The person signs in with the invited address, the
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from marks.accounts.routes import bp
@@ -12,6 +12,7 @@ from marks.forms import ConfirmForm
 from marks.people import staff
 from marks.people.staff import StaffRefused
 from marks.permissions import SIGNED_IN, access
+from marks.scheme import issuer as scheme_issuer
 from marks.states import UserRole
 
 LANDING = {UserRole.ASSESSOR: "assess.dashboard", UserRole.ADMINISTRATOR: "admin.index"}
@@ -21,7 +22,7 @@ def _problem(message: str):
     return render_template(
         "admin/people/invitation_problem.html",
         message=message,
-        contact_email=current_app.config["MARKS_CONTACT_EMAIL"],
+        contact_email=scheme_issuer.current().contact_email,
     ), 400
 
 

@@ -37,6 +37,7 @@ from marks.models import User
 from marks.people import attempts, two_factor
 from marks.people.two_factor import CodeRefused, TwoFactorRefused
 from marks.permissions import PUBLIC, SIGNED_IN, access
+from marks.scheme import issuer as scheme_issuer
 
 PENDING = "pending_sign_in"
 NEW_KEY = "two_factor_new_key"  # the key being set up, until a code confirms it
@@ -111,7 +112,7 @@ def _code_page(form: SignInCodeForm, replay: list[tuple[str, str]]):
         "accounts/sign_in_code.html",
         form=form,
         replay=replay,
-        contact_email=current_app.config["MARKS_CONTACT_EMAIL"],
+        contact_email=scheme_issuer.current().contact_email,
     )
 
 

@@ -14,4 +14,5 @@ from marks.admin import (  # noqa: E402, F401  (they add their routes to bp)
     people,
     records,
     routes,
+    settings,
 )

@@ -32,6 +32,7 @@ from marks.models import (
 from marks.people import councils
 from marks.permissions import ADMINISTRATOR, STAFF_SEE, access, staff_may_see, works_for
 from marks.reporting.exports import edition_scores
+from marks.scheme import issuer
 from marks.states import ApplicationState
 
 # The list's first view: every application, so that one never moves out of sight as its
@@ -264,6 +265,7 @@ def decide(application_id: int):
         application=found,
         form=form,
         moderation=moderation,
+        issuer_missing=issuer.missing(),
         # Under review there are no scores to moderate yet: the answers alone.
         answers=ordered_answers(found) if moderation is None else None,
     )

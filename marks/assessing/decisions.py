@@ -26,7 +26,7 @@ from marks.models import (
     User,
     utcnow,
 )
-from marks.scheme import scoring
+from marks.scheme import issuer, scoring
 from marks.states import DecisionOutcome
 
 
@@ -103,6 +103,16 @@ def problems(
     decision rests on (None while only more information can be asked for)."""
     found_problems: list[tuple[str, str]] = []
     if outcome == "approve":
+        if unset := issuer.missing():
+            # Approving issues the certificate, which names its issuer and signatory.
+            found_problems.append(
+                (
+                    "You cannot approve until the scheme’s settings give "
+                    + ", ".join(unset)
+                    + ": the certificate names them",
+                    "outcome",
+                )
+            )
         if level is None:
             found_problems.append(("Choose the level to award", "level"))
         elif found is not None and level.edition_id != found.application.edition_id:

@@ -11,7 +11,6 @@ from datetime import date, timedelta
 from typing import Protocol
 
 import sqlalchemy as sa
-from flask import current_app
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -29,6 +28,7 @@ from marks.models import (
     User,
     utcnow,
 )
+from marks.scheme import issuer as scheme_issuer
 from marks.states import AwardState, AwardStatus, ReasonAudience
 
 PREFIX = "SMFM"
@@ -321,7 +321,7 @@ def issue(application: Application, level: Level, *, actor: User, on: date) -> A
 
 def printed(facts: Facts) -> certificates.Printed:
     """Everything the award's certificate prints, as plain values."""
-    settings = current_app.config
+    issuer = scheme_issuer.current()
     return certificates.Printed(
         scheme_name="Social Media Friendly Mark",
         council_name=facts.council_name,
@@ -331,9 +331,25 @@ def printed(facts: Facts) -> certificates.Printed:
         expires_on=facts.expires_on,
         certificate_number=facts.certificate_number,
         verification_url=mail.link("public.verify_certificate", number=facts.certificate_number),
-        signatory_name=settings["CERTIFICATE_SIGNATORY_NAME"],
-        signatory_title=settings["CERTIFICATE_SIGNATORY_TITLE"],
+        signatory_name=issuer.signatory_name,
+        signatory_title=issuer.signatory_title,
+        issuer_name=issuer.name,
+        issuer_logo=scheme_issuer.image("logo") if issuer.has_logo else None,
+        signature=scheme_issuer.image("signature") if issuer.has_signature else None,
+        distinction=is_highest_of_several_levels(facts.edition_code, facts.level_code),
     )
+
+
+def is_highest_of_several_levels(edition_code: str, level_code: str) -> bool:
+    """Whether the level is its edition's highest (by minimum percent) of two or more: a
+    distinction, which its certificate shows."""
+    codes = db.session.scalars(
+        sa.select(Level.code)
+        .join(Edition, Edition.id == Level.edition_id)
+        .where(Edition.code == edition_code)
+        .order_by(Level.min_percent)
+    ).all()
+    return len(codes) > 1 and codes[-1] == level_code
 
 
 def certificate_pdf(certificate_number: str) -> tuple[str, bytes] | None:

@@ -31,7 +31,7 @@ STYLESHEET = "certificates/certificate.css"  # in the static folder
 PDF_VARIANT = "pdf/ua-1"
 # Part of the fingerprint: bump it when the design changes, so that every stored certificate
 # is rendered again.
-DESIGN_VERSION = 1
+DESIGN_VERSION = 2
 
 BLANK_PAGE = """<!DOCTYPE html>
 <html lang="en-GB"><head><meta charset="utf-8"><title>Blank page</title>

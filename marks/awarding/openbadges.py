@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, date, datetime, time
 from typing import Any
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import current_app
@@ -14,6 +15,7 @@ from marks import mail
 from marks.awarding import awards
 from marks.extensions import db
 from marks.models import Edition, Level
+from marks.scheme import issuer as scheme_issuer
 
 CONTEXT = "https://w3id.org/openbadges/v2"
 
@@ -40,19 +42,25 @@ def level_for_slug(slug: str) -> Level | None:
 
 
 def issuer() -> dict[str, Any]:
-    config = current_app.config
-    return {
+    """The issuer profile: the organisation that runs the scheme, as its settings name it
+    (what is not yet set is left out, as Open Badges allows, but for name and url)."""
+    settings = scheme_issuer.current()
+    profile = {
         "@context": CONTEXT,
         "type": "Issuer",
         "id": issuer_id(),
-        "name": "Social Media Friendly Mark",
-        "url": config["MARKS_BASE_URL"],
-        "email": config["MARKS_CONTACT_EMAIL"],
-        "description": (
-            "The Social Media Friendly Mark recognises UK councils that use social media well: "
-            "that have debunked the myths, use it to engage, and empower their staff."
-        ),
+        "name": settings.name or "Social Media Friendly Mark",
+        "url": settings.website or current_app.config["MARKS_BASE_URL"],
+        "email": settings.contact_email,
+        "description": settings.description,
+        # Hosted verification looks for assertions on the origin of `url` unless told
+        # otherwise: the issuer's website is not where the service hosts them.
+        "verification": {
+            "type": "HostedBadge",
+            "allowedOrigins": urlsplit(current_app.config["MARKS_BASE_URL"]).netloc,
+        },
     }
+    return {key: value for key, value in profile.items() if value}
 
 
 def badge_class(level: Level) -> dict[str, Any]:

@@ -44,6 +44,7 @@ from marks.permissions import (
     replayable,
 )
 from marks.scheme import editions
+from marks.scheme import issuer as scheme_issuer
 from marks.states import MembershipState
 
 bp = Blueprint("council", __name__, url_prefix="/apply")
@@ -71,7 +72,7 @@ def home():
             "council/waiting.html",
             membership=membership,
             for_an_administrator=bool(memberships.first_of_their_council([membership])),
-            contact_email=current_app.config["MARKS_CONTACT_EMAIL"],
+            contact_email=scheme_issuer.current().contact_email,
         )
     council = membership.council
     application = applications.open_application(council)

@@ -29,6 +29,7 @@ from marks.models.people import (
     UserSession,
 )
 from marks.models.records import AuditEvent, Email
+from marks.models.settings import SchemeSettings
 
 __all__ = [
     "Answer",
@@ -54,6 +55,7 @@ __all__ = [
     "Membership",
     "RecoveryCode",
     "RubricDescriptor",
+    "SchemeSettings",
     "Score",
     "Theme",
     "User",

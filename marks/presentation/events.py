@@ -148,6 +148,8 @@ SENTENCES: dict[str, Sentence] = {
     "edition.criterion_removed": (
         "{actor} removed criterion {criterion} from the draft edition {edition}"
     ),
+    # The scheme's settings
+    "scheme.settings_changed": "{actor} changed the scheme’s settings: its {changed}",
     # Emails
     "email.resent": "{actor} sent an email to {to_address} again",
     # Retention: what each rule did, as the privacy notice says (marks/people/retention.py)

@@ -28,6 +28,7 @@ from marks.extensions import limiter
 from marks.forms import strip
 from marks.permissions import PUBLIC, access
 from marks.public import bp
+from marks.scheme import issuer as scheme_issuer
 from marks.states import AwardStatus
 
 JSON_LD = "application/ld+json"
@@ -92,7 +93,7 @@ def verify_certificate(number: str):
         page = render_template(
             "public/not_a_certificate.html",
             number=number[:40],
-            contact_email=current_app.config["MARKS_CONTACT_EMAIL"],
+            contact_email=scheme_issuer.current().contact_email,
         )
         return page, 404
     return render_template(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import current_app, render_template
+from flask import render_template
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -14,6 +14,7 @@ from marks.permissions import PUBLIC, access, has_council_pages
 from marks.public import bp
 from marks.register import search
 from marks.scheme import editions
+from marks.scheme import issuer as scheme_issuer
 
 INFORMATION_PAGES = {
     "about-the-data": "public/about_the_data.html",
@@ -58,7 +59,7 @@ def information(page: str):
 @access(PUBLIC)
 def accessibility():
     return render_template(
-        "public/accessibility.html", contact_email=current_app.config["MARKS_CONTACT_EMAIL"]
+        "public/accessibility.html", contact_email=scheme_issuer.current().contact_email
     )
 
 

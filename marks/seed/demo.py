@@ -4,6 +4,7 @@ and applications in the states a newcomer should be able to look at. Safe to run
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import sqlalchemy as sa
 from flask import current_app
@@ -15,7 +16,7 @@ from marks.awarding import awards
 from marks.extensions import db
 from marks.models import Application, Council, User, utcnow
 from marks.people import council_imports, councils, two_factor, users
-from marks.scheme import editions
+from marks.scheme import editions, issuer
 from marks.states import MembershipRole, Recommendation, UserRole
 
 PASSWORD = "demo-password"  # noqa: S105 (printed for everyone to use: it is a demo)
@@ -86,6 +87,35 @@ def council(gss_code: str) -> Council:
     return found
 
 
+# The scheme's issuer, fictional (administrators change it at /admin/settings); its pictures are
+# the SVG files beside this one.
+DEMO_ISSUER = {
+    "name": "Local Government Digital Association",
+    "address": "Example House\n12 Sample Street\nLondon\nEC1A 9ZZ",
+    "website": "https://www.lgda.example.org",
+    "contact_email": "mark@lgda.example.org",
+    "description": (
+        "The Social Media Friendly Mark recognises UK councils that use social media well: "
+        "that have debunked the myths, use it to engage, and empower their staff."
+    ),
+    "signatory_name": "Priya Shah",
+    "signatory_title": "Chair of the Mark’s panel",
+}
+HERE = Path(__file__).parent
+
+
+def _seed_issuer() -> bool:
+    """Name the demo's issuer, unless one is named already (an administrator's stays)."""
+    if issuer.current().name:
+        return False
+    pictures = {
+        kind: issuer.check_image((HERE / f"demo-{kind}.svg").read_bytes())
+        for kind in ("logo", "signature")
+    }
+    issuer.update(actor=None, **pictures, **DEMO_ISSUER)
+    return True
+
+
 def seed() -> list[str]:
     """Load everything; return what was done, a line each. Commits."""
     development = current_app.config["MARKS_ENV"] == "development"
@@ -119,6 +149,8 @@ def seed() -> list[str]:
     if recorded:
         report.append(f"Email domains recorded for {len(recorded)} councils")
     db.session.flush()
+    if _seed_issuer():
+        report.append(f"The scheme’s issuer: {DEMO_ISSUER['name']}")
     for gss_code, state in APPLICATIONS.items():
         if _seed_application(council(gss_code), state):
             report.append(f"Application for {council(gss_code).name}: {state}")

@@ -19,6 +19,7 @@ from flask import Flask, abort
 
 from marks.applying import applications, memberships
 from marks.applying.evidence import CheckedFile
+from marks.awarding.certificates import Image
 from marks.extensions import db, limiter
 from marks.models import (
     Application,
@@ -33,9 +34,10 @@ from marks.models import (
 )
 from marks.people import staff, users
 from marks.permissions import PUBLIC, access
-from marks.scheme import edition_drafts, editions
+from marks.scheme import edition_drafts, editions, issuer
 from marks.states import EmailState, InvitationKind, MembershipRole
 from tests.browser.conftest import USER_EMAIL, _seed
+from tests.helpers.issuer import LOGO_SVG, png
 from tests.pages import DEMO_PASSWORD
 
 # The kinds of person, as the access matrix names them, and who plays them (demo accounts).
@@ -162,6 +164,12 @@ def seed_world(app: Flask) -> None:
             new_file=CheckedFile("policy.pdf", "application/pdf", 9, "0" * 64, b"%PDF-1.4 "),
         )
         draft_edition = editions.clone(editions.find("2026"), "2027", 2027, actor=None)
+        # The issuer's pictures: the settings page shows their previews.
+        issuer.update(
+            actor=admin,
+            logo=Image("image/svg+xml", LOGO_SVG),
+            signature=Image("image/png", png(120, 40)),
+        )
         edition_drafts.add_theme(
             draft_edition, actor=admin, code=EMPTY_THEME, title="Measuring impact"
         )

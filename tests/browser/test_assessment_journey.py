@@ -334,7 +334,14 @@ def test_assign_assess_moderate_decide_and_the_council_sees_it(
     expect(page.get_by_role("button", name="Start your renewal")).to_have_count(0)
     expect(main).to_contain_text(re.compile(r"You can start your renewal from \d+ \w+ \d{4}\."))
     earlier = page.get_by_role("heading", name="Earlier applications").locator("+ ul > li")
-    expect(earlier).to_have_text(["Social Media Friendly Mark 2026: approved"])
+    expect(earlier).to_have_text(
+        [
+            re.compile(
+                r"^Social Media Friendly Mark 2026: Accredited, certificate SMFM-2026-\d{5}: "
+                r"valid until \d{1,2} \w+ \d{4}$"
+            )
+        ]
+    )
     page.submit(earlier.get_by_role("link", name="Social Media Friendly Mark 2026").click)
     expect(heading(page)).to_have_text("Application status")
     expect(page.locator("main .govuk-caption-l")).to_have_text(COUNCIL)

@@ -17,12 +17,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 from playwright.sync_api import Browser, expect
 from werkzeug.exceptions import HTTPException
 
 from marks.extensions import db
-from marks.models import Council, Membership, User, utcnow
+from marks.models import Council, Membership, SchemeSettings, User, utcnow
 from marks.people import councils, users
 from marks.seed.demo import PASSWORD
 from marks.states import CouncilKind, MembershipRole, MembershipState, Nation, UserRole
@@ -61,6 +62,8 @@ NOT_PAGES = {
     "admin.person_data": "a JSON download, a person's data for a subject access request: "
     "tests/integration/test_personal_data.py, and downloaded in test_admin_journey",
     "council.evidence_file": "the council's own upload, served as an attachment",
+    "admin.settings_image": "the issuer's logo or signature, an image served sandboxed: shown "
+    "on the settings page (crawled), tests/integration/test_scheme_settings.py",
     "admin.email_html": "an email's HTML as sent, served sandboxed (no script runs, so no axe): "
     "test_html_emails checks it as a mail client shows it",
     "accounts.sign_out": "signs out, then shows the sign-in page (in the crawl)",
@@ -88,6 +91,7 @@ EMPTY_FORMS = {
     "admin.unassign": "Unassign the assessor",
     "admin.revoke_award": "Revoke the Mark",
     "admin.add_council": "Add council",
+    "admin.settings": "Save settings",
     "admin.edit_council": "Save changes",
     "admin.merge_council": "Continue",
     "admin.import_councils": "Check the file",
@@ -326,6 +330,7 @@ EMPTY_PAGES = {
     "assessor": [("/assess/", "You have no applications to assess.")],
     "administrator": [
         ("/admin/", "0 waiting."),
+        ("/admin/settings", "No logo yet."),
         ("/admin/applications", "No council has submitted an application yet."),
         ("/admin/applications?state=submitted", "No applications are submitted."),
         ("/admin/applications?state=approved", "No applications are approved."),
@@ -371,6 +376,7 @@ def _seed_empty(app: Flask) -> None:
                         state=MembershipState.ACTIVE,
                     )
                 )
+        db.session.execute(sa.delete(SchemeSettings))  # nothing named: a new server
         db.session.commit()
 
 

@@ -218,7 +218,14 @@ def test_an_accredited_council_downloads_its_certificate_and_badge(
     page.submit(navigation(page).get_by_role("link", name="Your council").click)
     expect(heading(page)).to_have_text(award.council)
     earlier = page.get_by_role("heading", name="Earlier applications").locator("+ ul > li")
-    expect(earlier).to_have_text(["Social Media Friendly Mark 2026: approved"])
+    expect(earlier).to_have_text(
+        [
+            re.compile(
+                r"^Social Media Friendly Mark 2026: Accredited, certificate SMFM-2026-\d{5}: "
+                r"valid until \d{1,2} \w+ \d{4}$"
+            )
+        ]
+    )
     page.submit(earlier.get_by_role("link", name="Social Media Friendly Mark 2026").click)
     expect(heading(page)).to_have_text("Application status")
     expect(summary_value(page, "Status")).to_have_text("Current")

@@ -16,11 +16,13 @@ from marks import mail
 from marks.applying import applications
 from marks.applying.evidence import CheckedFile
 from marks.assessing import assessment
+from marks.awarding.certificates import Image
 from marks.extensions import db
 from marks.models import Email
-from marks.scheme import editions
+from marks.scheme import editions, issuer
 from marks.states import MembershipRole
 from tests.helpers.applications import complete_application
+from tests.helpers.issuer import LOGO_SVG
 
 ROLES = (
     "anonymous",
@@ -201,6 +203,8 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "admin.edit_council": ("/admin/councils/{gss_code}/edit", ADMIN_ONLY),
     "admin.merge_council": ("/admin/councils/{gss_code}/merge", ADMIN_ONLY),
     "admin.audit": ("/admin/audit", ADMIN_ONLY),
+    "admin.settings": ("/admin/settings", ADMIN_ONLY),
+    "admin.settings_image": ("/admin/settings/logo", ADMIN_ONLY),
     "admin.audit_csv": ("/admin/audit.csv", ADMIN_ONLY),
     "admin.resend_email": ("/admin/outbox/{email_id}/resend", POST_ONLY),
     "admin.email_html": ("/admin/outbox/{html_email_id}/preview.html", ADMIN_ONLY),
@@ -228,6 +232,7 @@ def matrix_world(make) -> tuple[dict, dict]:
     draft application with a file; another council's submitted application with an assessor
     assigned; other people around them."""
     edition = make.demo_edition()
+    issuer.update(actor=None, logo=Image("image/svg+xml", LOGO_SVG))
     lead = make.member(role=MembershipRole.LEAD)
     application = applications.start(lead.membership.council, actor=lead)
     answer = applications.answer_for(application, "MD1")

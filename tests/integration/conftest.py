@@ -118,7 +118,6 @@ def site(tmp_path_factory) -> Iterator[Site]:
         CACHE_REDIS_URL=redis_server.url(CACHE_DB),
         MARKS_BASE_URL=OWN_SETTINGS["MARKS_BASE_URL"],
         MAIL_SENDER=OWN_SETTINGS["MAIL_SENDER"],
-        MARKS_CONTACT_EMAIL=OWN_SETTINGS["MARKS_CONTACT_EMAIL"],
         MAIL_SERVER="127.0.0.1",
         MAIL_PORT=str(controller.port),
         MAIL_USE_TLS="0",  # aiosmtpd here speaks plain SMTP, with no login

@@ -46,7 +46,6 @@ OWN_SETTINGS = {
     "MAIL_SENDER": "Social Media Friendly Mark <noreply@mark.council.example>",
     "RATELIMIT_STORAGE_URI": "redis://:an%24own-password@127.0.0.1:6379/0",
     "CACHE_REDIS_URL": "redis://:an%24own-password@127.0.0.1:6379/1",
-    "MARKS_CONTACT_EMAIL": "mark@council.example",
 }
 ON_POSTGRESQL = os.environ.get("TEST_DATABASE_URL", "").startswith("postgres")
 needs_postgresql = pytest.mark.skipif(

@@ -8,6 +8,8 @@ from datetime import timedelta
 
 import pytest
 
+from tests.helpers.issuer import TEST_ISSUER
+
 # The model statement's sections, in its order.
 SECTIONS = [
     "How accessible this service is",
@@ -57,7 +59,7 @@ def test_the_statement_follows_the_model_and_says_how_accessible_the_service_is(
 def test_the_statement_says_whom_to_contact_and_who_enforces(client, app):
     page = client.get("/accessibility")
 
-    contact = app.config["MARKS_CONTACT_EMAIL"]
+    contact = TEST_ISSUER["contact_email"]
     mailto = [a.get_text(strip=True) for a in page.soup.select(f'main a[href="mailto:{contact}"]')]
     assert mailto == [contact, contact]
     links = {a.get_text(strip=True): a["href"] for a in page.soup.select("main a")}

@@ -15,6 +15,7 @@ from marks.applying import applications
 from marks.extensions import db
 from marks.models import AuditEvent, Certificate, Council, Email, utcnow
 from marks.people import council_imports, users
+from marks.scheme import issuer
 from marks.states import EmailState, MembershipRole
 from tests.helpers.applications import complete_application
 from tests.helpers.pdfs import text_of
@@ -302,8 +303,9 @@ def test_the_log_asks_the_database_the_same_number_of_times_for_any_number_of_ro
     add_events(45)
     many = queries_for("/admin/audit")
     assert few == many, (few, many)
-    # 7: each page for someone signed in also asks whether "Your council" is theirs.
-    assert many <= 7, statements
+    # 8: each page for someone signed in also asks whether "Your council" is theirs, and
+    # every page reads the scheme's issuer for its footer.
+    assert many <= 8, statements
     assert queries_for("/admin/audit?council=testbury&user=council") == many
 
 
@@ -439,8 +441,9 @@ def test_regenerate_certificates_renders_only_what_changed(runner, award, app, m
     assert "Certificates" in unchanged.output  # the progress bar's label
     assert "0 certificates rendered, 1 unchanged" in unchanged.output
 
-    # What every certificate prints changes outside the database: a new signatory.
-    monkeypatch.setitem(app.config, "CERTIFICATE_SIGNATORY_NAME", "Robin Example")
+    # What every certificate prints changes: a new signatory, in the scheme's settings.
+    issuer.update(actor=None, signatory_name="Robin Example")
+    db.session.commit()
     result = runner.invoke(args=["regenerate-certificates"])
     assert "1 certificates rendered, 0 unchanged" in result.output
     db.session.refresh(stored)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import timedelta
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import pytest
 import sqlalchemy as sa
@@ -21,6 +21,7 @@ from marks.states import AwardState
 from tests import factories
 from tests.conftest import app_config, reset_database, separate_database
 from tests.helpers.applications import score_all, submitted_by
+from tests.helpers.issuer import TEST_ISSUER
 from tests.helpers.pdfs import text_of
 from tests.pages import DEMO_PASSWORD, PageClient
 
@@ -104,7 +105,7 @@ def test_a_number_not_issued_says_how_to_contact_the_scheme(app, client):
     assert page.status == 404
     assert page.h1 == "This is not a valid certificate number"
     assert "SMFM-2026-99999" in page.text
-    contact = app.config["MARKS_CONTACT_EMAIL"]
+    contact = TEST_ISSUER["contact_email"]
     link = page.soup.select_one(f'main a[href="mailto:{contact}"]')
     assert link is not None and link.get_text(strip=True) == contact
 
@@ -156,6 +157,29 @@ def test_the_certificate_is_made_at_issue_and_downloads_only_read(client, award,
     assert "rendered again" not in runner.invoke(args=["send-mail"]).output
     assert stored_certificate().sha256 == changed.headers["ETag"].strip('"')
     assert awards.certificates_due() == []
+
+
+def printed_as_distinction(award) -> bool:
+    return awards.printed(awards.facts(award.certificate_number)).distinction
+
+
+def test_only_the_highest_of_several_levels_prints_as_a_distinction(make):
+    admin = make.administrator()
+    make.demo_edition()
+
+    assert printed_as_distinction(make.award(admin=admin, level=-1, score=4)) is True
+    assert printed_as_distinction(make.award(admin=admin, level=0)) is False
+
+
+def test_the_only_level_of_an_edition_is_no_distinction(make):
+    edition = make.demo_edition()
+    edition.levels.remove(edition.levels[-1])
+    db.session.flush()
+
+    award = make.award(score=4)
+
+    assert [level.name for level in edition.levels] == [award.level.name]
+    assert printed_as_distinction(award) is False
 
 
 def council_changed(award, name: str) -> None:
@@ -253,9 +277,12 @@ def test_open_badges_assertion_badge_class_and_issuer(client, award):
     issuer = json.loads(client.get(badge_class["issuer"].removeprefix(base)).data)
     assert issuer["type"] == "Issuer"
     assert issuer["id"] == badge_class["issuer"]
-    # Hosted verification: every id is on the issuer's own origin.
+    # Hosted verification: the issuer's url is its own website, so its profile names the
+    # service's host as where its assertions are hosted, and every id is there.
+    assert issuer["url"] == TEST_ISSUER["website"]
+    assert issuer["verification"] == {"type": "HostedBadge", "allowedOrigins": "marks.test"}
     for document in (assertion, badge_class, issuer):
-        assert document["id"].startswith(issuer["url"])
+        assert urlsplit(document["id"]).netloc == issuer["verification"]["allowedOrigins"]
     image = client.get(badge_class["image"].removeprefix(base))
     assert image.status_code == 200 and image.mimetype == "image/png"
 
@@ -420,7 +447,8 @@ def test_baked_badges_pass_the_checks_of_a_hosted_verifier(client, award):
     issuer = fetch(badge_class["issuer"])
     for key in ("@context", "id", "type", "name", "url"):
         assert key in issuer, key
-    origin = urlsplit(issuer["url"]).netloc
+    # A verifier's scope: the profile's allowedOrigins, or else the origin of its url.
+    origin = issuer.get("verification", {}).get("allowedOrigins") or urlsplit(issuer["url"]).netloc
     for document in (hosted, badge_class, issuer):
         assert urlsplit(document["id"]).netloc == origin
     issued = datetime.fromisoformat(hosted["issuedOn"])

@@ -302,13 +302,14 @@ def test_a_reload_puts_the_env_files_changes_in_force(site):
     assert unit["ExecReload"] == "/bin/kill -s HUP $MAINPID"
     env_file = site.home.env_file
     template = env_file.read_text()
-    own = f"MARKS_CONTACT_EMAIL={quoted(OWN_SETTINGS['MARKS_CONTACT_EMAIL'])}\n"
+    own = f"MARKS_BASE_URL={quoted(OWN_SETTINGS['MARKS_BASE_URL'])}\n"
     assert own in template
     assert "FORCE_HTTPS=1\n" in template
 
-    def contact_shown() -> bytes:
-        page = served.request("GET", "/accessibility").body
-        return re.search(rb'href="mailto:([^"]+)"', page).group(1)
+    def address_shown() -> bytes:
+        """The service's address as the Open Badges issuer profile gives it."""
+        profile = served.request("GET", "/ob/issuer.json").body
+        return re.search(rb'"id": ?"([^"]+)/ob/issuer.json"', profile).group(1)
 
     def plain_http_status() -> int:
         """A plain-HTTP request straight to gunicorn: FORCE_HTTPS sends it to HTTPS."""
@@ -321,31 +322,31 @@ def test_a_reload_puts_the_env_files_changes_in_force(site):
     def reload_and_wait_for(wanted: bytes, status: int) -> None:
         served.gunicorn.send_signal(signal.SIGHUP)
         wait_for(
-            lambda: contact_shown() == wanted and plain_http_status() == status,
+            lambda: address_shown() == wanted and plain_http_status() == status,
             f"a reload showing {wanted!r}, {status}",
             30,
         )
 
-    shown = OWN_SETTINGS["MARKS_CONTACT_EMAIL"].encode()
-    assert contact_shown() == shown
+    shown = OWN_SETTINGS["MARKS_BASE_URL"].encode()
+    assert address_shown() == shown
     assert plain_http_status() == 302
     try:
-        changed = "MARKS_CONTACT_EMAIL='web$team@council.example'\n"
+        changed = "MARKS_BASE_URL='https://mark.council.example/web$team'\n"
         env_file.write_text(
             template.replace(own, changed).replace("FORCE_HTTPS=1\n", "FORCE_HTTPS=0\n")
         )
-        assert contact_shown() == shown  # nothing read until the reload
-        reload_and_wait_for(b"web$team@council.example", 200)
+        assert address_shown() == shown  # nothing read until the reload
+        reload_and_wait_for(b"https://mark.council.example/web$team", 200)
         # FORCE_HTTPS taken out: the app's default (on, in production), as after a restart.
         env_file.write_text(template.replace(own, changed).replace("FORCE_HTTPS=1\n", ""))
-        reload_and_wait_for(b"web$team@council.example", 302)
+        reload_and_wait_for(b"https://mark.council.example/web$team", 302)
         # A mistake in the file refuses the reload, and the site goes on as it was.
         env_file.write_text(template + "A LINE WITHOUT EQUALS\n")
         served.gunicorn.send_signal(signal.SIGHUP)
         refused = f"{env_file} not read again: line "
         wait_for(lambda: refused in served.gunicorn_log.read_text(), "the refusal", 30)
         assert served.gunicorn.poll() is None
-        assert contact_shown() == b"web$team@council.example"
+        assert address_shown() == b"https://mark.council.example/web$team"
     finally:
         env_file.write_text(template)
 

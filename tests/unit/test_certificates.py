@@ -5,7 +5,9 @@ as markup, and that WeasyPrint reads nothing but the app's static files."""
 from __future__ import annotations
 
 import dataclasses
+import io
 import logging
+import math
 import re
 import socket
 import zlib
@@ -14,12 +16,12 @@ from pathlib import Path
 
 import pytest
 import zxingcpp
-from PIL import Image
+from PIL import Image, ImageDraw
 from weasyprint.urls import URLFetcher
 
 from marks.awarding import certificates
 from marks.awarding.certificates import Printed, StaticFileFetcher, URLRefused
-from tests.helpers.pdfs import poppler, text_of
+from tests.helpers.pdfs import poppler, raw_text_of, text_of
 
 SAMPLE = Printed(
     scheme_name="Social Media Friendly Mark",
@@ -34,6 +36,9 @@ SAMPLE = Printed(
     signatory_title="Chair, Social Media Friendly Mark panel",
 )
 HOSTILE_NAME = '<b style="color:red">Evil</b> {{7*7}} &amp; <script>alert(1)</script>'
+# The longest official name of the 397 UK councils (uk-councils-names.csv), and two famous ones.
+LONGEST_COUNCIL_NAME = "Armagh City, Banbridge and Craigavon Borough Council"
+ISSUER = "Local Government Digital Association"
 LONG_NAME = (
     "The Royal Borough of Windsor and Maidenhead and the Combined Authority of Greater "
     "Hartlepool, Stockton-on-Tees and Middlesbrough Shared Services Partnership Board"
@@ -78,11 +83,68 @@ def render(app, **changes) -> bytes:
         return certificates.render_pdf(dataclasses.replace(SAMPLE, **changes))
 
 
+def page_image(pdf: bytes, folder: Path, dpi: int = 50) -> Image.Image:
+    """The page as poppler rasterises it, in RGB."""
+    (folder / "certificate.pdf").write_bytes(pdf)
+    poppler(
+        "pdftoppm", "-r", str(dpi), "-png", "-singlefile", "certificate.pdf", "page", cwd=folder
+    )
+    with Image.open(folder / "page.png") as page:
+        return page.convert("RGB")
+
+
+def images_in(pdf: bytes) -> list[list[str]]:
+    """The raster images the page draws (pdfimages -list): each row's columns."""
+    rows = [line.split() for line in poppler("pdfimages", "-list", "-", pdf=pdf).splitlines()[2:]]
+    return [row for row in rows if row[2] == "image"]  # not their transparency masks
+
+
+def png(size: tuple[int, int], draw) -> certificates.Image:
+    picture = Image.new("RGBA", size, (255, 255, 255, 0))
+    draw(ImageDraw.Draw(picture))
+    buffer = io.BytesIO()
+    picture.save(buffer, "PNG")
+    return certificates.Image("image/png", buffer.getvalue())
+
+
+# A hand-drawn line in ink blue, and a square purple logo (a colour nothing else uses).
+SIGNATURE = png(
+    (240, 80), lambda d: d.line([(10, 60), (60, 15), (110, 55), (230, 20)], "#1c2f6e", 6)
+)
+PNG_LOGO = png((120, 120), lambda d: d.ellipse([4, 4, 116, 116], "#7a1fa2"))
+SVG_LOGO = certificates.Image(
+    "image/svg+xml",
+    b"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 40 20'>"
+    b"<rect width='40' height='20' rx='4' fill='#7a1fa2'/></svg>",
+)
+
+
+def pixels(picture: Image.Image, colour) -> int:
+    """How many of the picture's pixels are of this colour."""
+    return sum(n for n, pixel in picture.getcolors(maxcolors=1 << 24) if colour(pixel))
+
+
+def purple(pixel: tuple[int, int, int]) -> bool:
+    red, green, blue = pixel
+    return red > 90 and blue > 130 and green < 80
+
+
+def gold(pixel: tuple[int, int, int]) -> bool:
+    red, green, blue = pixel
+    return red > 150 and 90 < green < red - 20 and blue < green - 40
+
+
 # --- What is printed --------------------------------------------------------------------------
 
 
+def drawn(pdf: bytes) -> str:
+    """The printed text in the order the page draws it (as it is tagged, and read aloud),
+    whitespace collapsed, and lines that break after a slash joined again."""
+    return " ".join(raw_text_of(pdf).split()).replace("/ ", "/")
+
+
 def test_the_certificate_prints_everything_on_one_a4_landscape_page(pdf):
-    text = text_of(pdf)
+    text = drawn(pdf)
 
     for printed in (
         "Social Media Friendly Mark",
@@ -107,8 +169,85 @@ def test_the_certificate_prints_everything_on_one_a4_landscape_page(pdf):
     assert info["Page size"].startswith("841.89 x 595.276 pts")
 
 
+def test_the_issuer_its_logo_and_the_signature_are_printed(app, tmp_path):
+    plain = render(app)
+    pdf = render(app, issuer_name=ISSUER, issuer_logo=PNG_LOGO, signature=SIGNATURE)
+
+    text = text_of(pdf)
+    assert ISSUER in text
+    assert "Alex Morgan Chair, Social Media Friendly Mark panel" in text
+    assert len(images_in(plain)) == 1  # the QR code
+    assert len(images_in(pdf)) == 3  # and the logo and the signature
+    objects = objects_of(pdf)
+    assert f"/Alt (Logo of {ISSUER})".encode() in objects
+    assert b"/Alt (Signature of Alex Morgan)" in objects
+    assert pixels(page_image(pdf, tmp_path), purple)
+
+
+def test_an_svg_logo_is_drawn_and_no_logo_leaves_no_gap(app, tmp_path):
+    pdf = render(app, issuer_name=ISSUER, issuer_logo=SVG_LOGO)
+    without = render(app, issuer_name=ISSUER)
+
+    assert pixels(page_image(pdf, tmp_path), purple)
+    assert f"/Alt (Logo of {ISSUER})".encode() in objects_of(pdf)
+    assert ISSUER in text_of(without)
+    assert b"/Alt (Logo of" not in objects_of(without)
+
+
+def test_a_distinction_looks_like_one(app, tmp_path):
+    accredited = page_image(render(app), tmp_path)
+    distinction_pdf = render(app, level_name="Accredited with distinction", distinction=True)
+    distinction = page_image(distinction_pdf, tmp_path)
+
+    # A gold seal with its ribbon, a sizeable thing, which the accredited certificate has not.
+    assert pixels(distinction, gold) > 400
+    assert pixels(accredited, gold) == 0
+    assert "Distinction" in raw_text_of(distinction_pdf).splitlines()
+
+
+def test_nothing_is_printed_within_10_mm_of_the_paper_edge(app, tmp_path):
+    """Office printers cannot print to the edge, and crop what is there unevenly."""
+    pdf = render(
+        app,
+        council_name=LONGEST_COUNCIL_NAME,
+        issuer_name=ISSUER,
+        issuer_logo=PNG_LOGO,
+        signature=SIGNATURE,
+        distinction=True,
+    )
+    dpi = 50
+    page = page_image(pdf, tmp_path, dpi)
+    width, height = page.size
+    edge = math.ceil(10 / 25.4 * dpi)  # 10 mm in pixels, rounded up
+
+    bands = [(0, 0, width, edge), (0, height - edge, width, height)]
+    bands += [(0, 0, edge, height), (width - edge, 0, width, height)]
+    for band in bands:
+        strip = page.crop(band)
+        assert strip.getcolors() == [(strip.width * strip.height, (255, 255, 255))], band
+    # The frame is printed, just inside.
+    inside = page.crop((edge, edge, width - edge, height - edge))
+    assert len(inside.getcolors(maxcolors=1 << 16)) > 2
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        LONGEST_COUNCIL_NAME,
+        "Royal Borough of Windsor and Maidenhead",
+        "Council of the Isles of Scilly",
+    ],
+)
+def test_real_council_names_fit_on_one_page(app, name, tmp_path):
+    pdf = render(app, council_name=name, issuer_name=ISSUER, issuer_logo=PNG_LOGO, distinction=True)
+
+    assert info_of(pdf)["Pages"] == "1"
+    assert name in text_of(pdf)
+    assert [code.text for code in qr_codes_in(pdf, tmp_path)] == [SAMPLE.verification_url]
+
+
 def test_dates_are_written_the_gov_uk_way(app):
-    text = text_of(render(app, awarded_on=date(2027, 3, 1), expires_on=date(2029, 3, 1)))
+    text = drawn(render(app, awarded_on=date(2027, 3, 1), expires_on=date(2029, 3, 1)))
 
     assert "Awarded on 1 March 2027" in text
     assert "Valid until 1 March 2029" in text
@@ -144,7 +283,7 @@ def test_the_longest_name_the_register_holds_fits_even_without_spaces(app):
 def test_markup_in_a_name_is_printed_as_it_is(app):
     pdf = render(app, council_name=HOSTILE_NAME, level_name="<i>Accredited</i>")
 
-    text = text_of(pdf)
+    text = drawn(pdf)
     assert HOSTILE_NAME in text
     assert "<i>Accredited</i>" in text
     assert "49" not in text

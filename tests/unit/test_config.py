@@ -27,7 +27,6 @@ def test_production_cookies_are_secure(monkeypatch, tmp_path):
     monkeypatch.setenv("SECRET_KEY", A_GOOD_KEY)
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/p.sqlite3")
     monkeypatch.setenv("MARKS_BASE_URL", "https://mark.council.example/")
-    monkeypatch.setenv("MARKS_CONTACT_EMAIL", "mark@council.example")
     app = create_app({"RATELIMIT_STORAGE_URI": "memory://"})
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
@@ -177,7 +176,6 @@ OWN_SETTINGS = {
     "MAIL_SENDER": "Social Media Friendly Mark <noreply@mark.council.example>",
     "RATELIMIT_STORAGE_URI": "redis://:an%24own-password@127.0.0.1:6379/0",
     "CACHE_REDIS_URL": "redis://:an%24own-password@127.0.0.1:6379/1",
-    "MARKS_CONTACT_EMAIL": "mark@council.example",
 }
 
 
