@@ -170,8 +170,9 @@ def test_the_admin_edits_the_official_and_short_names(signed_in, admin, uk):
 
 @pytest.mark.real_database
 def test_the_migration_names_the_councils_held_and_goes_back_down(tmp_path_factory):
-    """0013 keeps each council's name as its ONS name, calls those in the names file by their
-    official and short names, so that search finds them by any; and it goes back down."""
+    """The migration c0de0013name (0015_council_names.py) keeps each council's name as its ONS
+    name, calls those in the names file by their official and short names, so that search
+    finds them by any; and it goes back down."""
     database = separate_database(tmp_path_factory, "names")
     app = create_app(app_config(database.url))
     held = sa.table(
@@ -183,7 +184,7 @@ def test_the_migration_names_the_councils_held_and_goes_back_down(tmp_path_facto
     columns = "gss_code, name, short_name, ons_name, search_name"
     try:
         with app.app_context():
-            upgrade(revision="c0de0012rcnf")
+            upgrade(revision="c0de0014sset")
             with db.engine.begin() as connection:
                 connection.execute(
                     sa.insert(held),
@@ -239,7 +240,7 @@ def test_the_migration_names_the_councils_held_and_goes_back_down(tmp_path_facto
                 assert [c.gss_code for c in db.session.scalars(councils.matching(query))] == [HULL]
             db.session.remove()
 
-            downgrade(revision="c0de0012rcnf")
+            downgrade(revision="c0de0014sset")
             with db.engine.connect() as connection:
                 back = connection.execute(
                     sa.text("SELECT gss_code, name, search_name FROM councils ORDER BY gss_code")
