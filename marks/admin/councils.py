@@ -65,12 +65,21 @@ class CouncilForm(FlaskForm):
         widget=GovTextInput(),
     )
     name = StringField(
-        "Name",
+        "Official name",
+        description="The name people use, like Hull City Council: pages, certificates, badges "
+        "and emails print it",
         filters=[strip],
         validators=[
-            DataRequired(message="Enter the council's name"),
-            Length(max=200, message="Name must be 200 characters or fewer"),
+            DataRequired(message="Enter the council's official name"),
+            Length(max=200, message="Official name must be 200 characters or fewer"),
         ],
+        widget=GovTextInput(),
+    )
+    short_name = StringField(
+        "Short name (optional)",
+        description="Like Kingston upon Hull: the register sorts councils by it",
+        filters=[strip],
+        validators=[Length(max=200, message="Short name must be 200 characters or fewer")],
         widget=GovTextInput(),
     )
     kind = SelectField(
@@ -142,6 +151,7 @@ class CouncilForm(FlaskForm):
         """What the domain functions take, once the form is valid."""
         return {
             "name": self.name.data,
+            "short_name": self.short_name.data or None,
             "kind": CouncilKind(self.kind.data),
             "nation": Nation(self.nation.data),
             "website": self.website.data or None,
@@ -294,6 +304,7 @@ def edit_council(gss_code: str):
         form = EditCouncilForm(
             data={
                 "name": found.name,
+                "short_name": found.short_name or "",
                 "kind": found.kind.value,
                 "nation": found.nation.value,
                 "website": found.website or "",

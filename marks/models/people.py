@@ -114,8 +114,15 @@ class Council(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     gss_code: Mapped[str] = mapped_column(sa.String(9), unique=True)
+    # The name people use, the council's official name ("Hull City Council"): what every page,
+    # certificate, badge and email prints.
     name: Mapped[str] = mapped_column(sa.String(200), index=True)
-    # Lower case, accents folded: what the register's search matches against.
+    # The short name ("Kingston upon Hull"), which the register sorts by, and the ONS
+    # statistical name ("Kingston upon Hull, City of"); councils added by hand may have neither.
+    short_name: Mapped[str | None] = mapped_column(sa.String(200))
+    ons_name: Mapped[str | None] = mapped_column(sa.String(200))
+    # Every name above, lower case, accents folded, the one it sorts by first: what searches
+    # match against and the register sorts by (councils.search_names).
     search_name: Mapped[str] = mapped_column(sa.String(200), index=True)
     kind: Mapped[CouncilKind] = state_column(CouncilKind)
     nation: Mapped[Nation] = state_column(Nation)

@@ -1,9 +1,12 @@
 """Importing councils from a CSV of the ONS columns: reading and checking the file, a preview of
-what would change, and making those changes."""
+what would change, and making those changes. Each council in mySociety's file of UK council
+names gets the official name and the short name from it, its ONS name kept beside them; and
+import_uk_councils loads every council of the UK."""
 
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -15,11 +18,28 @@ import sqlalchemy as sa
 from marks import audit
 from marks.extensions import db
 from marks.models import Council, User
-from marks.people.councils import as_text, is_gss_code, search_name, touch_awards
+from marks.people.councils import as_text, is_gss_code, search_names, touch_awards
 from marks.states import CouncilKind, Nation
 
 COLUMNS = ("gss_code", "name", "kind", "nation", "parent_gss_code", "parent_name")
 ENGLAND_AND_WALES = Path(__file__).parents[1] / "data" / "councils-england-wales-2021.csv"
+UK_NAMES = Path(__file__).parents[1] / "data" / "uk-councils-names.csv"
+NAMES_FILE_ROW = "names file"  # a row's "source": made from UK_NAMES, with no ONS name
+# The names file's local-authority-type-name: the kind of council that is. Combined authorities
+# and the Greater London Authority are local authorities of no other kind.
+KINDS = {
+    "Non-metropolitan district": CouncilKind.DISTRICT,
+    "County": CouncilKind.COUNTY,
+    "Unitary authority": CouncilKind.UNITARY,
+    "Metropolitan district": CouncilKind.METROPOLITAN_BOROUGH,
+    "London borough": CouncilKind.LONDON_BOROUGH,
+    "City corporation": CouncilKind.CITY_OF_LONDON,
+    "Welsh unitary authority": CouncilKind.WELSH_PRINCIPAL,
+    "Scottish unitary authority": CouncilKind.SCOTTISH,
+    "NI district": CouncilKind.NORTHERN_IRISH,
+    "Combined authority": CouncilKind.OTHER,
+    "Strategic Regional Authority": CouncilKind.OTHER,
+}
 MAX_FILE_BYTES = 2 * 1024 * 1024
 
 
@@ -110,6 +130,12 @@ class ImportPreview:
     updated: list[CouncilUpdate] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
 
+    @staticmethod
+    def name_for(row: dict[str, str]) -> str:
+        """The name a council added from the row is called by (its official name, if the
+        names file has it)."""
+        return str(_values(row)["name"])
+
     @property
     def fingerprint(self) -> str:
         """Changes when what the import would do does: a preview shown is a preview applied."""
@@ -145,16 +171,13 @@ def preview(rows: Iterable[dict[str, str]]) -> ImportPreview:
         if council is None:
             result.added.append(row)
             continue
+        values = _values(row, council)
         changes = [
-            FieldChange(label, as_text(getattr(council, key)), new)
-            for label, key, new in (
-                ("Name", "name", row["name"]),
-                ("Kind", "kind", row["kind"]),
-                ("Nation", "nation", row["nation"]),
-            )
-            if as_text(getattr(council, key)) != new
+            FieldChange(label, as_text(getattr(council, key)), as_text(values[key]))
+            for label, key in FIELDS
+            if getattr(council, key) != values[key]
         ]
-        folded = search_name(row["name"])
+        folded = values["search_name"]
         if not changes and council.search_name != folded:
             changes.append(FieldChange("Search name", council.search_name, folded))
         parent = row["parent_gss_code"]
@@ -175,7 +198,7 @@ def apply_import(plan: ImportPreview, actor: User | None = None) -> ImportResult
         result.added.append(row["gss_code"])
     rows = {r["gss_code"]: r for r in plan.rows}
     for update in plan.updated:
-        for key, value in _values(rows[update.council.gss_code]).items():
+        for key, value in _values(rows[update.council.gss_code], update.council).items():
             setattr(update.council, key, value)
         result.updated.append(update.council.gss_code)
     db.session.flush()
@@ -200,13 +223,71 @@ def apply_import(plan: ImportPreview, actor: User | None = None) -> ImportResult
     return result
 
 
-def _values(row: dict[str, str]) -> dict[str, object]:
+FIELDS = (
+    ("Name", "name"),
+    ("Short name", "short_name"),
+    ("ONS name", "ons_name"),
+    ("Kind", "kind"),
+    ("Nation", "nation"),
+)
+
+
+def _values(row: dict[str, str], council: Council | None = None) -> dict[str, object]:
+    """A council's details from a row of the ONS columns, whose name is the ONS name (a row made
+    from the names file has none: the one held is kept). A council in the names file is called
+    by its official name and short name; any other by the row's name, keeping a short name
+    typed."""
+    if row.get("source") == NAMES_FILE_ROW:
+        ons_name = council.ons_name if council else None
+    else:
+        ons_name = row["name"] or None
+    named = uk_names().get(row["gss_code"])
+    if named is not None:
+        name, short_name = named["official-name"], named["nice-name"] or None
+    else:
+        name, short_name = row["name"], council.short_name if council else None
     return {
-        "name": row["name"],
-        "search_name": search_name(row["name"]),
+        "name": name,
+        "short_name": short_name,
+        "ons_name": ons_name,
+        "search_name": search_names(name, short_name, ons_name),
         "kind": CouncilKind(row["kind"]),
         "nation": Nation(row["nation"]),
     }
+
+
+@functools.cache
+def uk_names() -> dict[str, dict[str, str]]:
+    """mySociety's file of UK council names (marks/data/uk-councils-names.csv), its rows by GSS
+    code."""
+    with UK_NAMES.open(newline="", encoding="utf-8-sig") as stream:
+        return {row["gss-code"]: row for row in csv.DictReader(stream)}
+
+
+def uk_rows() -> list[dict[str, str]]:
+    """The councils of the names file as rows of the ONS columns, with no ONS name."""
+    return [
+        {
+            "gss_code": code,
+            "name": named["official-name"],
+            "kind": KINDS[named["local-authority-type-name"]].value,
+            "nation": named["nation"],
+            "parent_gss_code": "",
+            "parent_name": "",
+            "source": NAMES_FILE_ROW,
+        }
+        for code, named in uk_names().items()
+    ]
+
+
+def import_uk_councils() -> ImportResult:
+    """Every UK council: those of England and Wales from the ONS file, and the others of the
+    names file (Scotland's, Northern Ireland's, combined authorities...). Flushes; the caller
+    commits."""
+    with ENGLAND_AND_WALES.open(newline="", encoding="utf-8-sig") as stream:
+        rows = read_csv(stream)
+    in_file = {row["gss_code"] for row in rows}
+    return import_rows([*rows, *(r for r in uk_rows() if r["gss_code"] not in in_file)])
 
 
 def import_rows(rows: Iterable[dict[str, str]], actor: User | None = None) -> ImportResult:

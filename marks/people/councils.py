@@ -84,6 +84,21 @@ def search_name(name: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
+SEARCH_NAME_LENGTH = 200  # Council.search_name's
+
+
+def search_names(name: str, short_name: str | None = None, ons_name: str | None = None) -> str:
+    """Every name a council goes by, folded (search_name), each once, the one the register sorts
+    by first (the short name, else the name): "kingston upon hull / hull city council /
+    kingston upon hull, city of". Longer than the column holds, each word once instead."""
+    names = [n.strip() for n in (short_name, name, ons_name) if n and n.strip()]
+    folded = list(dict.fromkeys(search_name(n) for n in names))
+    joined = " / ".join(folded)
+    if len(joined) <= SEARCH_NAME_LENGTH:
+        return joined
+    return " ".join(dict.fromkeys(" ".join(folded).split()))[:SEARCH_NAME_LENGTH]
+
+
 def is_gss_code(code: str) -> bool:
     """A GSS code is a letter and 8 digits, like E06000001."""
     return len(code) == 9 and code[0].isascii() and code[0].isalpha() and code[1:].isdigit()
@@ -192,8 +207,9 @@ def find(gss_code: str) -> Council | None:
 def matching(
     query: str = "", *, nation: Nation | None = None, kind: CouncilKind | None = None
 ) -> sa.Select[tuple[Council]]:
-    """Councils whose GSS code starts with the query or whose name holds every word of it,
-    accents and case aside; merged ones too (the list says what they were merged into)."""
+    """Councils whose GSS code starts with the query or whose names hold every word of it,
+    accents and case aside, by short name; merged ones too (the list says what they were
+    merged into)."""
     statement = sa.select(Council)
     found = name_or_code(query)
     if found is not None:
@@ -206,8 +222,9 @@ def matching(
 
 
 def name_or_code(query: str) -> sa.ColumnElement[bool] | None:
-    """The condition that a council's GSS code starts with the query or its name holds every
-    word of it, accents and case aside; None for an empty query (every council)."""
+    """The condition that a council's GSS code starts with the query or its names (official,
+    short, ONS: search_names) hold every word of it, accents and case aside; None for an empty
+    query (every council)."""
     words = search_name(query).split()
     if not words:
         return None
@@ -306,6 +323,7 @@ def add(
     website: str | None,
     actor: User,
     *,
+    short_name: str | None = None,
     parent_gss_code: str | None = None,
     email_domains: Iterable[str] = (),
 ) -> Council:
@@ -324,10 +342,12 @@ def add(
             "check the code, or edit that council",
             "gss_code",
         )
+    short_name = (short_name or "").strip() or None
     council = Council(
         gss_code=gss_code,
         name=name.strip(),
-        search_name=search_name(name.strip()),
+        short_name=short_name,
+        search_name=search_names(name, short_name),
         kind=kind,
         nation=nation,
         website=website or None,
@@ -344,6 +364,7 @@ def add(
         council_id=council.id,
         gss_code=council.gss_code,
         name=council.name,
+        short_name=council.short_name,
         kind=str(kind),
         nation=str(nation),
         parent=parent.gss_code if parent else None,
@@ -361,16 +382,19 @@ def edit(
     nation: Nation,
     website: str | None,
     parent_gss_code: str | None,
+    short_name: str | None = None,
     email_domains: Iterable[str] = (),
     actor: User,
 ) -> dict[str, list[str | None]]:
-    """Change a council's details (never its GSS code: public addresses use it) and the email
-    domains of its staff. Returns what changed, field by field, [old, new]; flushes."""
+    """Change a council's details (never its GSS code: public addresses use it, nor its ONS
+    name: the ONS gives it) and the email domains of its staff. Returns what changed, field by
+    field, [old, new]; flushes."""
     parent = _parent(parent_gss_code, council)
     domains = _checked_email_domains(email_domains)
     old_parent = db.session.get(Council, council.parent_id) if council.parent_id else None
     wanted = {
         "name": name.strip(),
+        "short_name": (short_name or "").strip() or None,
         "kind": kind,
         "nation": nation,
         "website": website or None,
@@ -394,11 +418,11 @@ def edit(
             ", ".join(sorted(domains)) or None,
         ]
         _set_email_domains(council, domains)
-    council.search_name = search_name(council.name)
+    council.search_name = search_names(council.name, council.short_name, council.ons_name)
     if not changes:
         return changes
     db.session.flush()
-    if {"name", "kind", "nation"} & changes.keys():
+    if {"name", "short_name", "kind", "nation"} & changes.keys():
         touch_awards([council.id])
     audit.record("council.edited", council, actor=actor, council_id=council.id, changes=changes)
     return changes

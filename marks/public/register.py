@@ -56,6 +56,7 @@ CSV_COLUMNS = (
     "verification_url",
     "council_url",
     "valid_until",  # added after the rest: columns are never renamed or moved
+    "ons_name",
 )
 
 
@@ -175,6 +176,7 @@ def _record(row: search.Row) -> dict:
     return {
         "gss_code": row.council.gss_code,
         "council": row.council.name,
+        "short_name": row.council.short_name,
         "nation": str(row.council.nation),
         "kind": str(row.council.kind),
         "certificate_number": award.certificate_number,
@@ -189,6 +191,7 @@ def _record(row: search.Row) -> dict:
         "council_url": link("register.council", gss_code=row.council.gss_code),
         # expires_on is the end of the award's term; a revoked award held until revoked_on.
         "valid_until": revoked_on or award.expires_on.isoformat(),
+        "ons_name": row.council.ons_name,
     }
 
 

@@ -234,10 +234,12 @@ class Page:
         return max(1, -(-self.total // PAGE_SIZE))
 
 
+# By name: by the short name where there is one ("London Borough of Brent" under B), which
+# search_name begins with.
 ORDER = {
-    "name": (Council.name, Council.id),
-    "newest": (Award.awarded_on.desc(), Council.name),
-    "oldest": (Award.awarded_on, Council.name),
+    "name": (Council.search_name, Council.id),
+    "newest": (Award.awarded_on.desc(), Council.search_name),
+    "oldest": (Award.awarded_on, Council.search_name),
 }
 
 

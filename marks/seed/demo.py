@@ -120,7 +120,7 @@ def seed() -> list[str]:
     """Load everything; return what was done, a line each. Commits."""
     development = current_app.config["MARKS_ENV"] == "development"
     report = []
-    result = council_imports.import_file(council_imports.ENGLAND_AND_WALES)
+    result = council_imports.import_uk_councils()
     report.append(
         f"Councils: {len(result.added)} added, {len(result.updated)} updated, "
         f"{result.unchanged} unchanged"
@@ -185,7 +185,8 @@ def _seed_application(place: Council, state: str) -> bool:
     answers = applications.ordered_answers(application)
     # A draft is half done; the others are complete.
     to_answer = answers[: len(answers) // 2] if state == "draft" else answers
-    slug = place.name.lower().replace(" ", "-")
+    called = place.short_name or place.name  # "Stockton-on-Tees", in its web addresses
+    slug = called.lower().replace(" ", "-")
     applications.save_about(
         application,
         actor=lead,
@@ -203,7 +204,7 @@ def _seed_application(place: Council, state: str) -> bool:
             actor=lead,
             self_score=2 + i % 3,
             narrative=(
-                f"{place.name} Council: {criterion.title.lower()}. "
+                f"{called} Council: {criterion.title.lower()}. "
                 f"We have done this since 2023, and we review it every year with staff and "
                 f"councillors. Our evidence shows how it works in practice."
             ),

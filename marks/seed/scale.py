@@ -94,7 +94,7 @@ def _new_councils(count: int, rng: random.Random) -> Iterator[dict]:
         yield {
             "gss_code": code,
             "name": name,
-            "search_name": councils.search_name(name),
+            "search_name": councils.search_names(name),
             "kind": kind,
             "nation": nation,
         }

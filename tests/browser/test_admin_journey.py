@@ -145,10 +145,10 @@ def test_councils_search_add_edit_and_import(page: CheckedPage, live_server: Liv
     table = page.get_by_role("table", name=re.compile(r"^Councils, by name"))
     row = table.locator("tbody tr")
     expect(row.get_by_role("cell")).to_have_text(
-        ["Hartlepool", HARTLEPOOL, "Unitary authority", "England", "In use"]
+        ["Hartlepool Borough Council", HARTLEPOOL, "Unitary authority", "England", "In use"]
     )
-    page.submit(row.get_by_role("link", name="Hartlepool").click)
-    expect(heading(page)).to_have_text("Hartlepool")
+    page.submit(row.get_by_role("link", name="Hartlepool Borough Council").click)
+    expect(heading(page)).to_have_text("Hartlepool Borough Council")
     expect(summary_value(page, "GSS code")).to_have_text(HARTLEPOOL)
     expect(summary_value(page, "Nation")).to_have_text("England")
     page.submit(page.get_by_role("link", name="Back to councils").click)
@@ -162,16 +162,16 @@ def test_councils_search_add_edit_and_import(page: CheckedPage, live_server: Liv
         "Add a council",
         [
             "Enter the council's GSS code",
-            "Enter the council's name",
+            "Enter the council's official name",
             "Choose the kind of council",
             "Choose the nation the council is in",
         ],
     )
-    error_summary(page).get_by_role("link", name="Enter the council's name").click()
-    expect(page.get_by_label("Name", exact=True)).to_be_focused()
+    error_summary(page).get_by_role("link", name="Enter the council's official name").click()
+    expect(page.get_by_label("Official name", exact=True)).to_be_focused()
 
     page.get_by_label("GSS code", exact=True).fill(NEW_GSS.lower())
-    page.get_by_label("Name", exact=True).fill(NEW_NAME)
+    page.get_by_label("Official name", exact=True).fill(NEW_NAME)
     page.get_by_label("Kind of council").select_option("Scottish council")
     page.get_by_label("Scotland").check()
     page.submit(page.get_by_role("button", name="Add council").click)
@@ -198,7 +198,7 @@ def test_councils_search_add_edit_and_import(page: CheckedPage, live_server: Liv
     )
     page.submit(page.get_by_role("button", name="Change details").click)
     expect(heading(page)).to_have_text(f"Change {NEW_NAME}'s details")
-    name = page.get_by_label("Name", exact=True)
+    name = page.get_by_label("Official name", exact=True)
     expect(name).to_have_value(NEW_NAME)
     name.fill(RENAMED)
     domains = page.get_by_label("Email domains of the council's staff (optional)")
@@ -243,7 +243,17 @@ def test_councils_search_add_edit_and_import(page: CheckedPage, live_server: Liv
     )
     updated = page.get_by_role("table", name="Councils to update")
     expect(updated.locator("tbody tr").get_by_role("cell")).to_have_text(
-        [NEW_GSS, RENAMED, "Name", f"{RENAMED} → becomes {IMPORTED_AGAIN}"]
+        [
+            NEW_GSS,
+            RENAMED,
+            "Name",
+            f"{RENAMED} → becomes {IMPORTED_AGAIN}",
+            # Added by hand, it had no ONS name: the file's names are ONS names.
+            "",
+            "",
+            "ONS name",
+            f"None → becomes {IMPORTED_AGAIN}",
+        ]
     )
     page.submit(page.get_by_role("button", name="Apply these changes").click)
     expect(heading(page)).to_have_text("Councils")
@@ -251,8 +261,11 @@ def test_councils_search_add_edit_and_import(page: CheckedPage, live_server: Liv
 
     page.get_by_label("Name or GSS code").fill("test council")
     page.submit(page.get_by_role("button", name="Search").click)
-    expect(results(page)).to_have_text("2 councils")
-    expect(page.locator("tbody tr td:first-child")).to_have_text([IMPORTED_AGAIN, IMPORTED_NAME])
+    # Test Valley Borough Council too, by its official name; by short name, it comes last.
+    expect(results(page)).to_have_text("3 councils")
+    expect(page.locator("tbody tr td:first-child")).to_have_text(
+        [IMPORTED_AGAIN, IMPORTED_NAME, "Test Valley Borough Council"]
+    )
 
 
 def test_people_search_a_person_and_invite_an_assessor(page: CheckedPage, live_server: LiveServer):

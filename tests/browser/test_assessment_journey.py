@@ -21,7 +21,7 @@ from tests.browser.seen import banner, error_summary, heading, navigation, summa
 # The demo data of `flask seed-demo` (marks/seed/demo.py): Stockton-on-Tees has a submitted
 # application with no assessors.
 ADMIN_NAME = "Ada Admin"
-COUNCIL = "Stockton-on-Tees"
+COUNCIL = "Stockton-on-Tees Borough Council"
 LEAD = "lead@stockton.gov.uk"
 ASSESSORS = {
     "assessor1@example.org": "Asha Assessor",
@@ -121,7 +121,7 @@ def open_assessment(page: CheckedPage) -> None:
     md1 = criterion_section(page, "MD1")
     expect(md1.get_by_role("heading", level=3)).to_have_text(f"MD1: {MD1_TITLE}")
     expect(summary_value(md1, "Self-score")).to_have_text("2 – Developing")
-    expect(summary_value(md1, "Description")).to_contain_text(f"{COUNCIL} Council:")
+    expect(summary_value(md1, "Description")).to_contain_text("Stockton-on-Tees Council:")
     expect(md1.locator(".marks-rubric dt")).to_have_text([f"{s} – {SCALE[s]}" for s in range(5)])
     expect(score_radio(page, "MD1", 0)).not_to_be_checked()
 

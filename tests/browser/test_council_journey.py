@@ -71,7 +71,7 @@ def answer(page: CheckedPage, code: str, score: int, links: str) -> None:
 
 
 def test_the_lead_completes_and_submits_an_application(page: CheckedPage, live_server: LiveServer):
-    council = "Hartlepool"
+    council = "Hartlepool Borough Council"
     about = About(
         contact_name=DEMO_LEAD_NAME,
         contact_email=DEMO_LEAD,
@@ -256,7 +256,8 @@ def test_the_lead_completes_and_submits_an_application(page: CheckedPage, live_s
 
 FIRST_PERSON = "fay.first@example.net"  # not at a domain recorded for the council
 FIRST_PERSON_NAME = "Fay First"
-EMPTY_COUNCIL = "Isle of Anglesey"  # no members in the demo, and no email domain recorded
+# No members in the demo, and no email domain recorded.
+EMPTY_COUNCIL = "Isle of Anglesey County Council"
 
 
 def sign_out(page: CheckedPage) -> None:
@@ -315,7 +316,7 @@ def test_the_first_person_of_a_council_waits_for_an_administrator(
 # ---------------------------------------------------------------------------
 
 KEYBOARD_COUNCIL_GSS = "E06000002"
-KEYBOARD_COUNCIL = "Middlesbrough"
+KEYBOARD_COUNCIL = "Middlesbrough Borough Council"
 KEYBOARD_LEAD = "kim.keyboard@middlesbrough.gov.uk"
 KEYBOARD_LEAD_NAME = "Kim Keyboard"
 

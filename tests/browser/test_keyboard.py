@@ -190,7 +190,7 @@ def keys(page: CheckedPage) -> Iterator[Keyboard]:
 def test_a_council_applies_by_keyboard(page: CheckedPage, keys: Keyboard):
     keys.sign_in(LEAD)
     keys.activate(navigation(page).get_by_role("link", name="Your council"))
-    expect(heading(page)).to_have_text("Darlington")
+    expect(heading(page)).to_have_text("Darlington Borough Council")
     keys.activate(page.get_by_role("button", name="Continue your application"))
     expect(heading(page)).to_have_text("Your application")
     expect(page.get_by_role("link", name="Check your answers and submit")).to_have_count(0)
@@ -234,7 +234,7 @@ def test_a_council_applies_by_keyboard(page: CheckedPage, keys: Keyboard):
 
 
 def test_an_assessor_scores_by_keyboard(page: CheckedPage, keys: Keyboard):
-    council = "Stockton-on-Tees"
+    council = "Stockton-on-Tees Borough Council"
     keys.sign_in(ASSESSOR)
     keys.activate(navigation(page).get_by_role("link", name="Assessments"))
     expect(heading(page)).to_have_text("Your assessments")
@@ -267,7 +267,7 @@ def test_an_assessor_scores_by_keyboard(page: CheckedPage, keys: Keyboard):
 
 
 def test_an_administrator_decides_by_keyboard(page: CheckedPage, keys: Keyboard):
-    council = "Warrington"
+    council = "Warrington Borough Council"
     keys.sign_in(ADMIN)
     keys.activate(navigation(page).get_by_role("link", name="Administration"))
     keys.activate(page.get_by_role("link", name="Applications", exact=True))

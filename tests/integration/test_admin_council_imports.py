@@ -55,14 +55,22 @@ def test_council_import_preview_then_apply(signed_in, admin, make):
     page = upload(signed_in, "\ufeff" + csv)  # as Excel saves "CSV UTF-8"
     assert page.h1 == "Check the changes before they are made"
     counts = page.soup.select_one("#import-counts").get_text(" ", strip=True)
-    assert " ".join(counts.split()) == "add 2 councils update 1 council leave 1 council unchanged"
+    assert " ".join(counts.split()) == "add 2 councils update 2 councils leave 0 councils unchanged"
     added = [r.get_text("|", strip=True) for r in page.soup.select("#added tbody tr")]
+    # The file's names are ONS names: councils in the names file are called by their own.
     assert added == [
-        "S12000033|Aberdeen City|Scottish council|Scotland|None",
+        "S12000033|Aberdeen City Council|Scottish council|Scotland|None",
         "E04000001|Seaton <Carew> Parish|Town or parish council|England|E06000001",
     ]
     updated = [r.get_text("|", strip=True) for r in page.soup.select("#updated tbody tr")]
-    assert updated == ["E06000001|Hartlepool|Name|Hartlepool|→|becomes|Hartlepool Borough"]
+    assert updated == [
+        "E06000001|Hartlepool|Name|Hartlepool|→|becomes|Hartlepool Borough Council",
+        "Short name|None|→|becomes|Hartlepool",
+        "ONS name|None|→|becomes|Hartlepool Borough",
+        "E06000002|Middlesbrough|Name|Middlesbrough|→|becomes|Middlesbrough Borough Council",
+        "Short name|None|→|becomes|Middlesbrough",
+        "ONS name|None|→|becomes|Middlesbrough",
+    ]
     assert "Seaton &lt;Carew&gt; Parish" in page.response.get_data(as_text=True)
     # The preview wrote nothing.
     assert council_count() == before
@@ -72,18 +80,21 @@ def test_council_import_preview_then_apply(signed_in, admin, make):
     assert response.status_code == 302
     assert response.headers["Location"] == "/admin/councils"
     assert council_count() == before + 2
-    assert by_code("E06000001").name == "Hartlepool Borough"
-    assert by_code("E06000001").search_name == "hartlepool borough"
+    assert by_code("E06000001").name == "Hartlepool Borough Council"
+    assert by_code("E06000001").search_name == (
+        "hartlepool / hartlepool borough council / hartlepool borough"
+    )
     assert by_code("S12000033").nation == Nation.SCOTLAND
     assert by_code("E04000001").parent.gss_code == "E06000001"
     page = signed_in.get("/admin/councils")
-    assert "Councils imported: 2 added, 1 updated, 1 unchanged." in page.text
+    assert "Councils imported: 2 added, 2 updated, 0 unchanged." in page.text
     actions = db.session.scalars(
         sa.select(AuditEvent.action).where(AuditEvent.actor_id == admin.id)
     ).all()
     assert sorted(a for a in actions if a.startswith("council.")) == [
         "council.added",
         "council.added",
+        "council.edited",
         "council.edited",
     ]
 
@@ -98,7 +109,9 @@ def test_an_import_is_previewed_again_if_the_councils_changed_meanwhile(signed_i
     csv = HEADER + "E06000001,Hartlepool Borough,Unitary authority,England,,\n"
     page = upload(signed_in, csv)
     assert [r.get_text("|", strip=True) for r in page.soup.select("#updated tbody tr")] == [
-        "E06000001|Hartlepool|Name|Hartlepool|→|becomes|Hartlepool Borough"
+        "E06000001|Hartlepool|Name|Hartlepool|→|becomes|Hartlepool Borough Council",
+        "Short name|None|→|becomes|Hartlepool",
+        "ONS name|None|→|becomes|Hartlepool Borough",
     ]
     council.name, council.search_name = "Hartlepool BC", "hartlepool bc"
     db.session.flush()
@@ -107,12 +120,14 @@ def test_an_import_is_previewed_again_if_the_councils_changed_meanwhile(signed_i
     assert page.h1 == "Check the changes before they are made"
     assert "The councils have changed since you checked the file" in page.text
     assert [r.get_text("|", strip=True) for r in page.soup.select("#updated tbody tr")] == [
-        "E06000001|Hartlepool BC|Name|Hartlepool BC|→|becomes|Hartlepool Borough"
+        "E06000001|Hartlepool BC|Name|Hartlepool BC|→|becomes|Hartlepool Borough Council",
+        "Short name|None|→|becomes|Hartlepool",
+        "ONS name|None|→|becomes|Hartlepool Borough",
     ]
     assert council.name == "Hartlepool BC"
     response = post_form(signed_in, page, {"apply": "Apply these changes"}, multipart=True)
     assert response.status_code == 302
-    assert council.name == "Hartlepool Borough"
+    assert (council.name, council.ons_name) == ("Hartlepool Borough Council", "Hartlepool Borough")
 
 
 def test_a_large_file_travels_through_the_preview_in_pieces(signed_in):

@@ -177,7 +177,7 @@ def test_the_add_form_says_what_is_missing_or_wrong(signed_in):
     )
     assert page.error_summary() == [
         "Enter a GSS code in the correct format: a letter and 8 digits, like S12000033",
-        "Enter the council's name",
+        "Enter the council's official name",
         "Choose the kind of council",
         "Choose the nation the council is in",
         "Enter the parent council's GSS code in the correct format: a letter and 8 digits, "

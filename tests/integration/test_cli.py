@@ -14,10 +14,11 @@ from marks.states import EmailState, MembershipRole, UserRole
 def test_seed_demo_loads_everything_and_can_run_again(runner, client):
     result = runner.invoke(args=["seed-demo"])
     assert result.exit_code == 0, result.output
-    assert "Councils: 355 added" in result.output
-    assert "Application for Redcar and Cleveland: info_requested" in result.output
+    # Every UK council: England and Wales from the ONS file, the rest from the names file.
+    assert "Councils: 417 added" in result.output
+    assert "Application for Redcar and Cleveland Borough Council: info_requested" in result.output
     assert "password: demo-password" in result.output
-    assert db.session.scalar(sa.select(sa.func.count(Council.id))) == 355
+    assert db.session.scalar(sa.select(sa.func.count(Council.id))) == 417
     assert db.session.scalar(sa.select(Edition.code)) == "2026"
     lead = users.find_user("lead@hartlepool.gov.uk")
     assert lead.membership.role == MembershipRole.LEAD
@@ -33,7 +34,7 @@ def test_seed_demo_loads_everything_and_can_run_again(runner, client):
 
     again = runner.invoke(args=["seed-demo"])
     assert again.exit_code == 0, again.output
-    assert "0 added, 0 updated, 355 unchanged" in again.output
+    assert "0 added, 0 updated, 417 unchanged" in again.output
     assert "Edition already loaded" in again.output
     assert "Email domains recorded" not in again.output
 
@@ -82,7 +83,9 @@ def test_create_user_for_staff_and_councils(runner):
         ]
     )
     assert lead.exit_code == 0, lead.output
-    assert users.find_user("lead@gateshead.gov.uk").membership.council.name == "Gateshead"
+    assert users.find_user("lead@gateshead.gov.uk").membership.council.name == (
+        "Gateshead Metropolitan Borough Council"
+    )
 
     taken = runner.invoke(
         args=[

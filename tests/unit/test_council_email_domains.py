@@ -67,6 +67,6 @@ def test_importing_councils_leaves_their_email_domains_alone(app, make):
         )
     )
     council_imports.import_rows(rows)
-    assert council.name == "Hartlepool Borough"
+    assert (council.name, council.ons_name) == ("Hartlepool Borough Council", "Hartlepool Borough")
     assert councils.email_domain_names(council) == ["hartlepool.gov.uk"]
     assert councils.email_domain_names(councils.find("E06000002")) == []

@@ -32,7 +32,12 @@ def test_the_ons_file_loads_the_355_councils_of_england_and_wales(app):
     assert count(kind=CouncilKind.COUNTY) == 24
     assert count(kind=CouncilKind.DISTRICT) == 181
     hartlepool = by_code("E06000001")
-    assert hartlepool.name == "Hartlepool"
+    # Called by the names people use (mySociety's names file), the ONS name kept beside them.
+    assert (hartlepool.name, hartlepool.short_name, hartlepool.ons_name) == (
+        "Hartlepool Borough Council",
+        "Hartlepool",
+        "Hartlepool",
+    )
     assert hartlepool.kind == CouncilKind.UNITARY
     # Districts point at their county council.
     assert count(kind=CouncilKind.DISTRICT, parent_id=None) == 0
@@ -46,12 +51,26 @@ def test_an_import_adds_new_councils_and_updates_changed_ones(app):
     csv = (
         HEADER + "S12000033,Aberdeen City,Scottish council,Scotland,,\n"
         "E06000001,Hartlepool Borough,Unitary authority,England,,\n"
+        "E04000001,Ashby Parish,Town or parish council,England,,\n"
     )
     result = council_imports.import_rows(council_imports.read_csv(io.StringIO(csv)))
-    assert result.added == ["S12000033"]
+    assert result.added == ["S12000033", "E04000001"]
     assert result.updated == ["E06000001"]
-    assert by_code("E06000001").name == "Hartlepool Borough"
-    assert by_code("S12000033").nation == Nation.SCOTLAND
+    # The file's name is the ONS name; a council in the names file is called by its names.
+    hartlepool = by_code("E06000001")
+    assert (hartlepool.name, hartlepool.ons_name) == (
+        "Hartlepool Borough Council",
+        "Hartlepool Borough",
+    )
+    aberdeen = by_code("S12000033")
+    assert (aberdeen.name, aberdeen.short_name, aberdeen.ons_name) == (
+        "Aberdeen City Council",
+        "Aberdeen City",
+        "Aberdeen City",
+    )
+    assert aberdeen.nation == Nation.SCOTLAND
+    ashby = by_code("E04000001")
+    assert (ashby.name, ashby.short_name, ashby.ons_name) == ("Ashby Parish", None, "Ashby Parish")
 
 
 def test_a_bad_csv_is_refused_whole_with_every_problem(app):
