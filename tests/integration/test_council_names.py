@@ -170,7 +170,7 @@ def test_the_admin_edits_the_official_and_short_names(signed_in, admin, uk):
 
 @pytest.mark.real_database
 def test_the_migration_names_the_councils_held_and_goes_back_down(tmp_path_factory):
-    """The migration c0de0013name (0015_council_names.py) keeps each council's name as its ONS
+    """The migration c0de0015name (0015_council_names.py) keeps each council's name as its ONS
     name, calls those in the names file by their official and short names, so that search
     finds them by any; and it goes back down."""
     database = separate_database(tmp_path_factory, "names")

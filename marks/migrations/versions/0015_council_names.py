@@ -1,6 +1,6 @@
 """Councils called by the names people use: the official name, a short name, the ONS name kept
 
-Revision ID: c0de0013name
+Revision ID: c0de0015name
 Revises: c0de0014sset
 Create Date: 2026-12-09 10:00:00.000000
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = "c0de0013name"
+revision = "c0de0015name"
 down_revision = "c0de0014sset"
 branch_labels = None
 depends_on = None
