@@ -37,7 +37,7 @@ from marks.permissions import PUBLIC, access
 from marks.scheme import edition_drafts, editions, issuer
 from marks.states import EmailState, InvitationKind, MembershipRole
 from tests.browser.conftest import USER_EMAIL, _seed
-from tests.helpers.issuer import LOGO_SVG, png
+from tests.helpers.issuer import WIDE_LOGO_SVG, png
 from tests.pages import DEMO_PASSWORD
 
 # The kinds of person, as the access matrix names them, and who plays them (demo accounts).
@@ -164,10 +164,11 @@ def seed_world(app: Flask) -> None:
             new_file=CheckedFile("policy.pdf", "application/pdf", 9, "0" * 64, b"%PDF-1.4 "),
         )
         draft_edition = editions.clone(editions.find("2026"), "2027", 2027, actor=None)
-        # The issuer's pictures: the settings page shows their previews.
+        # The issuer's pictures: the settings page shows their previews (a logo as wide as
+        # many are, which must still fit a phone's screen).
         issuer.update(
             actor=admin,
-            logo=Image("image/svg+xml", LOGO_SVG),
+            logo=Image("image/svg+xml", WIDE_LOGO_SVG),
             signature=Image("image/png", png(120, 40)),
         )
         edition_drafts.add_theme(

@@ -26,6 +26,13 @@ LOGO_SVG = (
     b'<circle cx="20" cy="20" r="18" fill="#1d70b8"/></svg>'
 )
 
+# A logo with its name beside it, as wide as many organisations' are.
+WIDE_LOGO_SVG = (
+    b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 400 60" width="400" height="60">'
+    b'<rect width="60" height="60" fill="#00703c"/>'
+    b'<text x="70" y="40" font-size="30">Testshire Association</text></svg>'
+)
+
 
 def png(width: int = 2, height: int = 2) -> bytes:
     """A small, real PNG: grey pixels."""
