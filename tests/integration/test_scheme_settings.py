@@ -246,3 +246,34 @@ def test_approving_is_refused_until_the_issuer_is_set(signed_in, admin, make, ed
     assert page.error_summary()[0].startswith("You cannot approve until the scheme’s settings")
     assert db.session.scalar(sa.select(sa.func.count(Award.id))) == 0
     assert db.session.scalar(sa.select(sa.func.count(Decision.id))) == 0
+
+
+HOSTILE = "<script>alert(1)</script> & <b>Co</b>"
+
+
+def test_what_an_administrator_types_is_shown_as_typed_everywhere(signed_in, award, admin):
+    """The issuer's name and signatory are shown as typed, never as markup: on pages, in the
+    Open Badges profile, in emails and on the certificate; a website that is not http(s) is
+    refused (it becomes a link on every page)."""
+    page = signed_in.get("/admin/settings")
+    typed = {**NEW, "website": "javascript://www.x.org/%0aalert(1)"}
+    refused = post_form(signed_in, page, typed, multipart=True)
+    assert refused.status == 400
+    assert refused.error_summary() == [
+        "Enter a website address starting https://, like https://www.lgda.example.org"
+    ]
+    assert saved().issuer_website == TEST_ISSUER["website"]
+
+    issuer.update(actor=None, name=HOSTILE, signatory_name=HOSTILE)
+    db.session.commit()
+    page = signed_in.get("/register")
+    assert page.soup.find("script", string="alert(1)") is None
+    assert page.soup.find("b", string="Co") is None
+    assert f"Run by {HOSTILE}." in page.soup.select_one(".govuk-footer__meta-custom").text
+    assert signed_in.get("/ob/issuer.json").json["name"] == HOSTILE
+    awards.store_certificates(awards.certificates_due())
+    _, pdf = awards.certificate_pdf(award.certificate_number)
+    assert HOSTILE in " ".join(text_of(pdf).split())
+    awards.revoke(award, "Shown in error", actor=admin)
+    email = db.session.scalars(sa.select(Email).where(Email.template == "award_revoked")).one()
+    assert HOSTILE in email.body_text  # a plain-text email: as typed
