@@ -112,12 +112,18 @@ def reset_two_factor(email: str) -> None:
 
 
 @click.command("import-councils")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def import_councils(path: Path) -> None:
-    """Add or update councils from a CSV with the columns of the ONS file."""
+@click.argument(
+    "path", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+def import_councils(path: Path | None) -> None:
+    """Add or update councils from a CSV with the columns of the ONS file; with no file, every
+    UK council, from the files the app carries (marks/data)."""
     try:
-        with path.open(newline="", encoding="utf-8-sig") as stream:
-            rows = council_imports.read_csv(stream)
+        if path is None:
+            rows = council_imports.uk_council_rows()
+        else:
+            with path.open(newline="", encoding="utf-8-sig") as stream:
+                rows = council_imports.read_csv(stream)
         result = _import_with_progress(rows)
     except council_imports.CouncilFileError as error:
         db.session.rollback()

@@ -280,14 +280,18 @@ def uk_rows() -> list[dict[str, str]]:
     ]
 
 
-def import_uk_councils() -> ImportResult:
-    """Every UK council: those of England and Wales from the ONS file, and the others of the
-    names file (Scotland's, Northern Ireland's, combined authorities...). Flushes; the caller
-    commits."""
+def uk_council_rows() -> list[dict[str, str]]:
+    """Every UK council, as rows to import: those of England and Wales from the ONS file, and
+    the others of the names file (Scotland's, Northern Ireland's, combined authorities...)."""
     with ENGLAND_AND_WALES.open(newline="", encoding="utf-8-sig") as stream:
         rows = read_csv(stream)
     in_file = {row["gss_code"] for row in rows}
-    return import_rows([*rows, *(r for r in uk_rows() if r["gss_code"] not in in_file)])
+    return [*rows, *(r for r in uk_rows() if r["gss_code"] not in in_file)]
+
+
+def import_uk_councils() -> ImportResult:
+    """Every UK council (uk_council_rows). Flushes; the caller commits."""
+    return import_rows(uk_council_rows())
 
 
 def import_rows(rows: Iterable[dict[str, str]], actor: User | None = None) -> ImportResult:

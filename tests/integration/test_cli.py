@@ -8,7 +8,7 @@ from marks.applying import memberships
 from marks.extensions import db
 from marks.models import Council, Edition, Email
 from marks.people import councils, users
-from marks.states import EmailState, MembershipRole, UserRole
+from marks.states import EmailState, MembershipRole, Nation, UserRole
 
 
 def test_seed_demo_loads_everything_and_can_run_again(runner, client):
@@ -115,6 +115,24 @@ def test_import_councils_reports_and_refuses_bad_files(runner, tmp_path):
     assert result.exit_code != 0
     assert "Nothing was imported" in result.output
     assert "is not a GSS code" in result.output
+
+
+def test_import_councils_with_no_file_loads_every_uk_council(runner):
+    """A new service, or one upgraded from England and Wales only: the files the app carries
+    give every UK council, Scotland's and Northern Ireland's with the rest; run again, nothing
+    changes."""
+    result = runner.invoke(args=["import-councils"])
+    assert result.exit_code == 0, result.output
+    assert "417 added, 0 updated, 0 unchanged" in result.output
+
+    def in_nation(nation: Nation) -> int:
+        return db.session.scalar(
+            sa.select(sa.func.count()).select_from(Council).where(Council.nation == nation)
+        )
+
+    assert (in_nation(Nation.SCOTLAND), in_nation(Nation.NORTHERN_IRELAND)) == (32, 11)
+    again = runner.invoke(args=["import-councils"])
+    assert "0 added, 0 updated, 417 unchanged" in again.output
 
 
 def test_send_mail_sends_the_queue(runner, make):
