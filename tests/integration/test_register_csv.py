@@ -97,19 +97,27 @@ def test_the_csv_has_every_status_quoted_and_never_a_formula(client, every_state
     assert ",revoked," in text and "Never Applied" not in text
 
 
-def test_the_csv_makes_no_orm_objects(client, every_state):
+def test_the_csv_makes_no_orm_objects_and_streams_its_rows(client, every_state):
     loaded: list[object] = []
+    streamed: list[bool] = []
 
     def load(target, context):
         loaded.append(target)
 
+    def execute(conn, cursor, statement, parameters, context, executemany):
+        if "FROM awards" in statement and "ORDER BY" in statement:
+            streamed.append(context.execution_options.get("stream_results", False))
+
     db.session.expunge_all()  # what the fixture made is not what the download loads
     for model in (Award, Council, Level):
         sa.event.listen(model, "load", load)
+    sa.event.listen(db.engine, "before_cursor_execute", execute)
     try:
         text = client.get("/register.csv?status=all").get_data(as_text=True)
     finally:
         for model in (Award, Council, Level):
             sa.event.remove(model, "load", load)
+        sa.event.remove(db.engine, "before_cursor_execute", execute)
     assert len(list(csv.reader(io.StringIO(text)))) == 9  # the header and eight councils
     assert loaded == []
+    assert streamed == [True]  # one query, on a server-side cursor on PostgreSQL
