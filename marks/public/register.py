@@ -251,7 +251,8 @@ def _csv_lines(batches: Iterable[Sequence[sa.Row]]) -> Iterator[str]:
         yield out.getvalue()
         out.seek(0)
         out.truncate()
-    yield out.getvalue()  # the header, when nothing matches
+    if out.tell():  # the header, when nothing matches (never an empty chunk)
+        yield out.getvalue()
 
 
 # What a URL's path may carry as it is: certificate numbers and GSS codes are made of these.
