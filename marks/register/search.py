@@ -188,11 +188,12 @@ def _conditions(filters: Filters, on: date) -> tuple[list, bool, bool]:
     return terms, needs_councils, bool(filters.level)
 
 
-def _filtered(filters: Filters, on: date) -> sa.Select:
-    """Each council's latest award (one per council, marked in the table), filtered."""
+def _filtered(filters: Filters, on: date, *columns: sa.ColumnElement) -> sa.Select:
+    """Each council's latest award (one per council, marked in the table), filtered: the
+    council, award and level (or the columns given), and the award's status."""
     terms, _, _ = _conditions(filters, on)
     return (
-        sa.select(Council, Award, Level, _status_sql(on).label("status"))
+        sa.select(*(columns or (Council, Award, Level)), _status_sql(on).label("status"))
         .select_from(Award)
         .join(Council, Council.id == Award.council_id)
         .join(Level, Level.id == Award.level_id)
@@ -257,12 +258,44 @@ def page(filters: Filters, on: date | None = None) -> Page:
 
 
 def every_row(filters: Filters, on: date | None = None, batch: int = 1000) -> Iterator[Row]:
-    """Every matching row, in batches, for the open data downloads (streamed)."""
+    """Every matching row, in batches, for the JSON and Atom downloads (the CSV reads
+    every_record: plain values, faster)."""
     on = on or today()
     statement = _filtered(filters, on).order_by(*ORDER[filters.sort])
     result = db.session.execute(statement.execution_options(yield_per=batch))
     for council, award, level, status in result:
         yield Row(council, award, level, Status(status))
+
+
+# What the open data's CSV prints of each row, besides the status (see every_record).
+RECORD_COLUMNS = (
+    Council.gss_code,
+    Council.name,
+    sa.type_coerce(Council.nation, sa.String).label("nation"),  # the value, as the CSV prints it
+    sa.type_coerce(Council.kind, sa.String).label("kind"),
+    Award.certificate_number,
+    Level.name.label("level"),
+    Award.year,
+    Award.awarded_on,
+    Award.expires_on,
+    Award.revoked_at,
+    Award.revocation_reason,
+    Council.ons_name,
+)
+
+
+def every_record(
+    filters: Filters, on: date | None = None, batch: int = 1000
+) -> Iterator[Sequence[sa.Row]]:
+    """Every matching row as plain values (RECORD_COLUMNS and the status; no ORM objects),
+    in batches, streamed from a server-side cursor on PostgreSQL: for the full CSV, which at
+    national scale is tens of thousands of rows."""
+    on = on or today()
+    statement = _filtered(filters, on, *RECORD_COLUMNS).order_by(*ORDER[filters.sort])
+    options = {"stream_results": True, "yield_per": batch}
+    # On the session's connection, not through the session: Core rows, no ORM loading.
+    result = db.session.connection().execute(statement.execution_options(**options))
+    yield from result.partitions()
 
 
 def summary(on: date | None = None) -> list[tuple[str, int]]:
