@@ -12,6 +12,9 @@ from defusedxml import ElementTree
 from werkzeug.http import http_date, parse_date
 
 from marks.awarding import awards
+from marks.public import awards as award_views
+from marks.public import register as register_views
+from marks.register import search
 from tests.pages import PageClient
 
 JSON_LD = {"Accept": "application/ld+json"}
@@ -76,6 +79,26 @@ def test_a_304_carries_the_headers_of_its_200(client, award):
         assert again.status_code == 304, url
         assert caching_headers(again) == caching_headers(first), url
         assert again.data == b"", url
+
+
+def test_a_304_is_answered_before_anything_is_made(client, award, monkeypatch):
+    checked = urls(award)[:5]  # the register, its open data and the certificate
+    etags = {url: get(client, url, headers).headers["ETag"] for url, headers in checked}
+
+    def never(*args, **kwargs):
+        raise AssertionError("made for a visitor who has it")
+
+    for module, name in (
+        (search, "page"),
+        (search, "every_row"),
+        (search, "summary"),
+        (register_views, "_cache_get"),
+        (award_views, "_stored_pdf"),
+    ):
+        monkeypatch.setattr(module, name, never)
+    for url, headers in checked:
+        again = get(client, url, headers, **{"If-None-Match": f"W/{etags[url]}"})
+        assert again.status_code == 304, url
 
 
 def test_if_modified_since_is_honoured_without_if_none_match(client, award):
