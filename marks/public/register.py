@@ -107,7 +107,8 @@ def _cached(kind: str, filters: search.Filters, render) -> Response:
         etag=etag,
         last_modified=version.last_modified,
         cache_control=REGISTER_CACHE,
-        vary=["Cookie"],  # a signed-in visitor's copy is another (see above)
+        # A signed-in visitor's page is another (see above); the open data is everyone's.
+        vary=["Cookie"] if kind == "html" else [],
     )
 
 
