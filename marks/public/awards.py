@@ -27,13 +27,16 @@ from marks.awarding import awards, badges, openbadges
 from marks.extensions import limiter
 from marks.forms import strip
 from marks.permissions import PUBLIC, access
-from marks.public import bp
+from marks.public import bp, conditional
 from marks.scheme import issuer as scheme_issuer
 from marks.states import AwardStatus
 
 JSON_LD = "application/ld+json"
 # The badge image tells the truth within the hour: caches must come back at least that often.
 BADGE_CACHE = "public, max-age=600, must-revalidate"
+# A certificate or an assertion is checked with the service each time it is used: a
+# revocation shows at once, and an unchanged copy costs a 304.
+CERTIFICATE_CACHE = "public, max-age=0, must-revalidate"
 
 
 # A certificate number as people type it: the letters (or not), the year and the sequence, in
@@ -104,11 +107,6 @@ def verify_certificate(number: str):
     )
 
 
-def _conditional(response: Response, etag: str) -> Response:
-    response.set_etag(etag)
-    return response.make_conditional(request)
-
-
 def _facts_or_404(number: str) -> awards.Facts:
     facts = awards.facts(number)
     if facts is None:
@@ -130,18 +128,17 @@ def certificate(number: str):
             "public/certificate_being_prepared.html", number=facts.certificate_number
         )
         return page, 503, {"Retry-After": "120"}
-    if sha256 in request.if_none_match:  # the copy they have is this one: no bytes
-        return _conditional(Response(mimetype="application/pdf"), sha256)
-    sha256, pdf = _stored_pdf(facts.certificate_number, sha256)
-    response = Response(
-        pdf,
-        mimetype="application/pdf",
-        headers={
-            "Content-Disposition": f'inline; filename="{facts.certificate_number}.pdf"',
-            "Cache-Control": "public, max-age=0, must-revalidate",
-        },
-    )
-    return _conditional(response, sha256)
+
+    def stored() -> Response:
+        _, pdf = _stored_pdf(facts.certificate_number, sha256)
+        return Response(
+            pdf,
+            mimetype="application/pdf",
+            headers={"Content-Disposition": f'inline; filename="{facts.certificate_number}.pdf"'},
+        )
+
+    # Answered from the hash alone when the copy they have is this one: no bytes read.
+    return conditional.answer(stored, etag=sha256, cache_control=CERTIFICATE_CACHE)
 
 
 # The last few certificates sent, by their SHA-256: the same bytes need not cross from the
@@ -208,14 +205,18 @@ def badge(number: str, extension: str):
     options = _badge_options()
     status = awards.status(facts)
     data, etag = _badge(facts, status, options, extension, current_app.config["MARKS_BASE_URL"])
-    headers = {"Cache-Control": BADGE_CACHE, "X-Content-Type-Options": "nosniff"}
+    headers = {"X-Content-Type-Options": "nosniff"}
     if request.args.get("download"):
         artwork, size, variant = options
         named = "-".join(([] if artwork == "full" else [artwork]) + [size, variant])
         filename = f"{facts.certificate_number}-{named}.{extension}"
         headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     mimetype = "image/svg+xml" if extension == "svg" else "image/png"
-    return _conditional(Response(data, mimetype=mimetype, headers=headers), etag)
+    return conditional.answer(
+        lambda: Response(data, mimetype=mimetype, headers=headers),
+        etag=etag,
+        cache_control=BADGE_CACHE,
+    )
 
 
 def _wants_html() -> bool:
@@ -259,10 +260,11 @@ def ob_badge_class_image(slug: str):
         level.name, level.edition.year, "current", distinction=awards.is_highest(level)
     )
     data = badges.png(face, "large", "light")
-    response = Response(
-        data, mimetype="image/png", headers={"Cache-Control": "public, max-age=86400"}
+    return conditional.answer(
+        lambda: Response(data, mimetype="image/png"),
+        etag=hashlib.sha256(data).hexdigest(),
+        cache_control="public, max-age=86400",
     )
-    return _conditional(response, hashlib.sha256(data).hexdigest())
 
 
 @bp.get("/ob/assertions/<number>.json")
@@ -273,4 +275,10 @@ def ob_assertion(number: str):
         return redirect(url_for("public.verify_certificate", number=facts.certificate_number))
     if awards.status(facts) == AwardStatus.REVOKED:
         return _json(openbadges.revoked(facts), status=410)
-    return _json(openbadges.assertion(facts))
+    response = _json(openbadges.assertion(facts))
+    return conditional.answer(
+        lambda: response,
+        etag=hashlib.sha256(response.get_data()).hexdigest(),
+        cache_control=CERTIFICATE_CACHE,
+        vary=["Accept"],
+    )

@@ -34,6 +34,7 @@ from marks.extensions import cache
 from marks.mail import link
 from marks.operations import outages
 from marks.permissions import PUBLIC, access
+from marks.public import conditional
 from marks.register import search
 from marks.reporting.exports import FORMULA_STARTS, safe_cell
 from marks.states import CouncilKind, Nation
@@ -62,6 +63,8 @@ CSV_COLUMNS = (
     "valid_until",  # added after the rest: columns are never renamed or moved
     "ons_name",
 )
+# The register and its open data are the same for everyone not signed in: kept 5 minutes.
+REGISTER_CACHE = "public, max-age=300"
 
 
 def _filters(**defaults: str) -> search.Filters:
@@ -94,21 +97,23 @@ def _cached(kind: str, filters: search.Filters, render) -> Response:
     key = hmac.new(secret, what.encode(), hashlib.sha256).hexdigest()
     etag = key[:32]
     request.csp_nonce = hmac.new(secret, f"nonce|{key}".encode(), hashlib.sha256).hexdigest()[:32]
-    if etag in request.if_none_match:
-        response = Response(status=304)
-    else:
+
+    def rendered() -> Response:
         body, mimetype = _cache_get(key) or (None, None)
         if body is None:
             body, mimetype, found = render()
             if found and not filters.q:
                 _cache_set(key, (body, mimetype))
-        response = Response(body, mimetype=mimetype)
-    response.set_etag(etag)
-    response.last_modified = version.last_modified
-    response.cache_control.public = True
-    response.cache_control.max_age = 300
-    response.vary.add("Cookie")  # a signed-in visitor's copy is another (see above)
-    return response
+        return Response(body, mimetype=mimetype)
+
+    return conditional.answer(
+        rendered,
+        etag=etag,
+        last_modified=version.last_modified,
+        cache_control=REGISTER_CACHE,
+        # A signed-in visitor's page is another (see above); the open data is everyone's.
+        vary=["Cookie"] if kind == "html" else [],
+    )
 
 
 def _cache_outage() -> outages.Outage:
@@ -287,18 +292,19 @@ def register_csv():
     filters = _filters()
     version = search.version()
     etag = hashlib.sha256(f"csv|{version.key}|{filters.cache_key()}".encode()).hexdigest()[:32]
-    if etag in request.if_none_match:
-        response = Response(status=304)
-    else:
 
+    def streamed() -> Response:
         def lines() -> Iterator[str]:
             yield from _csv_lines(search.every_record(filters))
 
-        response = Response(stream_with_context(lines()), mimetype="text/csv")
-    response.set_etag(etag)
-    response.last_modified = version.last_modified
-    response.cache_control.public = True  # open data, the same for everyone
-    response.cache_control.max_age = 300
+        return Response(stream_with_context(lines()), mimetype="text/csv")
+
+    response = conditional.answer(
+        streamed,
+        etag=etag,
+        last_modified=version.last_modified,
+        cache_control=REGISTER_CACHE,  # open data, the same for everyone
+    )
     return _open_data_headers(response, "register.csv")
 
 
@@ -341,10 +347,23 @@ def register_atom():
             events=events[:100],
             updated=search.version().last_modified,
             licence=LICENCE,
+            # Each filter's feed is a feed of its own, with its own id (its address).
+            feed_url=link("register.register_atom", **_feed_query(filters)),
         )
         return NOT_XML.sub("", xml), "application/atom+xml", len(events)
 
     return _open_data_headers(_cached("atom", filters, render), "register.atom")
+
+
+def _feed_query(filters: search.Filters) -> dict[str, object]:
+    """The filters that choose a feed's entries, as parsed, as URL parameters: the order and
+    the page choose none, and the feed's own default status (all) is left out, so that the
+    unfiltered feed keeps the address, and the id, it has always had."""
+    query = filters.query_string(sort="name", page=1)
+    query.pop("status", None)
+    if filters.status != "all":
+        query["status"] = filters.status
+    return query
 
 
 def _midnight(day: date) -> datetime:

@@ -82,6 +82,7 @@ KEPT_BY_CACHES = {
     "public.certificate",
     "public.badge",
     "public.ob_badge_class_image",
+    "public.ob_assertion",
     "register.register_csv",
     "register.register_json",
     "register.register_atom",
