@@ -130,12 +130,15 @@ def certificate(number: str):
         return page, 503, {"Retry-After": "120"}
 
     def stored() -> Response:
-        _, pdf = _stored_pdf(facts.certificate_number, sha256)
-        return Response(
+        # Made again since the facts were read? Then these are other bytes, with their own hash.
+        read, pdf = _stored_pdf(facts.certificate_number, sha256)
+        response = Response(
             pdf,
             mimetype="application/pdf",
             headers={"Content-Disposition": f'inline; filename="{facts.certificate_number}.pdf"'},
         )
+        response.set_etag(read)
+        return response
 
     # Answered from the hash alone when the copy they have is this one: no bytes read.
     return conditional.answer(stored, etag=sha256, cache_control=CERTIFICATE_CACHE)

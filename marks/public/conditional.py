@@ -33,10 +33,12 @@ def answer(
     """The response `body()` makes, or a 304 without calling it when the visitor's copy is
     this one; either way with the same caching headers. `cache_control` is said by the view
     for both: otherwise the 304 would be private (permissions.keep_private) and gain the
-    session's `Vary: Cookie` while its 200 is public."""
+    session's `Vary: Cookie` while its 200 is public. A body that knows its own ETag better
+    (the copy it read changed since `etag` was known) sets it, and that one is sent."""
     # A 304 is sent without the headers of a body (Werkzeug).
     response = Response(status=304) if unchanged(etag, last_modified) else body()
-    response.set_etag(etag)
+    if response.get_etag() == (None, None):
+        response.set_etag(etag)
     if last_modified is not None:
         response.last_modified = last_modified
     response.headers["Cache-Control"] = cache_control

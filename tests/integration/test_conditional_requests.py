@@ -5,6 +5,8 @@ Then the Atom feed's own id and self link for each filter."""
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 from datetime import timedelta
 
 import pytest
@@ -148,3 +150,18 @@ def test_each_filtered_feed_has_its_own_id_and_self_link(client, award):
     assert current[1].startswith(f"{BASE}/register.atom?")
     assert "status=current" in current[1]
     assert len({unfiltered, england, current}) == 3
+
+
+def test_a_certificate_made_again_meanwhile_is_sent_under_its_own_etag(client, award, monkeypatch):
+    """The facts name the certificate's hash as the request starts; if the mail worker makes
+    it again before its bytes are read, the bytes sent are the new ones, and so is the ETag
+    (never new bytes under the old tag, which a cache would keep)."""
+    read_before = awards.facts
+
+    def facts_read_before_it_was_made_again(number):
+        return dataclasses.replace(read_before(number), certificate_sha256="0" * 64)
+
+    monkeypatch.setattr(awards, "facts", facts_read_before_it_was_made_again)
+    response = client.get(f"/certificates/{award.certificate_number}.pdf")
+    assert response.status_code == 200
+    assert response.headers["ETag"] == f'"{hashlib.sha256(response.data).hexdigest()}"'
