@@ -463,3 +463,24 @@ def test_made_up_query_strings_add_nothing_to_the_cache(served):
         for query in (f"?{junk}", f"?STATUS=All&{junk}", f"?sort=Newest&status=ALL&n={n}"):
             assert served.request("GET", f"/register{query}").status == 200
     assert entries() == before
+
+
+@needs_postgresql
+def test_the_register_revalidates_to_a_304_through_nginx(served):
+    """A browser revisiting the register gets a 304 through nginx, whether it sends the ETag
+    as given or made weak (as a proxy that compresses pages makes it: RFC 9110 13.1.2, weak
+    comparison), or only the date; the 304 keeps the 200's caching headers."""
+    for path in ("/register", "/register.csv", "/register.json", "/register.atom"):
+        first = served.request("GET", path, headers={"Accept-Encoding": "gzip"})
+        assert first.status == 200, path
+        etag = first.getheader("ETag")
+        assert etag and not etag.startswith("W/"), path
+        for asked in (
+            {"If-None-Match": etag},
+            {"If-None-Match": f"W/{etag}"},
+            {"If-Modified-Since": first.getheader("Last-Modified")},
+        ):
+            again = served.request("GET", path, headers={"Accept-Encoding": "gzip", **asked})
+            assert (again.status, again.body) == (304, b""), (path, asked)
+            assert again.getheader("ETag") == etag, (path, asked)
+            assert again.getheader("Cache-Control") == first.getheader("Cache-Control"), path
