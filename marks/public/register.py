@@ -231,26 +231,26 @@ def _csv_lines(batches: Iterable[Sequence[sa.Row]]) -> Iterator[str]:
         ) in batch:
             revoked_on = revoked_at.date().isoformat() if revoked_at else None
             expires_on = expires_on.isoformat()
-            # As safe_cell makes them, but only what people type: the dates, states, URLs
-            # and years cannot start with a formula, and these four are never empty.
+            # safe_cell for what people type: the dates, states, URLs and years cannot start
+            # with a formula.
             writer.writerow(
                 (
-                    "'" + gss_code if gss_code.startswith(FORMULA_STARTS) else gss_code,
-                    "'" + name if name.startswith(FORMULA_STARTS) else name,
+                    safe_cell(gss_code),
+                    safe_cell(name),
                     nation,
                     kind,
-                    "'" + number if number.startswith(FORMULA_STARTS) else number,
-                    "'" + level if level.startswith(FORMULA_STARTS) else level,
+                    safe_cell(number),
+                    safe_cell(level),
                     year,
                     awarded_on.isoformat(),
                     expires_on,
                     status,
                     revoked_on,
-                    reason and safe_cell(reason),
+                    safe_cell(reason),
                     verification_url(number),
                     council_url(gss_code),
                     revoked_on or expires_on,
-                    ons_name and safe_cell(ons_name),
+                    safe_cell(ons_name),
                 )
             )
         yield out.getvalue()
