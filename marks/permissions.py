@@ -288,6 +288,14 @@ def may_act_for_council(user: Any, application: Any) -> bool:
     return is_member_of(user, application.council_id)
 
 
+def may_share_practice(user: Any, thing: Any) -> bool:
+    """The council's lead: offers its awarded answers to the library of good practice, offers
+    them again, withdraws them at any time. What is published in a council's name is its
+    lead's to say. The thing: an award, or an example offered from it."""
+    award = getattr(thing, "award", thing)
+    return is_lead_of(user, award.council_id)
+
+
 def may_administer(user: Any, thing: Any) -> bool:
     """Administrators, whatever the thing: decide applications, revoke awards, publish
     editions, send again an email that could not be sent."""

@@ -163,6 +163,19 @@ class AwardStatus(StrEnum):
         return self in (AwardStatus.EXPIRING_SOON, AwardStatus.EXPIRED)
 
 
+class PracticeState(StrEnum):
+    """An answer a council offered to the library of good practice (marks/practice/)."""
+
+    OFFERED = "offered"  # waiting for an administrator's review
+    PUBLISHED = "published"  # public, on the library's pages and feeds
+    RETURNED = "returned"  # sent back to the council with a reason
+    WITHDRAWN = "withdrawn"  # taken back by the council
+
+    @property
+    def label(self) -> str:
+        return {"offered": "Waiting for review"}.get(self.value, self.value.capitalize())
+
+
 class EmailState(StrEnum):
     QUEUED = "queued"
     SENT = "sent"

@@ -28,6 +28,7 @@ from marks.models.people import (
     User,
     UserSession,
 )
+from marks.models.practice import PracticeExample, practice_example_files
 from marks.models.records import AuditEvent, Email
 from marks.models.settings import SchemeSettings
 
@@ -53,6 +54,7 @@ __all__ = [
     "Invitation",
     "Level",
     "Membership",
+    "PracticeExample",
     "RecoveryCode",
     "RubricDescriptor",
     "SchemeSettings",
@@ -61,5 +63,6 @@ __all__ = [
     "User",
     "UserSession",
     "information_request_criteria",
+    "practice_example_files",
     "utcnow",
 ]

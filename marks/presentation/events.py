@@ -88,6 +88,14 @@ SENTENCES: dict[str, Sentence] = {
     "award.issued": "{actor} awarded {council} the Mark (certificate {certificate_number})",
     "award.revoked": "{actor} revoked the award of {council}",
     "award.superseded": "An award of {council} was replaced by certificate {superseded_by}",
+    # The library of good practice
+    "practice.offered": (
+        "{actor} offered the answer of {council} to {criterion} to the library of good practice"
+    ),
+    "practice.changed": "{actor} changed what {council} offered with its answer to {criterion}",
+    "practice.publish": "{actor} published the answer of {council} in the library of good practice",
+    "practice.returned": "{actor} returned an answer offered by {council} to the library",
+    "practice.withdrawn": "{actor} withdrew the answer of {council} from the library",
     # Councils' people
     "membership.requested": "{actor} asked to join {council}",
     "membership.joined_as_lead": "{actor} joined {council} as its lead",
@@ -190,6 +198,8 @@ STATE_TAGS = {
     "submitted": ("Submitted", "govuk-tag--blue"),
     "draft": ("Draft", "govuk-tag--grey"),
     "published": ("Published", "govuk-tag--green"),
+    "offered": ("Waiting for review", "govuk-tag--blue"),
+    "returned": ("Returned", "govuk-tag--orange"),
     "current": ("Current", "govuk-tag--green"),
     "revoked": ("Revoked", "govuk-tag--red"),
     "superseded": ("Superseded", "govuk-tag--grey"),

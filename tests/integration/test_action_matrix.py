@@ -26,7 +26,9 @@ from marks.models import (
     Edition,
     Email,
     Membership,
+    PracticeExample,
 )
+from marks.practice import examples
 from marks.scheme import editions
 from marks.states import MembershipRole
 from tests.helpers.applications import complete_application
@@ -60,6 +62,10 @@ WHO = {
     ("edition", "publish"): {"administrator"},
     ("edition", "publish_loaded"): None,
     ("email", "resend"): {"administrator"},
+    ("practice", "offer"): {"lead"},  # again, once returned or withdrawn
+    ("practice", "publish"): {"administrator"},
+    ("practice", "return"): {"administrator"},
+    ("practice", "withdraw"): {"lead"},
 }
 
 
@@ -118,6 +124,13 @@ def _email(make) -> World:
     return World(email, _people(make, lead.membership.council))
 
 
+def _practice_example(make) -> World:
+    award = make.award()
+    lead = memberships.leads(award.council)[0]
+    (example,) = examples.offer(award, award.application.answers[:1], actor=lead)
+    return World(example, _people(make, award.council))
+
+
 BUILDERS: dict[type, Callable[[Any], World]] = {
     Application: _application,
     Assignment: _assignment,
@@ -126,6 +139,7 @@ BUILDERS: dict[type, Callable[[Any], World]] = {
     Membership: _membership,
     Edition: _edition,
     Email: _email,
+    PracticeExample: _practice_example,
 }
 
 
