@@ -18,6 +18,7 @@ from marks.mail import link
 from marks.operations import static_files
 from marks.people import sessions
 from marks.permissions import has_council_pages
+from marks.presentation.text import council_text
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -254,6 +255,7 @@ def register(app: Flask) -> None:
     app.add_template_filter(govuk_hint)
     app.add_template_global(state_tag_class)
     app.add_template_filter(govuk_date)
+    app.add_template_filter(council_text)
     app.add_template_filter(govuk_datetime)
     app.add_template_global(navigation)
     app.add_template_global(sessions.seconds_left, "session_seconds_left")
