@@ -5,9 +5,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := app.py
 
-# What WeasyPrint and the browser tests need from Debian, and nginx (the deployment's test).
+# What WeasyPrint and the browser tests need from Debian, nginx (the deployment's test), and Java
+# for the Nu HTML Checker (and npm, which installs it, unless a Node.js with npm is there already).
 DEBIAN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 libcairo2 fonts-liberation2 \
-	fonts-dejavu-core chromium poppler-utils nginx openssl
+	fonts-dejavu-core chromium poppler-utils nginx openssl default-jre-headless
+# The Nu HTML Checker (vnu.jar) that the tests run, from tests/package-lock.json.
+TEST_TOOLS := tests/node_modules/.installed
 
 .PHONY: help run test lint audit format check-migrations system-packages assets clean
 
@@ -19,7 +22,7 @@ run: $(VENV)/.installed ## Set up from nothing and serve the demo on http://127.
 	$(BIN)/flask seed-demo
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
 
-test: system-packages $(VENV)/.installed-dev ## Set up from nothing and run every test
+test: system-packages $(VENV)/.installed-dev $(TEST_TOOLS) ## Set up from nothing and run every test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev ## ruff: lint and formatting
@@ -40,9 +43,10 @@ check-migrations: $(VENV)/.installed ## Fail if the models and the migrations di
 	DATABASE_URL=sqlite:///$$scratch/check.sqlite3 $(BIN)/flask db check; \
 	status=$$?; rm -rf $$scratch; exit $$status
 
-system-packages: ## Install the Debian packages WeasyPrint and Chromium need (as root)
+system-packages: ## Install the Debian packages WeasyPrint, Chromium and the checker need (as root)
 	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \
 		| grep -q "install ok installed" || echo $$p; done); \
+	command -v npm >/dev/null || missing="$$missing npm"; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ]; then \
 			echo "Installing: $$missing"; \
@@ -60,6 +64,11 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 
 $(VENV)/.installed-dev: $(VENV)/.installed
 	$(BIN)/pip install -q -c constraints.txt -e ".[dev]"
+	touch $@
+
+# --ignore-scripts: vnu-jar's postinstall would download a Java of its own; Debian's runs it.
+$(TEST_TOOLS): tests/package-lock.json
+	cd tests && npm ci --ignore-scripts --no-audit --no-fund
 	touch $@
 
 assets: ## Rebuild the vendored GOV.UK Frontend assets in static/ (needs npm)

@@ -232,6 +232,8 @@ class CheckedPage:
     expected_errors: set[str] = field(default_factory=set)
     # Pages of another site that a test loads on purpose (an attacker's): never checked.
     not_ours: set[str] = field(default_factory=set)
+    # The response that brought the document now shown (its HTML as served, before scripts).
+    document: Response | None = None
 
     def __post_init__(self) -> None:
         self.page.on("load", lambda page: self.loads.append(_Load(page.url)))
@@ -267,9 +269,12 @@ class CheckedPage:
             self.problems.append(f"request failed: {request.url} ({request.failure})")
 
     def _on_response(self, response: Response) -> None:
+        request = response.request
+        shown = not 300 <= response.status < 400  # a redirect is not what is shown
+        if shown and request.is_navigation_request() and request.frame == self.page.main_frame:
+            self.document = response
         if response.status < 400 or not self._same_origin(response.url):
             return
-        request = response.request
         if request.is_navigation_request() and response.url in self.expected_errors:
             return
         self.problems.append(f"{response.status} for {request.resource_type} {response.url}")

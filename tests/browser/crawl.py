@@ -1,7 +1,8 @@
 """The Crawl: visits pages and checks each (axe on arrival and browser errors, see conftest.py;
 reflow at 320 CSS pixels, WCAG 1.4.10; a link to the accessibility statement in the footer),
-sends forms empty for their error summary, and gathers every failure so that one run lists them
-all; and signing in and out on the way. Used by test_every_page.py.
+saves each page's HTML as served for the Nu HTML Checker (one run for the whole crawl, at its
+end), sends forms empty for their error summary, and gathers every failure so that one run lists
+them all; and signing in and out on the way. Used by test_every_page.py.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from marks.people import two_factor
 from marks.seed.demo import PASSWORD
 from tests.browser.conftest import CheckedPage
 from tests.browser.seen import error_summary, heading, navigation
+from tests.helpers.html_checker import ServedPages
 
 # ---------------------------------------------------------------------------
 # The checks: axe on arrival (conftest.py), then reflow at 320 pixels
@@ -84,6 +86,7 @@ class Crawl:
     that one run lists them all."""
 
     page: CheckedPage
+    served: ServedPages  # each page's HTML as served, for the Nu HTML Checker
     service_pages: bool = True  # pages of the service, with its footer (not emails)
     failures: list[str] = field(default_factory=list)
     seen: list[str] = field(default_factory=list)
@@ -98,6 +101,12 @@ class Crawl:
         statement = self.page.locator("footer a[href='/accessibility']")
         if self.service_pages and statement.count() != 1:
             self.failures.append(f"{where}: no link to the accessibility statement in its footer")
+        document = self.page.document
+        if document is None or document.url != self.page.url:
+            self.failures.append(f"{where}: no response for {self.page.url} to check its HTML")
+        else:
+            url = document.url if document.url.endswith(where) else f"{document.url} ({where})"
+            self.served.save(url, document.body())
         self.seen.append(where)
 
     def visit(self, path: str, status: int = 200) -> None:

@@ -1,5 +1,6 @@
-"""Every page of every role, checked: axe (WCAG 2.2 A and AA, on arrival: see conftest.py) and
-reflow at 320 CSS pixels (WCAG 1.4.10: a 1280 pixel window at 400 % zoom).
+"""Every page of every role, checked: axe (WCAG 2.2 A and AA, on arrival: see conftest.py),
+reflow at 320 CSS pixels (WCAG 1.4.10: a 1280 pixel window at 400 % zoom), and its HTML as served
+by the Nu HTML Checker (one run over every page, in the last test).
 
 The pages come from app.url_map and the access matrix (tests/helpers/access.py): each kind of
 person visits every GET route the matrix lets them see, with real objects from the demo data,
@@ -39,6 +40,7 @@ from tests.browser.crawl_world import (
 )
 from tests.browser.seen import heading
 from tests.helpers.access import MATRIX, OK
+from tests.helpers.html_checker import ServedPages
 from tests.pages import TEST_KEY
 
 # GET routes whose answer is not an HTML page of the service: axe and reflow do not apply.
@@ -144,6 +146,12 @@ def world(live_server: LiveServer) -> World:
     return build_world(live_server.app)
 
 
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> ServedPages:
+    """Every page the crawl checks, as served: the last test runs the Nu HTML Checker on them."""
+    return ServedPages(tmp_path_factory.mktemp("served"))
+
+
 def methods_of(app: Flask) -> dict[str, set[str]]:
     methods: dict[str, set[str]] = {}
     for rule in app.url_map.iter_rules():
@@ -219,10 +227,12 @@ def test_every_route_is_crawled_or_has_a_reason(live_server: LiveServer, world: 
 
 
 @pytest.mark.parametrize("role", PERSONAS)
-def test_every_page_a_person_may_see(page: CheckedPage, live_server: LiveServer, world, role):
+def test_every_page_a_person_may_see(
+    page: CheckedPage, live_server: LiveServer, world, role, served: ServedPages
+):
     """Every page the matrix lets this person see, the same pages in other states, and every
     form they may send, sent empty."""
-    crawl = Crawl(page)
+    crawl = Crawl(page, served)
     if PERSONAS[role]:
         sign_in(crawl, PERSONAS[role])
     paths = pages_for(role, live_server.app, world.ids)
@@ -236,10 +246,10 @@ def test_every_page_a_person_may_see(page: CheckedPage, live_server: LiveServer,
     crawl.assert_clean()
 
 
-def test_a_council_in_every_state(page: CheckedPage, world: World):
+def test_a_council_in_every_state(page: CheckedPage, world: World, served: ServedPages):
     """The council's pages with no application, and with one in each state: submitted, more
     information asked for, approved (certificate and badge), rejected, expired, revoked."""
-    crawl = Crawl(page)
+    crawl = Crawl(page, served)
     for state, (lead, paths) in world.council_states.items():
         sign_in(crawl, lead)
         for path in paths:
@@ -250,11 +260,11 @@ def test_a_council_in_every_state(page: CheckedPage, world: World):
     crawl.assert_clean()
 
 
-def test_error_pages(page: CheckedPage, live_server: LiveServer, world: World):
+def test_error_pages(page: CheckedPage, live_server: LiveServer, world: World, served: ServedPages):
     """404, 404 for a page the person may not see, 400 for a broken link, 405, 410 for a revoked
     award's certificate, 400 for a form with a stale CSRF token, 403, 413, 429, 500, 503 (with
     what was typed kept) and 507."""
-    crawl = Crawl(page)
+    crawl = Crawl(page, served)
     page.request.get(ERROR_ROUTES[429])  # the limit's one request: the next is refused
     for persona in ("anonymous", "council_member"):
         if PERSONAS[persona]:
@@ -284,13 +294,13 @@ def test_error_pages(page: CheckedPage, live_server: LiveServer, world: World):
     crawl.assert_clean()
 
 
-def test_html_emails(browser: Browser, live_server: LiveServer, world: World):
+def test_html_emails(browser: Browser, live_server: LiveServer, world: World, served: ServedPages):
     """Each email with an HTML body, as a mail client shows it (without the preview's sandbox,
     which stops axe running)."""
     assert world.html_emails
     context = browser.new_context(base_url=live_server.url, bypass_csp=True)
     try:
-        crawl = Crawl(CheckedPage(context.new_page(), live_server.url, live_server.app))
+        crawl = Crawl(CheckedPage(context.new_page(), live_server.url, live_server.app), served)
         sign_in(crawl, PERSONAS["administrator"])
         crawl.service_pages = False
         # No icon in an email: the browser asks for /favicon.ico, which the service does not have.
@@ -386,12 +396,13 @@ def empty_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServe
         yield server
 
 
-def test_empty_states(browser: Browser, empty_server: LiveServer):
+def test_empty_states(browser: Browser, empty_server: LiveServer, served: ServedPages):
     """Every list with nothing in it: no applications, awards, editions, emails or events, an
     empty register, an assessor with nothing assigned, a council with no application."""
     context = browser.new_context(base_url=empty_server.url)
     try:
-        crawl = Crawl(CheckedPage(context.new_page(), empty_server.url, empty_server.app))
+        page = CheckedPage(context.new_page(), empty_server.url, empty_server.app)
+        crawl = Crawl(page, served)
         for persona, pages in EMPTY_PAGES.items():
             if persona != "anonymous":
                 sign_in(crawl, EMPTY_PEOPLE[persona][0])
@@ -404,3 +415,21 @@ def test_empty_states(browser: Browser, empty_server: LiveServer):
         assert crawl.page.unchecked() == []
     finally:
         context.close()
+
+
+# ---------------------------------------------------------------------------
+# The HTML of every page and email above, as served, through the Nu HTML Checker
+# ---------------------------------------------------------------------------
+
+
+def test_every_page_crawled_is_valid_html(served: ServedPages):
+    """One run of the Nu HTML Checker over every page and HTML email the tests above checked
+    (the JVM is slow to start), with a page that is invalid on purpose (html_checker.py)."""
+    assert len(served.urls) >= 300, (
+        f"the crawl saved {len(served.urls)} pages: run this test after the crawl's tests above"
+    )
+    errors = served.errors()
+    more = f"\n... and {len(errors) - 40} more" if len(errors) > 40 else ""
+    assert not errors, (
+        f"{len(errors)} error(s) in {len(served.urls)} pages:\n" + "\n".join(errors[:40]) + more
+    )

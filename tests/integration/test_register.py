@@ -1,6 +1,6 @@
 """The public register and its open data: search and filters against known data, statuses at
-their boundaries, the query count, the caches, CSV/JSON/Atom matching the HTML, and
-reminders sent once."""
+their boundaries, the query count, the caches, CSV/JSON/Atom matching the HTML, every feed
+strict Atom as feedparser reads it, and reminders sent once."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ import json
 import secrets
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
+from urllib.parse import parse_qs, urlencode, urlsplit
 
+import feedparser
 import pytest
 import redis
 import sqlalchemy as sa
@@ -24,6 +26,7 @@ from marks.register import search
 from marks.states import AwardState, CouncilKind, Nation
 from tests.conftest import RATELIMIT_KEY_PREFIX, app_config, app_with, redis_at
 from tests.helpers.awards import award_to
+from tests.hostile import EVERY
 from tests.pages import PageClient
 
 TODAY = utcnow().date()
@@ -236,6 +239,60 @@ def test_csv_json_and_atom_match_the_html(client, register):
     assert "Barrow Parish Council: Mark expired" in titles
     assert "Ynys Môn Town Council: awarded Accredited with distinction" in titles
     assert atom.findtext("a:updated", namespaces=ns)
+
+
+BASE = "http://marks.test"
+
+
+def strict_feed(client, path: str):
+    """The feed at `path` as feedparser reads it, held to Atom 1.0 with nothing it had to
+    forgive: each entry with an id, title, updated and link."""
+    feed = feedparser.parse(client.get(path).data)
+    assert feed.bozo == 0, f"{path}: {feed.get('bozo_exception')}"
+    assert feed.version == "atom10", path
+    for entry in feed.entries:
+        assert entry.id and entry.title and entry.updated_parsed and entry.link, (path, entry)
+    return feed
+
+
+def self_link(feed) -> str:
+    (href,) = [link.href for link in feed.feed.links if link.rel == "self"]
+    return href
+
+
+@pytest.mark.parametrize(
+    ("query", "entries"),
+    [
+        ("", 6),  # every award: awarded, then revoked or expired
+        ("?nation=Wales", 1),
+        ("?nation=England", 5),
+        ("?kind=Town+or+parish+council", 5),
+        ("?kind=Community+council", 1),
+        ("?level=distinction", 1),
+        ("?status=current", 2),
+        ("?status=expired", 2),
+        ("?status=revoked", 2),
+        ("?q=Barrow", 2),
+        ("?q=Ynys&nation=Wales&kind=Community+council&level=distinction&status=current", 1),
+    ],
+)
+def test_each_feed_is_strict_atom_whose_id_and_self_link_are_its_url(
+    client, register, query, entries
+):
+    feed = strict_feed(client, f"/register.atom{query}")
+    assert feed.feed.id == self_link(feed) == f"{BASE}/register.atom{query}"
+    assert len(feed.entries) == entries
+    assert all(entry.link.startswith(f"{BASE}/verify/") for entry in feed.entries)
+
+
+@pytest.mark.parametrize("text", EVERY)
+def test_a_feed_searched_for_hostile_text_is_strict_atom(client, register, text):
+    feed = strict_feed(client, "/register.atom?" + urlencode({"q": text}))
+    address = urlsplit(self_link(feed))
+    assert feed.feed.id == self_link(feed)
+    assert address.path == "/register.atom"
+    assert parse_qs(address.query) == {"q": [" ".join(text.split())]}  # as searched for
+    assert strict_feed(client, self_link(feed)[len(BASE) :]).feed.id == feed.feed.id
 
 
 def test_the_open_data_page_documents_the_fields(client):
