@@ -349,6 +349,8 @@ def register_atom():
             licence=LICENCE,
             # Each filter's feed is a feed of its own, with its own id (its address).
             feed_url=link("register.register_atom", **_feed_query(filters)),
+            # The register's page of the same councils (the page's default status is current).
+            page_url=link("register.register", **filters.query_string(sort="name", page=1)),
         )
         return NOT_XML.sub("", xml), "application/atom+xml", len(events)
 

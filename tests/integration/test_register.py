@@ -282,6 +282,13 @@ def test_each_feed_is_strict_atom_whose_id_and_self_link_are_its_url(
     feed = strict_feed(client, f"/register.atom{query}")
     assert feed.feed.id == self_link(feed) == f"{BASE}/register.atom{query}"
     assert len(feed.entries) == entries
+    # Its web page is the register of the same councils, in every status unless one is chosen.
+    page = urlsplit(feed.feed.link)
+    expected = parse_qs(query[1:])
+    expected.setdefault("status", ["all"])
+    if expected["status"] == ["current"]:  # the page's default
+        del expected["status"]
+    assert (page.path, parse_qs(page.query)) == ("/register", expected)
     assert all(entry.link.startswith(f"{BASE}/verify/") for entry in feed.entries)
 
 
