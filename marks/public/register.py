@@ -251,7 +251,7 @@ def _open_data_headers(response: Response, filename: str) -> Response:
 
 
 def json_answer(
-    document: dict, filename: str, *, last_modified: datetime, cache_control: str
+    document: dict, filename: str, *, cache_control: str, last_modified: datetime | None = None
 ) -> Response:
     """A JSON document of the open data, answered conditionally under the ETag of its bytes."""
     body = json.dumps(document, indent=1, ensure_ascii=False)

@@ -57,7 +57,7 @@ NOT_PAGES = {
     "register.register_json": "JSON open data",
     "register.council_json": "JSON open data: tests/integration/test_data_for_machines.py",
     "public.verify_certificate_json": "JSON open data: tests/integration/test_data_for_machines.py",
-    "public.openapi": "the OpenAPI description: tests/integration/test_openapi.py",
+    "public.openapi_description": "the OpenAPI description: tests/integration/test_openapi.py",
     "register.register_atom": "an Atom feed",
     "admin.edition_scores_csv": "a CSV download",
     "admin.export_edition": "a TOML download",

@@ -62,6 +62,8 @@ POST_ONLY = dict.fromkeys(ROLES, NOT_ALLOWED)
 MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "public.index": ("/", {}),
     "public.information": ("/about-the-data", {}),
+    "public.openapi_description": ("/openapi.json", {}),
+    "public.api": ("/about-the-data/api", {}),
     "public.accessibility": ("/accessibility", {}),
     "public.criteria": ("/criteria", {}),
     "public.healthz": ("/healthz", {}),
