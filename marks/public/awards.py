@@ -28,6 +28,8 @@ from marks.extensions import limiter
 from marks.forms import strip
 from marks.permissions import PUBLIC, access
 from marks.public import bp, conditional
+from marks.public import register as open_data
+from marks.register import records
 from marks.scheme import issuer as scheme_issuer
 from marks.states import AwardStatus
 
@@ -104,6 +106,27 @@ def verify_certificate(number: str):
         award=award,
         status=awards.status(award),
         statuses=AwardStatus,
+    )
+
+
+@bp.get("/verify/<number>.json")
+@access(PUBLIC)
+def verify_certificate_json(number: str):
+    """The verification page's answer, for machines: the award, its status today, its council."""
+    printed = printed_number(number)
+    if printed is not None and printed != number:  # typed by hand: the address as printed
+        return redirect(url_for("public.verify_certificate_json", number=printed), 301)
+    award = awards.find(number) or abort(404)
+    document = {
+        **records.award_fields(award, award.level, awards.status(award)),
+        "council": records.council_fields(award.council),
+        "licence": open_data.LICENCE,
+    }
+    return open_data.json_answer(
+        document,
+        f"{award.certificate_number}.json",
+        last_modified=records.last_changed(award.updated_at, award.council.updated_at),
+        cache_control=CERTIFICATE_CACHE,
     )
 
 

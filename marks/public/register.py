@@ -35,7 +35,7 @@ from marks.mail import link
 from marks.operations import outages
 from marks.permissions import PUBLIC, access
 from marks.public import conditional
-from marks.register import search
+from marks.register import records, search
 from marks.reporting.exports import FORMULA_STARTS, safe_cell
 from marks.states import CouncilKind, Nation
 
@@ -45,24 +45,9 @@ LICENCE = (
     "Contains public sector information licensed under the Open Government Licence v3.0: "
     "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
 )
-CSV_COLUMNS = (
-    "gss_code",
-    "council",
-    "nation",
-    "kind",
-    "certificate_number",
-    "level",
-    "edition",
-    "awarded_on",
-    "expires_on",
-    "status",
-    "revoked_on",
-    "revocation_reason",
-    "verification_url",
-    "council_url",
-    "valid_until",  # added after the rest: columns are never renamed or moved
-    "ons_name",
-)
+# The CSV's columns: the JSON records' fields but the short name (columns are never renamed
+# or moved: new ones are added at the end).
+CSV_COLUMNS = tuple(name for name in records.REGISTER_FIELDS if name != "short_name")
 # The register and its open data are the same for everyone not signed in: kept 5 minutes.
 REGISTER_CACHE = "public, max-age=300"
 
@@ -180,28 +165,7 @@ def register():
 
 
 def _record(row: search.Row) -> dict:
-    award = row.award
-    revoked_on = award.revoked_at.date().isoformat() if award.revoked_at else None
-    return {
-        "gss_code": row.council.gss_code,
-        "council": row.council.name,
-        "short_name": row.council.short_name,
-        "nation": str(row.council.nation),
-        "kind": str(row.council.kind),
-        "certificate_number": award.certificate_number,
-        "level": row.level.name,
-        "edition": award.year,
-        "awarded_on": award.awarded_on.isoformat(),
-        "expires_on": award.expires_on.isoformat(),
-        "status": row.status.value,
-        "revoked_on": revoked_on,
-        "revocation_reason": award.revocation_reason,
-        "verification_url": link("public.verify_certificate", number=award.certificate_number),
-        "council_url": link("register.council", gss_code=row.council.gss_code),
-        # expires_on is the end of the award's term; a revoked award held until revoked_on.
-        "valid_until": revoked_on or award.expires_on.isoformat(),
-        "ons_name": row.council.ons_name,
-    }
+    return records.register_record(row.council, row.award, row.level, row.status)
 
 
 def _csv_lines(batches: Iterable[Sequence[sa.Row]]) -> Iterator[str]:
@@ -284,6 +248,20 @@ def _open_data_headers(response: Response, filename: str) -> Response:
     response.headers["Access-Control-Allow-Origin"] = "*"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def json_answer(
+    document: dict, filename: str, *, cache_control: str, last_modified: datetime | None = None
+) -> Response:
+    """A JSON document of the open data, answered conditionally under the ETag of its bytes."""
+    body = json.dumps(document, indent=1, ensure_ascii=False)
+    response = conditional.answer(
+        lambda: Response(body, mimetype="application/json"),
+        etag=hashlib.sha256(body.encode()).hexdigest()[:32],
+        last_modified=last_modified,
+        cache_control=cache_control,
+    )
+    return _open_data_headers(response, filename)
 
 
 @bp.get("/register.csv")
@@ -377,6 +355,24 @@ def _midnight(day: date) -> datetime:
 def council(gss_code: str):
     found, history = search.council(gss_code) or abort(404)
     return render_template("register/council.html", council=found, history=history)
+
+
+@bp.get("/councils/<gss_code>.json")
+@access(PUBLIC)
+def council_json(gss_code: str):
+    """A council and every award it has held, newest first, for machines."""
+    found, history = search.council(gss_code) or abort(404)
+    document = {
+        **records.council_fields(found),
+        "awards": [
+            records.award_fields(held.award, held.award.level, held.status) for held in history
+        ],
+        "licence": LICENCE,
+    }
+    changed = records.last_changed(found.updated_at, *(held.award.updated_at for held in history))
+    return json_answer(
+        document, f"{found.gss_code}.json", last_modified=changed, cache_control=REGISTER_CACHE
+    )
 
 
 @bp.get("/open-data")

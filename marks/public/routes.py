@@ -12,7 +12,8 @@ from marks.extensions import db, limiter
 from marks.operations import outages
 from marks.permissions import PUBLIC, access, has_council_pages
 from marks.public import bp
-from marks.register import search
+from marks.public import register as open_data
+from marks.register import api_page, openapi, search
 from marks.scheme import editions
 from marks.scheme import issuer as scheme_issuer
 
@@ -53,6 +54,23 @@ def criteria():
 @access(PUBLIC)
 def information(page: str):
     return render_template(INFORMATION_PAGES[page])
+
+
+@bp.get("/openapi.json")
+@access(PUBLIC)
+def openapi_description():
+    """The OpenAPI 3.1 description of the public data."""
+    return open_data.json_answer(
+        openapi.description(), "openapi.json", cache_control=open_data.REGISTER_CACHE
+    )
+
+
+@bp.get("/about-the-data/api")
+@access(PUBLIC)
+def api():
+    """The OpenAPI description, read out for people."""
+    document, endpoints = api_page.readable()
+    return render_template("public/api.html", document=document, endpoints=endpoints)
 
 
 @bp.get("/accessibility")

@@ -86,6 +86,9 @@ KEPT_BY_CACHES = {
     "register.register_csv",
     "register.register_json",
     "register.register_atom",
+    "register.council_json",
+    "public.verify_certificate_json",
+    "public.openapi_description",
 }
 
 
