@@ -132,11 +132,25 @@ class _Layout:
     band: float  # the top of the status band
     band_height: float
     number_y: float
+    band_left: float = 0  # where the band starts: beside the badge on a link card
 
 
 _LAYOUTS = {
     "link": _Layout(
-        (60, 85, 460), 580, 560, "start", 120, 30, 150, (56, 50, 44, 38), 3, (34, 30), 478, 72, 590
+        (60, 85, 460),
+        580,
+        560,
+        "start",
+        120,
+        30,
+        150,
+        (56, 50, 44, 38),
+        3,
+        (34, 30),
+        478,
+        72,
+        590,
+        band_left=560,
     ),
     # Square: the number above the band; story: everything inside the middle 1,380 pixels.
     "square": _Layout(
@@ -196,13 +210,14 @@ def svg(card: Card) -> str:
     for line in level:
         cursor += size * 1.2
         parts.append(_text(layout.text_x, cursor, size, accent, line, layout.anchor))
-    if not face.valid:  # the whole width, so that it is seen first
+    if not face.valid:  # the whole width (beside the badge), so that it is seen first
         band_size = layout.band_height * 0.5
+        band_width = width - layout.band_left
         parts += [
-            f'<rect y="{layout.band:g}" width="{width}" height="{layout.band_height:g}" '
-            f'fill="{RED}"/>',
+            f'<rect x="{layout.band_left:g}" y="{layout.band:g}" width="{band_width:g}" '
+            f'height="{layout.band_height:g}" fill="{RED}"/>',
             _text(
-                width / 2,
+                layout.band_left + band_width / 2,
                 layout.band + layout.band_height / 2 + band_size * 0.36,
                 band_size,
                 WHITE,
