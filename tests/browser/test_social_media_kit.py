@@ -7,30 +7,23 @@ Every page with JavaScript is checked with axe (WCAG 2.2 A and AA): see conftest
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from playwright.sync_api import Browser, expect
 
-from marks.extensions import db
-from marks.models import Award, Council
 from tests.browser.conftest import CheckedPage, LiveServer
-from tests.browser.demo_accounts import PASSWORD, sign_in
+from tests.browser.demo_accounts import (
+    EAST_RIDING,
+    EAST_RIDING_LEAD,
+    PASSWORD,
+    latest_award,
+    sign_in,
+)
 from tests.browser.seen import heading
-
-EAST_RIDING = "E06000011"  # accredited with distinction, current
-EAST_RIDING_LEAD = "lead@eastriding.gov.uk"
 
 
 def east_riding(live_server: LiveServer) -> tuple[str, str]:
     """East Riding's current certificate number and the council's name."""
-    with live_server.app.app_context():
-        award = db.session.scalars(
-            sa.select(Award)
-            .join(Council, Award.council_id == Council.id)
-            .where(Council.gss_code == EAST_RIDING, Award.is_latest)
-        ).one()
-        found = award.certificate_number, award.council.name
-        db.session.remove()
-    return found
+    _application_id, number, council = latest_award(live_server, EAST_RIDING)
+    return number, council
 
 
 def test_the_lead_opens_the_kit_edits_the_post_and_copies_it(
