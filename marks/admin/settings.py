@@ -99,12 +99,25 @@ class SettingsForm(FlaskForm):
         widget=GovFileInput(),
     )
     remove_signature = BooleanField("Remove the signature", widget=GovCheckboxInput())
+    hashtag = _text(
+        "Hashtag for the Mark (optional)",
+        100,
+        hint="Councils’ suggested posts about their award carry it. For example, "
+        "#SocialMediaFriendly",
+    )
     submit = SubmitField("Save settings", widget=GovSubmitInput())
 
     def validate_website(self, field) -> None:
         if field.data and not is_web_address(field.data):
             raise ValidationError(
                 "Enter a website address starting https://, like https://www.lgda.example.org"
+            )
+
+    def validate_hashtag(self, field) -> None:
+        if field.data and not issuer.HASHTAG.fullmatch(field.data):
+            raise ValidationError(
+                "Enter a hashtag that starts with # and has only letters, numbers and "
+                "underscores, like #SocialMediaFriendly"
             )
 
     def images(self) -> dict[str, Image]:

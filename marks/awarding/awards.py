@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from marks import audit, config, mail, notifications, permissions, workflow
-from marks.awarding import certificates
+from marks.awarding import badges, certificates
 from marks.extensions import db
 from marks.models import (
     Application,
@@ -145,6 +145,15 @@ def status(award: Dated, today: date | None = None) -> AwardStatus:
     if award.expires_on <= today + timedelta(days=EXPIRING_SOON_DAYS):
         return AwardStatus.EXPIRING_SOON
     return AwardStatus.CURRENT
+
+
+def face(facts: Facts, status: AwardStatus) -> badges.Face:
+    """What the award's badge and its social media cards show today: a renewed award's badge
+    stays valid on the council's website, and one expiring soon holds; an expired or revoked
+    one says so."""
+    held = status.holds or status == AwardStatus.SUPERSEDED
+    shown = AwardStatus.CURRENT.value if held else status.value
+    return badges.Face(facts.level_name, facts.year, shown, distinction=facts.level_highest)
 
 
 def renewal_opens(award: Dated) -> date:

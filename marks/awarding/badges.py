@@ -192,7 +192,7 @@ def svg(face: Face, size: str = "medium", variant: str = "light", artwork: str =
         raise ValueError(f"unknown size {size!r}, variant {variant!r} or artwork {artwork!r}")
     width, height = dimensions(artwork, size)
     box_width, box_height = _VIEWBOXES[artwork]
-    drawn = {"full": _full, "small": _small, "wide": _wide}[artwork](face, variant)
+    drawn = _DRAWN[artwork](face, variant)
     return "\n".join(
         [
             '<?xml version="1.0" encoding="UTF-8"?>',
@@ -321,13 +321,33 @@ def _wide(face: Face, variant: str) -> list[str]:
     return parts
 
 
+_DRAWN = {"full": _full, "small": _small, "wide": _wide}
+
+
+def placed(
+    face: Face, x: float, y: float, height: float, variant: str = "light", artwork: str = "full"
+) -> str:
+    """The badge's artwork as an element of another SVG (the social media kit's cards): its
+    top left corner at (x, y), `height` high, drawn as the badge itself is."""
+    box_width, box_height = _VIEWBOXES[artwork]
+    width = height * box_width / box_height
+    return "\n".join(
+        [
+            f'<svg x="{x:g}" y="{y:g}" width="{width:g}" height="{height:g}" '
+            f'viewBox="0 0 {box_width} {box_height}">',
+            *_DRAWN[artwork](face, variant),
+            "</svg>",
+        ]
+    )
+
+
 @lru_cache(maxsize=256)
 def png(face: Face, size: str = "medium", variant: str = "light", artwork: str = "full") -> bytes:
     """The badge as an RGBA PNG of dimensions(artwork, size) pixels, from its SVG."""
-    return _render(svg(face, size, variant, artwork), *dimensions(artwork, size))
+    return render(svg(face, size, variant, artwork), *dimensions(artwork, size))
 
 
-def _render(svg_text: str, width: int, height: int) -> bytes:
+def render(svg_text: str, width: int, height: int) -> bytes:
     import cairosvg  # CairoSVG (needs Debian's libcairo2); imported here as only PNGs need it
 
     # The SVG refers to nothing outside itself; unsafe=False keeps entities unresolved anyway.

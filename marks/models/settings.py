@@ -28,6 +28,8 @@ class SchemeSettings(db.Model):
     description: Mapped[str | None] = mapped_column(sa.Text)
     signatory_name: Mapped[str | None] = mapped_column(sa.String(200))
     signatory_title: Mapped[str | None] = mapped_column(sa.String(200))
+    # The Mark's hashtag, as the social media kit's suggested posts carry it ("#" and a word).
+    hashtag: Mapped[str | None] = mapped_column(sa.String(100))
     # The pictures are read only where they are shown or printed, never with the text.
     logo_type: Mapped[str | None] = mapped_column(sa.String(40))
     logo: Mapped[bytes | None] = deferred(mapped_column(sa.LargeBinary))

@@ -23,9 +23,10 @@ from govuk_frontend_wtf.wtforms_widgets import GovTextInput
 from wtforms import Form, StringField, ValidationError
 from wtforms.validators import DataRequired
 
-from marks.awarding import awards, badges, openbadges
+from marks.awarding import awards, badges, kit, openbadges
 from marks.extensions import limiter
 from marks.forms import strip
+from marks.mail import link
 from marks.permissions import PUBLIC, access
 from marks.public import bp, conditional
 from marks.public import register as open_data
@@ -101,11 +102,14 @@ def verify_certificate(number: str):
             contact_email=scheme_issuer.current().contact_email,
         )
         return page, 404
+    status = awards.status(award)
+    url = link("public.verify_certificate", number=award.certificate_number)
     return render_template(
         "public/verified.html",
         award=award,
-        status=awards.status(award),
+        status=status,
         statuses=AwardStatus,
+        link_card=kit.link_card(award.certificate_number, status, url),
     )
 
 
@@ -204,10 +208,7 @@ def _badge(
     """The badge's bytes and ETag. Kept by everything that makes them (the award's facts, its
     status today, the options and the service's address), so a change makes a new one."""
     artwork, size, variant = options
-    # A renewed award's badge stays valid on the council's website; one expiring soon holds.
-    held = status.holds or status == AwardStatus.SUPERSEDED
-    shown = AwardStatus.CURRENT.value if held else status.value
-    face = badges.Face(facts.level_name, facts.year, shown, distinction=facts.level_highest)
+    face = awards.face(facts, status)
     # A current badge carries its Open Badges assertion (a "baked" badge).
     assertion = openbadges.assertion(facts) if face.status == AwardStatus.CURRENT else None
     if extension == "svg":
@@ -240,6 +241,34 @@ def badge(number: str, extension: str):
     mimetype = "image/svg+xml" if extension == "svg" else "image/png"
     return conditional.answer(
         lambda: Response(data, mimetype=mimetype, headers=headers),
+        etag=etag,
+        cache_control=BADGE_CACHE,
+    )
+
+
+# Kept by everything a card shows (the award's facts and status today): a change to the award
+# or its council's name is another card. Bounded: a story's PNG is about 100 KB.
+@functools.lru_cache(maxsize=96)
+def _card(card: kit.Card) -> tuple[bytes, str]:
+    """A card's PNG and its ETag."""
+    data = kit.png(card)
+    return data, hashlib.sha256(data).hexdigest()
+
+
+@bp.get("/badges/<number>/card.png")
+@access(PUBLIC)
+@limiter.exempt  # fetched by the social networks' crawlers whenever a link is shared
+def card(number: str):
+    """A card of the award for social media (?format=link, square or story): like the badge,
+    it says what the award is today."""
+    facts = _facts_or_404(number)
+    shape = request.args.get("format", "link")
+    if shape not in kit.FORMATS:
+        abort(400)
+    face = awards.face(facts, awards.status(facts))
+    data, etag = _card(kit.Card(facts.council_name, face, facts.certificate_number, shape))
+    return conditional.answer(
+        lambda: Response(data, mimetype="image/png", headers={"X-Content-Type-Options": "nosniff"}),
         etag=etag,
         cache_control=BADGE_CACHE,
     )

@@ -29,6 +29,7 @@ from flask import (
 from flask_login import current_user
 
 from marks import presentation
+from marks.awarding import kit
 from marks.awarding.badges import NOT_XML
 from marks.extensions import cache
 from marks.mail import link
@@ -354,7 +355,10 @@ def _midnight(day: date) -> datetime:
 @access(PUBLIC)
 def council(gss_code: str):
     found, history = search.council(gss_code) or abort(404)
-    return render_template("register/council.html", council=found, history=history)
+    shared = search.shared(history)
+    url = link("register.council", gss_code=found.gss_code)
+    card = kit.link_card(shared.award.certificate_number, shared.status, url) if shared else None
+    return render_template("register/council.html", council=found, history=history, link_card=card)
 
 
 @bp.get("/councils/<gss_code>.json")

@@ -365,6 +365,12 @@ class Held:
     validity: Validity
 
 
+def shared(history: list[Held]) -> Held | None:
+    """The award a link to the council's page shows (its link card): the one it holds now,
+    else its latest."""
+    return next((held for held in history if held.status.holds), history[0] if history else None)
+
+
 def council(gss_code: str) -> tuple[Council, list[Held]] | None:
     """A council and every award it has held, newest first, for its public page; None for a
     code the service does not know."""

@@ -56,6 +56,7 @@ COLUMNS = {
     "description": "description",
     "signatory_name": "signatory_name",
     "signatory_title": "signatory_title",
+    "hashtag": "hashtag",
 }
 TEXT = tuple(COLUMNS)  # the text settings, as update() takes them
 # What a certificate prints (awards.printed): a change to any of them has the current
@@ -69,9 +70,14 @@ _LABELS = {
     "description": "description",
     "signatory_name": "signatory’s name",
     "signatory_title": "signatory’s title",
+    "hashtag": "hashtag",
     "logo": "logo",
     "signature": "signature",
 }
+
+
+# A hashtag as the social networks read one: "#", then letters, digits or underscores.
+HASHTAG = re.compile(r"#\w+")
 
 
 class ImageRefused(ValueError):
@@ -89,6 +95,7 @@ class Issuer:
     description: str = ""
     signatory_name: str = ""
     signatory_title: str = ""
+    hashtag: str = ""
     has_logo: bool = False
     has_signature: bool = False
     changed_by: str = ""  # the name of who last changed them

@@ -100,6 +100,7 @@ DEMO_ISSUER = {
     ),
     "signatory_name": "Priya Shah",
     "signatory_title": "Chair of the Mark’s panel",
+    "hashtag": "#SocialMediaFriendly",
 }
 HERE = Path(__file__).parent
 

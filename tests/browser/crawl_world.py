@@ -285,8 +285,12 @@ def build_world(app: Flask) -> World:
             ),
             **{
                 state: (lead_of(state), ["/apply/", status(state)])
-                for state in ("approved", "distinction", "rejected", "expired", "revoked")
+                for state in ("distinction", "rejected", "expired", "revoked")
             },
+            "approved": (
+                lead_of("approved"),
+                ["/apply/", status("approved"), f"/apply/awards/{numbers['approved']}/kit"],
+            ),
         }
         extra = {
             "anonymous": [

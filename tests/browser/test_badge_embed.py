@@ -6,34 +6,23 @@ Every page with JavaScript is checked with axe (WCAG 2.2 A and AA): see conftest
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from playwright.sync_api import Browser, Page, expect
 
-from marks.extensions import db
-from marks.models import Award, Council
 from tests.browser.conftest import CheckedPage, LiveServer
-from tests.browser.demo_accounts import PASSWORD, sign_in
+from tests.browser.demo_accounts import (
+    EAST_RIDING,
+    EAST_RIDING_LEAD,
+    PASSWORD,
+    latest_award,
+    sign_in,
+)
 from tests.browser.seen import heading
-
-EAST_RIDING = "E06000011"  # accredited with distinction, current
-EAST_RIDING_LEAD = "lead@eastriding.gov.uk"
 
 
 def award_page(live_server: LiveServer) -> tuple[str, str, str]:
     """The path of East Riding's award page, its certificate number and the council's name."""
-    with live_server.app.app_context():
-        award = db.session.scalars(
-            sa.select(Award)
-            .join(Council, Award.council_id == Council.id)
-            .where(Council.gss_code == EAST_RIDING, Award.is_latest)
-        ).one()
-        found = (
-            f"/apply/applications/{award.application_id}/status",
-            award.certificate_number,
-            award.council.name,
-        )
-        db.session.remove()
-    return found
+    application_id, number, council = latest_award(live_server, EAST_RIDING)
+    return f"/apply/applications/{application_id}/status", number, council
 
 
 def choose(page: Page | CheckedPage, artwork: str, height: str, background: str) -> None:

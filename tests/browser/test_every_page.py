@@ -51,6 +51,8 @@ NOT_PAGES = {
     "public.certificate": "a PDF, tagged (PDF/UA-1): tests/unit/test_certificates.py; the page "
     "for a revoked award's certificate is in test_error_pages",
     "public.badge": "an SVG image with role, title and desc: tests/unit/test_badges.py",
+    "public.card": "a PNG image of an award for social media: tests/unit/test_kit_cards.py; "
+    "shown with its alt text on the council's kit page (crawled)",
     "public.ob_issuer": "Open Badges JSON",
     "public.ob_badge_class": "Open Badges JSON",
     "public.ob_badge_class_image": "a PNG image",

@@ -4,8 +4,9 @@ the malformed requests' (test_malformed_requests.py) and the browser's crawl of 
 (tests/browser/test_every_page.py).
 
 The people: anonymous; the lead of the council whose draft application is in the URL; a member
-of another council; an assessor not assigned to anything; an assessor assigned to a second
-council's submitted application; an administrator. Ids in URLs are real objects.
+of another council, the one whose award is in the URL; an assessor not assigned to anything; an
+assessor assigned to a second council's submitted application; an administrator.
+Ids in URLs are real objects.
 """
 
 from __future__ import annotations
@@ -72,6 +73,7 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "public.verify_certificate_json": ("/verify/{number}.json", {}),
     "public.certificate": ("/certificates/{number}.pdf", {}),
     "public.badge": ("/badges/{number}.svg", {}),
+    "public.card": ("/badges/{number}/card.png?format=story", {}),
     "public.ob_issuer": ("/ob/issuer.json", {}),
     "public.ob_badge_class": ("/ob/badgeclasses/2026-accredited.json", {}),
     "public.ob_badge_class_image": ("/ob/badgeclasses/2026-accredited.png", {}),
@@ -113,6 +115,11 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
         {**dict.fromkeys(ROLES, BAD), "anonymous": REDIRECT},
     ),
     "council.home": ("/apply/", NO_COUNCIL_YET),
+    # The award in {number} is the other council's: its members' kit, nobody else's.
+    "council.social_media_kit": (
+        "/apply/awards/{number}/kit",
+        {**COUNCIL_ONLY, "council_member": HIDDEN, "other_council": OK},
+    ),
     "council.join": (
         "/apply/join",
         {"anonymous": REDIRECT, "council_member": REDIRECT, "other_council": REDIRECT},
@@ -257,7 +264,7 @@ def matrix_world(make) -> tuple[dict, dict]:
     assignment = assessment.assign(submitted, assigned, actor=admin)
     people = {
         "council_member": lead,
-        "other_council": make.member(),
+        "other_council": make.member(council=award.council),  # not its lead
         "assessor": make.assessor(),
         "assigned_assessor": assigned,
         "administrator": admin,

@@ -19,6 +19,7 @@ TEST_ISSUER = {
     "description": "The Mark recognises councils that use social media well.",
     "signatory_name": "Sam Signer",
     "signatory_title": "Chair of the Mark’s panel",
+    "hashtag": "#SocialMediaFriendly",
 }
 
 LOGO_SVG = (

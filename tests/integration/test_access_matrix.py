@@ -81,6 +81,7 @@ def test_a_get_never_writes(app, client, world, role):
 KEPT_BY_CACHES = {
     "public.certificate",
     "public.badge",
+    "public.card",
     "public.ob_badge_class_image",
     "public.ob_assertion",
     "register.register_csv",
