@@ -1,7 +1,7 @@
 """The scheme's hashtag, for the posts of its social media kit
 
-Revision ID: c0de0016hash
-Revises: c0de0015name
+Revision ID: c0de0017hash
+Revises: c0de0016prac
 Create Date: 2026-12-10 10:00:00.000000
 
 """
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = "c0de0016hash"
-down_revision = "c0de0015name"
+revision = "c0de0017hash"
+down_revision = "c0de0016prac"
 branch_labels = None
 depends_on = None
 rolling_upgrade = True  # a nullable column, which older code never reads
