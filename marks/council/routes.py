@@ -585,3 +585,6 @@ def evidence_file(application_id: int, file_id: int):
             "X-Content-Type-Options": "nosniff",
         },
     )
+
+
+from marks.council import practice  # noqa: E402, F401  (adds its routes to bp)
