@@ -7,7 +7,6 @@ Every page is checked with axe (WCAG 2.2 A and AA) and for browser errors: see c
 
 from __future__ import annotations
 
-import hashlib
 import re
 
 import sqlalchemy as sa
@@ -15,11 +14,12 @@ from playwright.sync_api import expect
 
 from marks.applying import applications
 from marks.extensions import db
-from marks.models import Award, Council, EvidenceFile, Membership, PracticeExample, User
+from marks.models import Award, Council, Membership, PracticeExample, User
 from marks.states import MembershipRole, PracticeState
 from tests.browser.conftest import CheckedPage, LiveServer
 from tests.browser.demo_accounts import ADMIN, sign_in
 from tests.browser.seen import banner, error_summary, heading, navigation
+from tests.helpers.practice import evidence_file
 
 HULL = "E06000010"  # approved in the demo, its award current
 REASON = "Take out the name of the officer in the second paragraph."
@@ -39,18 +39,7 @@ def _hull(live_server: LiveServer) -> tuple[str, int, list[str]]:
             .where(Membership.council_id == council.id, Membership.role == MembershipRole.LEAD)
         )
         first, second = applications.ordered_answers(award.application)[:2]
-        content = b"%PDF-1.4 the plan"
-        db.session.add(
-            EvidenceFile(
-                answer_id=first.id,
-                filename="engagement-plan.pdf",
-                content_type="application/pdf",
-                size_bytes=len(content),
-                sha256=hashlib.sha256(content).hexdigest(),
-                content=content,
-                uploaded_by_id=lead.id,
-            )
-        )
+        evidence_file(first, "engagement-plan.pdf")
         db.session.commit()
         found = lead.email, award.application_id, [first.criterion.code, second.criterion.code]
         db.session.remove()

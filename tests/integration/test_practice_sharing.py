@@ -5,17 +5,16 @@ what is theirs to see, and nothing typed reaches a page or an email as markup.""
 
 from __future__ import annotations
 
-import hashlib
-
 import pytest
 import sqlalchemy as sa
 
 from marks import workflow
 from marks.awarding import awards
 from marks.extensions import db
-from marks.models import Email, EvidenceFile, PracticeExample
+from marks.models import Email, PracticeExample
 from marks.practice import examples
 from marks.states import MembershipRole, PracticeState
+from tests.helpers.practice import evidence_file
 from tests.hostile import assert_no_injection, assert_shown, combined, long_text
 from tests.pages import signed_in
 
@@ -32,22 +31,6 @@ def _pages(award) -> tuple[str, str]:
 
 def _answer(award, index: int = 0):
     return sorted(award.application.answers, key=lambda a: a.criterion.position)[index]
-
-
-def _file(answer, name: str) -> EvidenceFile:
-    content = f"%PDF-1.4 {name}".encode()
-    found = EvidenceFile(
-        answer_id=answer.id,
-        filename=name,
-        content_type="application/pdf",
-        size_bytes=len(content),
-        sha256=hashlib.sha256(content).hexdigest(),
-        content=content,
-        uploaded_by_id=answer.application.started_by_id,
-    )
-    db.session.add(found)
-    db.session.flush()
-    return found
 
 
 def _example(answer) -> PracticeExample | None:
@@ -110,7 +93,7 @@ def test_offering_none_says_to_select_some(app, award, lead):
 def test_one_answer_with_a_file_picked_and_a_note_too_long_shown_again(app, award, lead):
     _, answer_page = _pages(award)
     answer = _answer(award)
-    picked, other = _file(answer, "plan.pdf"), _file(answer, "minutes.pdf")
+    picked, other = evidence_file(answer, "plan.pdf"), evidence_file(answer, "minutes.pdf")
     url = answer_page + answer.criterion.code
     client = signed_in(app, lead)
     page = client.get(url)
@@ -138,9 +121,9 @@ def test_one_answer_with_a_file_picked_and_a_note_too_long_shown_again(app, awar
 def test_a_file_of_another_answer_is_refused(app, award, lead, make):
     _, answer_page = _pages(award)
     answer, elsewhere = _answer(award, 0), _answer(award, 1)
-    foreign = _file(elsewhere, "theirs.pdf")
+    foreign = evidence_file(elsewhere, "theirs.pdf")
     other_award = make.award()
-    other_file = _file(_answer(other_award), "another-council.pdf")
+    other_file = evidence_file(_answer(other_award), "another-council.pdf")
     client = signed_in(app, lead)
     for forged in (foreign, other_file):
         page = client.submit(answer_page + answer.criterion.code, {"files": [str(forged.id)]})
