@@ -212,3 +212,34 @@ def membership_decided(change) -> None:
         is_lead=membership.role == MembershipRole.LEAD,
         apply_url=mail.link("council.home"),
     )
+
+
+def _practice_context(change) -> dict:
+    example = change.thing
+    application = example.award.application
+    return {
+        "example": example,
+        "council": example.award.council,
+        "criterion": example.answer.criterion,
+        "reason": change.told,
+        "answer_url": mail.link(
+            "council.practice_answer",
+            application_id=application.id,
+            code=example.answer.criterion.code,
+        ),
+        "practice_url": mail.link("council.practice", application_id=application.id),
+    }
+
+
+def practice_published(change) -> None:
+    """An answer the council offered is in the library of good practice: its leads are told."""
+    context = _practice_context(change)
+    for lead in council_members(change.thing.award.application, leads_only=True):
+        mail.queue(lead.email, "practice_published", recipient=lead, **context)
+
+
+def practice_returned(change) -> None:
+    """An answer sent back (or taken down) with a reason for the council: its leads are told."""
+    context = _practice_context(change)
+    for lead in council_members(change.thing.award.application, leads_only=True):
+        mail.queue(lead.email, "practice_returned", recipient=lead, **context)

@@ -12,6 +12,7 @@ from marks.admin import (  # noqa: E402, F401  (they add their routes to bp)
     edition_drafts,
     editions,
     people,
+    practice,
     records,
     routes,
     settings,

@@ -11,7 +11,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextArea,
 )
 from wtforms import RadioField, SelectField, SelectMultipleField, SubmitField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from marks.forms import choices, strip
 
@@ -133,3 +133,22 @@ class EraseForm(FlaskForm):
         widget=GovTextArea(),
     )
     submit = SubmitField("Erase their personal data", widget=GovSubmitInput())
+
+
+class PracticeReviewForm(FlaskForm):
+    """Publish an offered answer, or return it (a published one: take it down) with a reason
+    the council reads. Two buttons, one form class: the reason is needed only to return."""
+
+    reason = TextAreaField(
+        "Why are you returning it? (the council will read this)",
+        filters=[strip],
+        description="Say what the council should change before offering it again.",
+        validators=[Length(max=2000, message="The reason must be 2,000 characters or fewer")],
+        widget=GovTextArea(),
+    )
+    publish = SubmitField("Publish", widget=GovSubmitInput())
+    send_back = SubmitField("Return to the council", widget=GovSubmitInput())
+
+    def validate_reason(self, field):
+        if self.send_back.data and not field.data:
+            raise ValidationError("Enter why you are returning it")

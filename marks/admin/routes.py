@@ -14,6 +14,7 @@ from marks.extensions import db
 from marks.forms import ConfirmForm
 from marks.models import Email, Membership
 from marks.permissions import ADMINISTRATOR, access
+from marks.practice import examples
 from marks.states import EmailState
 
 PAGE_SIZE = 50
@@ -30,6 +31,7 @@ def index():
         email_counts=counts,
         states=EmailState,
         waiting=len(memberships.pending_requests()),
+        practice_waiting=examples.waiting_count(),
     )
 
 

@@ -6,6 +6,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCharacterCount,
+    GovCheckboxesInput,
     GovCheckboxInput,
     GovFileInput,
     GovRadioInput,
@@ -19,6 +20,7 @@ from wtforms import (
     HiddenField,
     IntegerField,
     RadioField,
+    SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
@@ -33,6 +35,7 @@ from wtforms.validators import (
 
 from marks.applying.applications import MAX_LINKS
 from marks.forms import email_checks, is_web_address, lines, strip
+from marks.practice.examples import CONTACT_MAX, NOTE_MAX
 
 
 class JoinForm(FlaskForm):
@@ -171,3 +174,61 @@ class WithdrawForm(FlaskForm):
         widget=GovTextArea(),
     )
     submit = SubmitField("Withdraw application", widget=GovSubmitInput())
+
+
+class _PracticeWords(FlaskForm):
+    """What the council says beside an answer it offers to the library of good practice:
+    published with it."""
+
+    note = TextAreaField(
+        "A note for other councils (optional)",
+        filters=[strip],
+        description="What you would do differently, or what you learned doing it. It is "
+        "published with your answer.",
+        validators=[
+            Length(max=NOTE_MAX, message=f"The note must be {NOTE_MAX:,} characters or fewer")
+        ],
+        widget=GovTextArea(),
+    )
+    contact = StringField(
+        "A contact for other councils (optional)",
+        filters=[strip],
+        description="A team mailbox rather than a person's, for example "
+        "digital@yourcouncil.gov.uk. It is published with your answer.",
+        validators=[
+            Length(
+                max=CONTACT_MAX, message=f"The contact must be {CONTACT_MAX} characters or fewer"
+            )
+        ],
+        widget=GovTextInput(),
+    )
+
+
+class OfferAnswersForm(_PracticeWords):
+    answers = SelectMultipleField(
+        "Answers to offer",
+        coerce=int,
+        validate_choice=False,  # checked below, in GOV.UK's words
+        validators=[InputRequired(message="Select the answers to offer")],
+        widget=GovCheckboxesInput(),
+    )
+    submit = SubmitField("Offer these answers", widget=GovSubmitInput())
+
+    def validate_answers(self, field):
+        if not set(field.data) <= {choice.value for choice in field.choices}:
+            raise ValidationError("Select only answers that are not shared yet")
+
+
+class OfferAnswerForm(_PracticeWords):
+    files = SelectMultipleField(
+        "Evidence files to publish with it (optional)",
+        coerce=int,
+        validate_choice=False,  # checked below, in GOV.UK's words
+        description="Evidence files are never published unless you pick them.",
+        widget=GovCheckboxesInput(),
+    )
+    submit = SubmitField("Offer this answer", widget=GovSubmitInput())
+
+    def validate_files(self, field):
+        if not set(field.data) <= {choice.value for choice in field.choices}:
+            raise ValidationError("Select only files of this answer")

@@ -587,4 +587,7 @@ def evidence_file(application_id: int, file_id: int):
     )
 
 
-from marks.council import social_media  # noqa: E402, F401  (adds its routes to bp)
+from marks.council import (
+    practice,  # noqa: F401  (adds its routes to bp)
+    social_media,  # noqa: F401  (adds its routes to bp)
+)

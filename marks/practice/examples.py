@@ -7,10 +7,21 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import sqlalchemy as sa
+from sqlalchemy.orm import contains_eager
 
-from marks import audit, permissions, workflow
+from marks import audit, notifications, permissions, workflow
 from marks.extensions import db
-from marks.models import Answer, Award, EvidenceFile, PracticeExample, User, utcnow
+from marks.models import (
+    Answer,
+    AuditEvent,
+    Award,
+    Council,
+    Criterion,
+    EvidenceFile,
+    PracticeExample,
+    User,
+    utcnow,
+)
 from marks.states import AwardState, PracticeState, ReasonAudience
 
 NOTE_MAX = 2000
@@ -62,6 +73,7 @@ PRACTICE = workflow.machine(
                 permissions.may_administer,
                 when=_award_stands,
                 effect=_published,
+                emails=notifications.practice_published,
             ),
             workflow.Transition(
                 "return",  # before publishing, or taking a published example down
@@ -71,6 +83,7 @@ PRACTICE = workflow.machine(
                 reason=ReasonAudience.COUNCIL,  # what the council is asked to change
                 needs_reason=True,
                 effect=_unpublished,
+                emails=notifications.practice_returned,
                 event="practice.returned",
             ),
             workflow.Transition(
@@ -99,6 +112,66 @@ def examples_of(award: Award) -> dict[int, PracticeExample]:
         .where(PracticeExample.award_id == award.id)
     )
     return {example.answer.criterion_id: example for example in found}
+
+
+def return_reasons(found: Iterable[PracticeExample]) -> dict[int, str]:
+    """Why each of these examples that is returned now was returned: the administrator's
+    reason for the council (the latest), by the example's id."""
+    returned = {e.id for e in found if e.state == PracticeState.RETURNED}
+    if not returned:
+        return {}
+    events = db.session.execute(
+        sa.select(AuditEvent.subject_id, AuditEvent.reason)
+        .where(
+            AuditEvent.subject_type == PracticeExample.__name__,
+            AuditEvent.subject_id.in_(returned),
+            AuditEvent.action == "practice.returned",
+        )
+        .order_by(AuditEvent.id)
+    )
+    return {example_id: reason for example_id, reason in events}
+
+
+# The administrators' list: offers waiting for review first, then the rest, newest first.
+_WAITING_FIRST = sa.case((PracticeExample.state == PracticeState.OFFERED, 0), else_=1)
+
+
+def for_review(state: PracticeState | None = None) -> list[PracticeExample]:
+    """Every example (or those in one state) with its council and criterion, for the
+    administrators: the ones waiting for review first, the longest waiting at the top."""
+    statement = (
+        sa.select(PracticeExample)
+        .join(PracticeExample.award)
+        .join(Award.council)
+        .join(PracticeExample.answer)
+        .join(Answer.criterion)
+        .options(
+            contains_eager(PracticeExample.award).contains_eager(Award.council),
+            contains_eager(PracticeExample.answer).contains_eager(Answer.criterion),
+        )
+        .order_by(
+            _WAITING_FIRST,
+            sa.case(
+                (PracticeExample.state == PracticeState.OFFERED, PracticeExample.offered_at),
+                else_=None,
+            ),
+            PracticeExample.offered_at.desc(),
+            Council.name,
+            Criterion.code,
+        )
+    )
+    if state is not None:
+        statement = statement.where(PracticeExample.state == state)
+    return list(db.session.scalars(statement))
+
+
+def waiting_count() -> int:
+    """How many offers wait for an administrator's review."""
+    return db.session.scalar(
+        sa.select(sa.func.count(PracticeExample.id)).where(
+            PracticeExample.state == PracticeState.OFFERED
+        )
+    )
 
 
 def offer_problem(award: Award, actor: User) -> str | None:

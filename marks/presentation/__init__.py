@@ -103,6 +103,10 @@ STATE_TAG_CLASSES = {
     "approved": "govuk-tag--green",
     "rejected": "govuk-tag--red",
     "withdrawn": "govuk-tag--grey",
+    # An answer in the library of good practice (offered: waiting for review).
+    "offered": "govuk-tag--blue",
+    "published": "govuk-tag--green",
+    "returned": "govuk-tag--orange",
 }
 
 

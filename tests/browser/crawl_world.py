@@ -29,11 +29,13 @@ from marks.models import (
     Edition,
     Email,
     Membership,
+    PracticeExample,
     User,
     utcnow,
 )
 from marks.people import staff, users
 from marks.permissions import PUBLIC, access
+from marks.practice import examples
 from marks.scheme import edition_drafts, editions, issuer
 from marks.states import EmailState, InvitationKind, MembershipRole
 from tests.browser.conftest import USER_EMAIL, _seed
@@ -199,6 +201,21 @@ def seed_world(app: Flask) -> None:
                     **extra,
                 )
             )
+        # The approved council's lead offers an answer to the library of good practice.
+        approved = _application_of(DEMO["approved"])
+        examples.offer(
+            _one(sa.select(Award).where(Award.application_id == approved.id)),
+            applications.ordered_answers(approved)[:1],
+            actor=_one(
+                sa.select(User)
+                .join(Membership, Membership.user_id == User.id)
+                .where(
+                    Membership.council_id == approved.council_id,
+                    Membership.role == MembershipRole.LEAD,
+                )
+            ),
+            note="We would train the councillors first.",
+        )
         db.session.commit()
 
 
@@ -247,6 +264,7 @@ def build_world(app: Flask) -> World:
             "file_id": answer.files[0].id,
             "membership_id": lead.membership.id,
             "email_id": emails[EmailState.FAILED],
+            "example_id": _one(sa.select(PracticeExample.id)),
         }
         reopened = db.session.get(Application, apps["info_requested"])
         reopened_code = applications.ordered_answers(reopened)[1].criterion.code
@@ -287,9 +305,21 @@ def build_world(app: Flask) -> World:
                 state: (lead_of(state), ["/apply/", status(state)])
                 for state in ("distinction", "rejected", "expired", "revoked")
             },
+            # Its kit, and its answers shared with the library of good practice: one offered.
             "approved": (
                 lead_of("approved"),
-                ["/apply/", status("approved"), f"/apply/awards/{numbers['approved']}/kit"],
+                [
+                    "/apply/",
+                    status("approved"),
+                    f"/apply/awards/{numbers['approved']}/kit",
+                    f"/apply/applications/{apps['approved']}/practice",
+                    *(
+                        f"/apply/applications/{apps['approved']}/practice/{a.criterion.code}"
+                        for a in applications.ordered_answers(
+                            db.session.get(Application, apps["approved"])
+                        )[:2]
+                    ),
+                ],
             ),
         }
         extra = {
@@ -339,6 +369,8 @@ def build_world(app: Flask) -> World:
                 f"/admin/councils/{DEMO['none']}",
                 "/admin/councils?q=mid",
                 f"/admin/outbox/{emails[EmailState.SENT]}",
+                "/admin/practice?state=offered",
+                "/admin/practice?state=published",  # empty: none published
                 f"/admin/outbox/{ids['html_email_id']}",
                 f"/admin/editions/{draft_edition.id}",
                 # The matrix's theme has criteria; this one has none, so it can be removed.

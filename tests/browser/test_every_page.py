@@ -112,9 +112,14 @@ EMPTY_FORMS = {
     "admin.import_edition": "Import the edition",
     "admin.invite_staff": "Send invitation",
     "admin.erase_person": "Erase their personal data",
+    "admin.practice_review": "Return to the council",
     "accounts.set_up_two_factor": "Continue",
 }
 NOT_SENT_EMPTY = {
+    "council.practice": "the matrix's council has no award (its lead is sent to the status "
+    "page): sent empty in tests/browser/test_practice_journey.py",
+    "council.practice_answer": "nothing in it is required: sent empty, it offers the answer "
+    "(tests/browser/test_practice_journey.py); a note too long, test_practice_sharing.py",
     "accounts.sign_out": "one button, nothing to fill in: sent, it signs out (as the crawl does)",
     "council.withdraw": "nothing in it is required: sent empty, it withdraws the application",
     "council.accept_invitation": "one button, nothing to fill in: sent, it accepts",

@@ -20,6 +20,7 @@ from marks.assessing import assessment
 from marks.awarding.certificates import Image
 from marks.extensions import db
 from marks.models import Email
+from marks.practice import examples
 from marks.scheme import editions, issuer
 from marks.states import MembershipRole
 from tests.helpers.applications import complete_application
@@ -160,6 +161,20 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
         "/apply/applications/{application_id}/files/{file_id}",
         {**COUNCIL_ONLY, "administrator": OK},
     ),
+    # The library of good practice: the matrix's application is a draft, with no award to
+    # share answers of, so its members are sent to its status page.
+    "council.practice": (
+        "/apply/applications/{application_id}/practice",
+        {**COUNCIL_ONLY, "council_member": REDIRECT},
+    ),
+    "council.practice_answer": (
+        "/apply/applications/{application_id}/practice/MD1",
+        {**COUNCIL_ONLY, "council_member": REDIRECT},
+    ),
+    "council.practice_withdraw": (
+        "/apply/applications/{application_id}/practice/MD1/withdraw",
+        POST_ONLY,
+    ),
     "assess.dashboard": ("/assess/", ASSESSORS_ONLY),
     "assess.score": ("/assess/{assignment_id}", ASSIGNED_ONLY),
     "assess.conflict": ("/assess/{assignment_id}/conflict", ASSIGNED_ONLY),
@@ -232,6 +247,8 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "admin.outbox": ("/admin/outbox", ADMIN_ONLY),
     "admin.email": ("/admin/outbox/{email_id}", ADMIN_ONLY),
     "admin.membership_requests": ("/admin/membership-requests", ADMIN_ONLY),
+    "admin.practice_offers": ("/admin/practice", ADMIN_ONLY),
+    "admin.practice_review": ("/admin/practice/{example_id}", ADMIN_ONLY),
     "admin.decide_membership": ("/admin/membership-requests/{membership_id}/approve", POST_ONLY),
     # GET asks "Sign out?" (signing out is a POST); an anonymous visitor goes to sign in.
     "accounts.sign_out": ("/sign-out", {"anonymous": REDIRECT}),
@@ -241,7 +258,8 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
 def matrix_world(make) -> tuple[dict, dict]:
     """The people and the ids that fill in the matrix's URLs: a council with a lead and a
     draft application with a file; another council's submitted application with an assessor
-    assigned; other people around them."""
+    assigned; a third council's award, one answer of it offered to the library of good
+    practice; other people around them."""
     edition = make.demo_edition()
     issuer.update(actor=None, logo=Image("image/svg+xml", LOGO_SVG))
     lead = make.member(role=MembershipRole.LEAD)
@@ -258,6 +276,9 @@ def matrix_world(make) -> tuple[dict, dict]:
     )
     admin = make.administrator()
     award = make.award(admin=admin)
+    (example,) = examples.offer(
+        award, award.application.answers[:1], actor=award.application.started_by
+    )
     submitted = complete_application(make)
     draft = editions.clone(edition, "2027", 2027, actor=None)
     assigned = make.assessor()
@@ -285,6 +306,7 @@ def matrix_world(make) -> tuple[dict, dict]:
         "gss_code": award.council.gss_code,
         "file_id": answer.files[0].id,
         "membership_id": lead.membership.id,
+        "example_id": example.id,
         "email_id": mail.queue(lead.email, "password_changed", user=lead).id,
     }
     return people, ids
