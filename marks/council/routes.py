@@ -587,7 +587,5 @@ def evidence_file(application_id: int, file_id: int):
     )
 
 
-from marks.council import (
-    practice,  # noqa: F401  (adds its routes to bp)
-    social_media,  # noqa: F401  (adds its routes to bp)
-)
+# They add their routes to bp.
+from marks.council import practice, social_media  # noqa: E402, F401
