@@ -56,6 +56,9 @@ NOT_PAGES = {
     "register.register_csv": "CSV open data",
     "register.register_json": "JSON open data",
     "register.register_atom": "an Atom feed",
+    "practice.feed": "an Atom feed: tests/integration/test_practice_library.py",
+    "practice.evidence_file": "a file a council picked, served sandboxed as an attachment: "
+    "tests/integration/test_practice_library.py",
     "admin.edition_scores_csv": "a CSV download",
     "admin.export_edition": "a TOML download",
     "admin.audit_csv": "a CSV download",

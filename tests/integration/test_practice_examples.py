@@ -4,8 +4,6 @@ database and the audit log."""
 
 from __future__ import annotations
 
-import hashlib
-
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -16,27 +14,12 @@ from marks.extensions import db
 from marks.models import AuditEvent, EvidenceFile, PracticeExample, practice_example_files
 from marks.practice import examples
 from marks.states import MembershipRole, PracticeState
+from tests.helpers.practice import evidence
 
 
 @pytest.fixture
 def lead(award):
     return award.application.started_by
-
-
-def _file(answer, name: str) -> EvidenceFile:
-    content = f"%PDF-1.4 {name}".encode()
-    evidence = EvidenceFile(
-        answer_id=answer.id,
-        filename=name,
-        content_type="application/pdf",
-        size_bytes=len(content),
-        sha256=hashlib.sha256(content).hexdigest(),
-        content=content,
-        uploaded_by_id=answer.application.started_by_id,
-    )
-    db.session.add(evidence)
-    db.session.flush()
-    return evidence
 
 
 def _events(example: PracticeExample) -> list[tuple[str, str | None, str | None]]:
@@ -54,7 +37,7 @@ def _events(example: PracticeExample) -> list[tuple[str, str | None, str | None]
 
 def test_the_lead_offers_answers_with_a_note_and_only_the_files_picked(award, lead):
     first, second = award.application.answers[:2]
-    picked, _not_picked = _file(first, "plan.pdf"), _file(first, "minutes.pdf")
+    picked, _not_picked = evidence(first, "plan.pdf"), evidence(first, "minutes.pdf")
 
     offered = examples.offer(
         award,
@@ -92,7 +75,7 @@ def test_only_the_council_s_lead_may_offer(make, award, who):
 def test_a_file_of_another_answer_is_refused(award, lead):
     first, second = award.application.answers[:2]
     with pytest.raises(examples.PracticeRefused, match="not evidence"):
-        examples.offer(award, [first], actor=lead, files=[_file(second, "other.pdf")])
+        examples.offer(award, [first], actor=lead, files=[evidence(second, "other.pdf")])
 
 
 def test_published_by_an_administrator_then_returned_with_a_reason(make, award, lead):
@@ -160,7 +143,7 @@ def test_the_database_refuses_a_published_example_without_a_date(award, lead):
 
 def test_a_file_deleted_by_retention_leaves_the_example(award, lead):
     answer = award.application.answers[0]
-    picked = _file(answer, "plan.pdf")
+    picked = evidence(answer, "plan.pdf")
     (example,) = examples.offer(award, [answer], actor=lead, files=[picked])
     db.session.execute(sa.delete(EvidenceFile).where(EvidenceFile.id == picked.id))
     db.session.expire_all()
