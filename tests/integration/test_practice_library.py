@@ -12,12 +12,15 @@ from defusedxml import ElementTree
 
 from marks import workflow
 from marks.awarding import awards
+from marks.awarding.badges import NOT_XML
 from marks.extensions import db
 from marks.models import utcnow
+from marks.practice.examples import CONTACT_MAX
 from marks.states import CouncilKind, Nation
 from tests.helpers.awards import award_to
 from tests.helpers.practice import lead_of, shared
 from tests.helpers.queries import statements_during
+from tests.hostile import checked, combined, one_line, packed
 
 TODAY = utcnow().date()
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -272,3 +275,31 @@ def test_the_library_reads_a_fixed_number_of_queries(client, library, make, edit
     shared(library["mon"], "MD3", "More of ours", admin=admin, files=("more.pdf",))
     many = {url: queries_for(url) for url in urls}
     assert few == many, (few, many)
+
+
+def test_what_a_council_wrote_is_shown_as_typed_on_every_page_and_feed(
+    client, make, edition, admin
+):
+    award = award_to(make, edition, "Hostile Parish Council", awarded=TODAY)
+    text = combined()
+    contacts = packed(CONTACT_MAX)
+    codes = ("MD1", "MD2", "MD3", "MD4", "EN1", "EN2", "EN3", "EN4")[: len(contacts)]
+    made = [
+        shared(award, code, text, admin=admin, note=text, contact=contact)
+        for code, contact in zip(codes, contacts, strict=True)
+    ]
+    library_page = checked(client.get("/practice"), "/practice")
+    assert len(titles(library_page)) == len(made)
+    checked(client.get("/practice?q=%3Cscript%3E"), "a search for markup")
+    checked(client.get(f"/councils/{award.council.gss_code}"), "the council's page")
+    for example, contact in zip(made, contacts, strict=True):
+        page = checked(client.get(f"/practice/{example.id}"), f"example {example.id}")
+        # As read (no space added where a web address became a link).
+        shown = one_line(page.soup.main.get_text(""))
+        assert one_line(text) in shown and one_line(contact) in shown, example.id
+        assert shown.count(one_line(text)) == 2, "the answer and the note"
+    feed = ElementTree.fromstring(client.get("/practice.atom").data)
+    contents = [one_line(e.findtext(f"{ATOM}content")) for e in feed.iter(f"{ATOM}entry")]
+    assert len(contents) == len(made)
+    for content in contents:
+        assert one_line(NOT_XML.sub("", text)) in content
