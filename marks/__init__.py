@@ -212,10 +212,12 @@ def _register_blueprints(app: Flask) -> None:
     from marks.assess.routes import bp as assess
     from marks.council.routes import bp as council
     from marks.public import bp as public
+    from marks.public.practice import bp as practice
     from marks.public.register import bp as register
 
     app.register_blueprint(public)
     app.register_blueprint(register)
+    app.register_blueprint(practice)
     app.register_blueprint(accounts)
     app.register_blueprint(council)
     app.register_blueprint(assess)

@@ -65,6 +65,7 @@ def navigation() -> list[dict]:
     entries = [
         ("public.index", "Home", "public.index"),
         ("register.register", "Register", "register."),
+        ("practice.library", "Good practice", "practice."),
         ("public.verify", "Check a certificate", "public.verify"),
     ]
     if current_user.is_authenticated:

@@ -35,6 +35,7 @@ from marks.extensions import cache
 from marks.mail import link
 from marks.operations import outages
 from marks.permissions import PUBLIC, access
+from marks.practice import library
 from marks.public import conditional
 from marks.register import records, search
 from marks.reporting.exports import FORMULA_STARTS, safe_cell
@@ -60,7 +61,7 @@ def _filters(**defaults: str) -> search.Filters:
         abort(400, description=str(error))
 
 
-def _cached(kind: str, filters: search.Filters, render) -> Response:
+def cached(kind: str, filters, render, version: search.Version | None = None) -> Response:
     """Answer from the HTTP cache (304), the shared cache, or by rendering, in that order.
     A page for someone signed in shows them in its menu: rendered for them alone, kept by
     no one.
@@ -69,11 +70,15 @@ def _cached(kind: str, filters: search.Filters, render) -> Response:
     filters as parsed (search.Filters: unknown parameters left out, values normalised), and
     only if it lists any and is not a search by name: so that however many query strings
     anyone makes up, the cache holds at most one entry for each page of the register there
-    is (made-up values find nothing). Without Redis, rendered afresh."""
-    if kind == "html" and current_user.is_authenticated:
+    is (made-up values find nothing). Without Redis, rendered afresh.
+
+    `filters` is the page's (search.Filters, or another with a cache_key() and a q), `version`
+    what it follows (the register's by default: search.version()); `kind` names the page, so
+    that each kind is kept apart."""
+    if kind.endswith("html") and current_user.is_authenticated:
         body, mimetype, _ = render()
         return Response(body, mimetype=mimetype)  # kept by no cache (permissions.keep_private)
-    version = search.version()
+    version = version or search.version()
     # Keyed with the secret key too: a page keeps the CSP nonce it was rendered with (every
     # response made from it, a 304 too, must send that nonce), derived from the secret key,
     # so a page rendered before the key changed is never sent with the new key's nonce.
@@ -98,7 +103,7 @@ def _cached(kind: str, filters: search.Filters, render) -> Response:
         last_modified=version.last_modified,
         cache_control=REGISTER_CACHE,
         # A signed-in visitor's page is another (see above); the open data is everyone's.
-        vary=["Cookie"] if kind == "html" else [],
+        vary=["Cookie"] if kind.endswith("html") else [],
     )
 
 
@@ -162,7 +167,7 @@ def register():
         )
         return html, "text/html", found.total
 
-    return _cached("html", filters, render)
+    return cached("html", filters, render)
 
 
 def _record(row: search.Row) -> dict:
@@ -303,7 +308,7 @@ def register_json():
         }
         return json.dumps(document, indent=1, ensure_ascii=False), "application/json", len(records)
 
-    return _open_data_headers(_cached("json", filters, render), "register.json")
+    return _open_data_headers(cached("json", filters, render), "register.json")
 
 
 @bp.get("/register.atom")
@@ -333,7 +338,7 @@ def register_atom():
         )
         return NOT_XML.sub("", xml), "application/atom+xml", len(events)
 
-    return _open_data_headers(_cached("atom", filters, render), "register.atom")
+    return _open_data_headers(cached("atom", filters, render), "register.atom")
 
 
 def _feed_query(filters: search.Filters) -> dict[str, object]:
@@ -358,7 +363,13 @@ def council(gss_code: str):
     shared = search.shared(history)
     url = link("register.council", gss_code=found.gss_code)
     card = kit.link_card(shared.award.certificate_number, shared.status, url) if shared else None
-    return render_template("register/council.html", council=found, history=history, link_card=card)
+    return render_template(
+        "register/council.html",
+        council=found,
+        history=history,
+        link_card=card,
+        examples=library.of_council(found.id),
+    )
 
 
 @bp.get("/councils/<gss_code>.json")

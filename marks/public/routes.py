@@ -11,6 +11,7 @@ from marks.awarding import openbadges
 from marks.extensions import db, limiter
 from marks.operations import outages
 from marks.permissions import PUBLIC, access, has_council_pages
+from marks.practice import library
 from marks.public import bp
 from marks.public import register as open_data
 from marks.register import api_page, openapi, search
@@ -47,6 +48,7 @@ def criteria():
         "public/criteria.html",
         edition=editions.current(),
         council_pages=has_council_pages(current_user),
+        examples=library.by_criterion(),
     )
 
 

@@ -344,13 +344,18 @@ class Version:
     last_modified: datetime
 
 
+def moment(value: datetime | str | None) -> datetime | None:
+    """A max() of a UTC time column as it comes back: text on SQLite, naive or not."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value is not None and value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value
+
+
 def version() -> Version:
     # Awards are never deleted: the latest change (an indexed max) says all.
-    latest = db.session.scalar(sa.select(sa.func.max(Award.updated_at)))
-    if isinstance(latest, str):  # SQLite's max() comes back as text
-        latest = datetime.fromisoformat(latest)
-    if latest is not None and latest.tzinfo is None:
-        latest = latest.replace(tzinfo=UTC)
+    latest = moment(db.session.scalar(sa.select(sa.func.max(Award.updated_at))))
     midnight = datetime.combine(today(), time(0, 0), tzinfo=UTC)
     changed = max(latest, midnight) if latest is not None else midnight
     return Version(f"{today().isoformat()}|{changed.isoformat()}", changed)

@@ -7,15 +7,17 @@ from datetime import timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
+import weasyprint
 from flask import current_app
 
 from marks import permissions, workflow
-from marks.applying import applications
+from marks.applying import applications, evidence
 from marks.assessing import assessment, decisions
 from marks.awarding import awards
 from marks.extensions import db
-from marks.models import Application, Council, User, utcnow
+from marks.models import Application, Award, Council, EvidenceFile, PracticeExample, User, utcnow
 from marks.people import council_imports, councils, two_factor, users
+from marks.practice import examples
 from marks.scheme import editions, issuer
 from marks.states import MembershipRole, Recommendation, UserRole
 
@@ -155,6 +157,8 @@ def seed() -> list[str]:
     for gss_code, state in APPLICATIONS.items():
         if _seed_application(council(gss_code), state):
             report.append(f"Application for {council(gss_code).name}: {state}")
+    if shared := _seed_practice():
+        report.append(f"The library of good practice: {shared}")
     db.session.commit()
     report.append(f"Demo accounts (password: {PASSWORD}):")
     for email, _, role, gss_code, council_role in ACCOUNTS:
@@ -227,6 +231,76 @@ def _seed_application(place: Council, state: str) -> bool:
             actor=admin,
         )
     return True
+
+
+# GSS code -> (criterion code, what becomes of the example, the council's note, contact, a
+# file picked): the library of good practice's demo examples.
+PRACTICE = (
+    (
+        "E06000008",
+        "MD1",
+        "published",
+        "We would involve the trade unions earlier next time: their support made staff trust "
+        "the policy.\n\nOur guide for managers is at "
+        "https://www.blackburn.gov.uk/social-media/guide",
+        "Digital communications team, digital@blackburn.gov.uk",
+        "Our social media policy on a page.pdf",
+    ),
+    ("E06000008", "EN3", "published", None, None, None),
+    ("E06000010", "EN1", "published", "Start with one willing councillor.", None, None),
+    ("E06000011", "SE1", "published", None, "comms@eastriding.gov.uk", None),
+    ("E06000011", "EN4", "published", None, None, None),
+    ("E06000010", "SE2", "offered", "Our training plan for 2026.", None, None),
+    ("E06000011", "MD2", "withdrawn", None, None, None),
+)
+
+
+def _policy_pdf() -> evidence.CheckedFile:
+    """A one-page PDF, made here (no file to ship): the evidence file the demo picks."""
+    html = (
+        "<h1>Our social media policy on a page</h1><p>Staff may use social media in their "
+        "role. Ask the digital team for help. Be yourself, be kind, be quick.</p>"
+    )
+    return evidence.check("policy.pdf", weasyprint.HTML(string=html).write_pdf())
+
+
+def _seed_practice() -> str | None:
+    """Offer the demo's examples as each council's lead would, and publish, leave waiting or
+    withdraw them, unless the library has any examples already."""
+    if db.session.scalar(sa.select(PracticeExample.id).limit(1)) is not None:
+        return None
+    admin = users.find_user("admin@example.org")
+    states: list[str] = []
+    for gss_code, code, state, note, contact, filename in PRACTICE:
+        place = council(gss_code)
+        award = db.session.scalar(sa.select(Award).where(Award.council_id == place.id))
+        answer = applications.answer_for(award.application, code)
+        lead = award.application.started_by
+        files = []
+        if filename:
+            made = _policy_pdf()
+            files = [
+                EvidenceFile(
+                    answer_id=answer.id,
+                    filename=filename,
+                    content_type=made.content_type,
+                    size_bytes=made.size_bytes,
+                    sha256=made.sha256,
+                    content=made.content,
+                    uploaded_by_id=lead.id,
+                )
+            ]
+            db.session.add_all(files)
+            db.session.flush()
+        (example,) = examples.offer(
+            award, [answer], actor=lead, note=note, contact=contact, files=files
+        )
+        if state in ("published", "withdrawn"):
+            workflow.transition(example, "publish", actor=admin)
+        if state == "withdrawn":
+            workflow.transition(example, "withdraw", actor=lead)
+        states.append(state)
+    return ", ".join(f"{states.count(s)} {s}" for s in dict.fromkeys(states))
 
 
 def _assess(application: Application, admin: User, state: str) -> None:

@@ -31,13 +31,14 @@ from marks.models import (
     Membership,
     PracticeExample,
     User,
+    practice_example_files,
     utcnow,
 )
 from marks.people import staff, users
 from marks.permissions import PUBLIC, access
 from marks.practice import examples
 from marks.scheme import edition_drafts, editions, issuer
-from marks.states import EmailState, InvitationKind, MembershipRole
+from marks.states import EmailState, InvitationKind, MembershipRole, PracticeState
 from tests.browser.conftest import USER_EMAIL, _seed
 from tests.helpers.issuer import WIDE_LOGO_SVG, png
 from tests.pages import DEMO_PASSWORD
@@ -264,7 +265,24 @@ def build_world(app: Flask) -> World:
             "file_id": answer.files[0].id,
             "membership_id": lead.membership.id,
             "email_id": emails[EmailState.FAILED],
-            "example_id": _one(sa.select(PracticeExample.id)),
+            # The demo's published example with a file its council picked.
+            **dict(
+                zip(
+                    ("example_id", "practice_file_id"),
+                    db.session.execute(
+                        sa.select(
+                            practice_example_files.c.example_id,
+                            practice_example_files.c.evidence_file_id,
+                        )
+                        .join(
+                            PracticeExample,
+                            PracticeExample.id == practice_example_files.c.example_id,
+                        )
+                        .where(PracticeExample.state == PracticeState.PUBLISHED)
+                    ).one(),
+                    strict=True,
+                )
+            ),
         }
         reopened = db.session.get(Application, apps["info_requested"])
         reopened_code = applications.ordered_answers(reopened)[1].criterion.code

@@ -63,6 +63,9 @@ NOT_PAGES = {
     "public.verify_certificate_json": "JSON open data: tests/integration/test_data_for_machines.py",
     "public.openapi_description": "the OpenAPI description: tests/integration/test_openapi.py",
     "register.register_atom": "an Atom feed",
+    "practice.feed": "an Atom feed: tests/integration/test_practice_library.py",
+    "practice.evidence_file": "a file a council picked, served sandboxed as an attachment: "
+    "tests/integration/test_practice_library.py",
     "admin.edition_scores_csv": "a CSV download",
     "admin.export_edition": "a TOML download",
     "admin.audit_csv": "a CSV download",

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from marks import mail
+from marks import mail, workflow
 from marks.applying import applications
 from marks.applying.evidence import CheckedFile
 from marks.assessing import assessment
@@ -25,6 +25,7 @@ from marks.scheme import editions, issuer
 from marks.states import MembershipRole
 from tests.helpers.applications import complete_application
 from tests.helpers.issuer import LOGO_SVG
+from tests.helpers.practice import evidence
 
 ROLES = (
     "anonymous",
@@ -86,6 +87,10 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
     "register.register_json": ("/register.json", {}),
     "register.register_atom": ("/register.atom", {}),
     "register.open_data": ("/open-data", {}),
+    "practice.library": ("/practice", {}),
+    "practice.example": ("/practice/{example_id}", {}),
+    "practice.feed": ("/practice.atom", {}),
+    "practice.evidence_file": ("/practice/{example_id}/files/{practice_file_id}", {}),
     "accounts.sign_up": ("/sign-up", {}),
     "accounts.check_email": ("/sign-up/check-your-email", {}),
     "accounts.confirm_email": ("/confirm-email/not-a-token", dict.fromkeys(ROLES, BAD)),
@@ -258,8 +263,8 @@ MATRIX: dict[str, tuple[str, dict[str, int]]] = {
 def matrix_world(make) -> tuple[dict, dict]:
     """The people and the ids that fill in the matrix's URLs: a council with a lead and a
     draft application with a file; another council's submitted application with an assessor
-    assigned; a third council's award, one answer of it offered to the library of good
-    practice; other people around them."""
+    assigned; an award with a published example in the library of good practice; other people
+    around them."""
     edition = make.demo_edition()
     issuer.update(actor=None, logo=Image("image/svg+xml", LOGO_SVG))
     lead = make.member(role=MembershipRole.LEAD)
@@ -276,9 +281,11 @@ def matrix_world(make) -> tuple[dict, dict]:
     )
     admin = make.administrator()
     award = make.award(admin=admin)
-    (example,) = examples.offer(
-        award, award.application.answers[:1], actor=award.application.started_by
-    )
+    # A published example of the award's, with a file its council picked.
+    shown = award.application.answers[0]
+    picked = evidence(shown, "shared.pdf")
+    (example,) = examples.offer(award, [shown], actor=award.application.started_by, files=[picked])
+    workflow.transition(example, "publish", actor=admin)
     submitted = complete_application(make)
     draft = editions.clone(edition, "2027", 2027, actor=None)
     assigned = make.assessor()
@@ -304,9 +311,10 @@ def matrix_world(make) -> tuple[dict, dict]:
             sa.select(Email.id).where(Email.body_html.is_not(None)).limit(1)
         ),
         "gss_code": award.council.gss_code,
+        "example_id": example.id,
+        "practice_file_id": picked.id,
         "file_id": answer.files[0].id,
         "membership_id": lead.membership.id,
-        "example_id": example.id,
         "email_id": mail.queue(lead.email, "password_changed", user=lead).id,
     }
     return people, ids

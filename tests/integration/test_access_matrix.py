@@ -76,8 +76,8 @@ def test_a_get_never_writes(app, client, world, role):
 
 
 # The same for everyone, so caches may keep them (Cache-Control: public): what councils embed
-# and anyone downloads. The register's page too, for anonymous visitors only (a signed-in
-# visitor's copy shows them in its menu).
+# and anyone downloads. The register's and the library's pages too, for anonymous visitors
+# only (a signed-in visitor's copy shows them in its menu).
 KEPT_BY_CACHES = {
     "public.certificate",
     "public.badge",
@@ -90,6 +90,8 @@ KEPT_BY_CACHES = {
     "register.council_json",
     "public.verify_certificate_json",
     "public.openapi_description",
+    "practice.feed",
+    "practice.evidence_file",
 }
 
 
@@ -101,7 +103,8 @@ def test_nothing_private_is_kept_by_a_cache(client, world, role):
     people, ids = world
     if role != "anonymous":
         client.sign_in(people[role].email)
-    public = KEPT_BY_CACHES | ({"register.register"} if role == "anonymous" else set())
+    html = {"register.register", "practice.library", "practice.example"}
+    public = KEPT_BY_CACHES | (html if role == "anonymous" else set())
     for endpoint, (url, _) in MATRIX.items():
         response = client.request("GET", url.format(**ids))
         kept = response.cache_control

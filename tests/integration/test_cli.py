@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from marks.applying import memberships
 from marks.extensions import db
-from marks.models import Council, Edition, Email
+from marks.models import Council, Edition, Email, PracticeExample, practice_example_files
 from marks.people import councils, users
 from marks.states import EmailState, MembershipRole, Nation, UserRole
 
@@ -31,12 +31,20 @@ def test_seed_demo_loads_everything_and_can_run_again(runner, client):
     middlesbrough = councils.find("E06000002")
     assert councils.email_domain_names(middlesbrough) == ["middlesbrough.gov.uk"]
     assert memberships.active_members(middlesbrough) == []
+    assert "The library of good practice: 5 published, 1 offered, 1 withdrawn" in result.output
+    library = client.get("/practice")
+    assert "5 examples" in library.text
+    picked = db.session.scalar(sa.select(practice_example_files.c.evidence_file_id))
+    example = db.session.scalar(sa.select(practice_example_files.c.example_id))
+    assert client.get(f"/practice/{example}/files/{picked}").status_code == 200
 
     again = runner.invoke(args=["seed-demo"])
     assert again.exit_code == 0, again.output
     assert "0 added, 0 updated, 417 unchanged" in again.output
     assert "Edition already loaded" in again.output
     assert "Email domains recorded" not in again.output
+    assert "The library of good practice" not in again.output
+    assert db.session.scalar(sa.select(sa.func.count(PracticeExample.id))) == 7
 
     for email in ("admin@example.org", "assessor1@example.org", "lead@hartlepool.gov.uk"):
         client.sign_in(email, "demo-password")

@@ -14,7 +14,7 @@ from marks.extensions import db
 from marks.models import AuditEvent, EvidenceFile, PracticeExample, practice_example_files
 from marks.practice import examples
 from marks.states import MembershipRole, PracticeState
-from tests.helpers.practice import evidence_file
+from tests.helpers.practice import evidence
 
 
 @pytest.fixture
@@ -37,7 +37,7 @@ def _events(example: PracticeExample) -> list[tuple[str, str | None, str | None]
 
 def test_the_lead_offers_answers_with_a_note_and_only_the_files_picked(award, lead):
     first, second = award.application.answers[:2]
-    picked, _not_picked = evidence_file(first, "plan.pdf"), evidence_file(first, "minutes.pdf")
+    picked, _not_picked = evidence(first, "plan.pdf"), evidence(first, "minutes.pdf")
 
     offered = examples.offer(
         award,
@@ -75,7 +75,7 @@ def test_only_the_council_s_lead_may_offer(make, award, who):
 def test_a_file_of_another_answer_is_refused(award, lead):
     first, second = award.application.answers[:2]
     with pytest.raises(examples.PracticeRefused, match="not evidence"):
-        examples.offer(award, [first], actor=lead, files=[evidence_file(second, "other.pdf")])
+        examples.offer(award, [first], actor=lead, files=[evidence(second, "other.pdf")])
 
 
 def test_published_by_an_administrator_then_returned_with_a_reason(make, award, lead):
@@ -143,7 +143,7 @@ def test_the_database_refuses_a_published_example_without_a_date(award, lead):
 
 def test_a_file_deleted_by_retention_leaves_the_example(award, lead):
     answer = award.application.answers[0]
-    picked = evidence_file(answer, "plan.pdf")
+    picked = evidence(answer, "plan.pdf")
     (example,) = examples.offer(award, [answer], actor=lead, files=[picked])
     db.session.execute(sa.delete(EvidenceFile).where(EvidenceFile.id == picked.id))
     db.session.expire_all()

@@ -14,7 +14,7 @@ from marks.extensions import db
 from marks.models import Email, PracticeExample
 from marks.practice import examples
 from marks.states import MembershipRole, PracticeState
-from tests.helpers.practice import evidence_file
+from tests.helpers.practice import evidence
 from tests.hostile import assert_no_injection, assert_shown, combined, long_text
 from tests.pages import signed_in
 
@@ -93,7 +93,7 @@ def test_offering_none_says_to_select_some(app, award, lead):
 def test_one_answer_with_a_file_picked_and_a_note_too_long_shown_again(app, award, lead):
     _, answer_page = _pages(award)
     answer = _answer(award)
-    picked, other = evidence_file(answer, "plan.pdf"), evidence_file(answer, "minutes.pdf")
+    picked, other = evidence(answer, "plan.pdf"), evidence(answer, "minutes.pdf")
     url = answer_page + answer.criterion.code
     client = signed_in(app, lead)
     page = client.get(url)
@@ -121,9 +121,9 @@ def test_one_answer_with_a_file_picked_and_a_note_too_long_shown_again(app, awar
 def test_a_file_of_another_answer_is_refused(app, award, lead, make):
     _, answer_page = _pages(award)
     answer, elsewhere = _answer(award, 0), _answer(award, 1)
-    foreign = evidence_file(elsewhere, "theirs.pdf")
+    foreign = evidence(elsewhere, "theirs.pdf")
     other_award = make.award()
-    other_file = evidence_file(_answer(other_award), "another-council.pdf")
+    other_file = evidence(_answer(other_award), "another-council.pdf")
     client = signed_in(app, lead)
     for forged in (foreign, other_file):
         page = client.submit(answer_page + answer.criterion.code, {"files": [str(forged.id)]})

@@ -19,7 +19,7 @@ from marks.states import MembershipRole, PracticeState
 from tests.browser.conftest import CheckedPage, LiveServer
 from tests.browser.demo_accounts import ADMIN, sign_in
 from tests.browser.seen import banner, error_summary, heading, navigation
-from tests.helpers.practice import evidence_file
+from tests.helpers.practice import evidence
 
 HULL = "E06000010"  # approved in the demo, its award current
 REASON = "Take out the name of the officer in the second paragraph."
@@ -39,7 +39,7 @@ def _hull(live_server: LiveServer) -> tuple[str, int, list[str]]:
             .where(Membership.council_id == council.id, Membership.role == MembershipRole.LEAD)
         )
         first, second = applications.ordered_answers(award.application)[:2]
-        evidence_file(first, "engagement-plan.pdf")
+        evidence(first, "engagement-plan.pdf")
         db.session.commit()
         found = lead.email, award.application_id, [first.criterion.code, second.criterion.code]
         db.session.remove()
