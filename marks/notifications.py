@@ -228,6 +228,7 @@ def _practice_context(change) -> dict:
             code=example.answer.criterion.code,
         ),
         "practice_url": mail.link("council.practice", application_id=application.id),
+        "example_url": mail.link("practice.example", example_id=example.id),
     }
 
 

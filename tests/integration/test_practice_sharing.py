@@ -193,6 +193,10 @@ def test_the_administrator_publishes_and_the_leads_are_told(app, award, lead, ad
     (email,) = _emails("practice_published")
     assert email.to_address == lead.email
     assert f"/apply/applications/{award.application_id}/practice" in email.body_text
+    assert f"/practice/{example.id}\n" in email.body_text  # where other councils read it
+    page = client.get(url)
+    assert page.soup.find("a", string="See it in the library")["href"] == f"/practice/{example.id}"
+    assert client.get(f"/practice/{example.id}").status_code == 200
     assert client.get("/admin/practice?state=published").text.count(award.council.name) >= 1
 
 
