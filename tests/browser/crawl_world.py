@@ -202,11 +202,13 @@ def seed_world(app: Flask) -> None:
                     **extra,
                 )
             )
-        # The approved council's lead offers an answer to the library of good practice.
+        # The approved council's lead offers an answer the demo has not shared to the library.
         approved = _application_of(DEMO["approved"])
+        award = _one(sa.select(Award).where(Award.application_id == approved.id))
+        shared = examples.examples_of(award)
         examples.offer(
-            _one(sa.select(Award).where(Award.application_id == approved.id)),
-            applications.ordered_answers(approved)[:1],
+            award,
+            [a for a in applications.ordered_answers(approved) if a.criterion_id not in shared][:1],
             actor=_one(
                 sa.select(User)
                 .join(Membership, Membership.user_id == User.id)

@@ -46,12 +46,17 @@ def _hull(live_server: LiveServer) -> tuple[str, int, list[str]]:
         return found
 
 
-def _states(live_server: LiveServer, application_id: int) -> dict[str, PracticeState]:
+def _states(
+    live_server: LiveServer, application_id: int, codes: tuple[str, ...]
+) -> dict[str, PracticeState]:
+    """The library states of these answers (the demo shares others of Hull's)."""
     with live_server.app.app_context():
         found = db.session.scalars(
             sa.select(PracticeExample).join(Award).where(Award.application_id == application_id)
         )
-        states = {e.answer.criterion.code: e.state for e in found}
+        states = {
+            e.answer.criterion.code: e.state for e in found if e.answer.criterion.code in codes
+        }
         db.session.remove()
         return states
 
@@ -85,7 +90,7 @@ def test_offer_review_return_offer_again_and_withdraw(page: CheckedPage, live_se
     expect(banner(page)).to_contain_text(f"Your answer to {first} has been offered")
     page.visit(f"/apply/applications/{application_id}/practice/{second}")
     page.submit(page.get_by_role("button", name="Offer this answer").click)
-    assert _states(live_server, application_id) == {
+    assert _states(live_server, application_id, (first, second)) == {
         first: PracticeState.OFFERED,
         second: PracticeState.OFFERED,
     }
@@ -95,18 +100,18 @@ def test_offer_review_return_offer_again_and_withdraw(page: CheckedPage, live_se
     sign_in(page, ADMIN)
     page.visit("/admin/")
     page.submit(page.get_by_role("link", name="The library of good practice").click)
-    page.submit(page.get_by_role("link", name=re.compile(f": {first}$")).click)
+    page.submit(page.get_by_role("link", name=re.compile(f"^Hull City Council +: {first}$")).click)
     expect(page.get_by_role("link", name="engagement-plan.pdf")).to_be_visible()
     expect(page.locator("main")).to_contain_text("Train councillors first.")
     page.submit(page.get_by_role("button", name="Publish").click)
     expect(banner(page)).to_contain_text(f"answer to {first} is published")
 
-    page.submit(page.get_by_role("link", name=re.compile(f": {second}$")).click)
+    page.submit(page.get_by_role("link", name=re.compile(f"^Hull City Council +: {second}$")).click)
     page.submit(page.get_by_role("button", name="Return to the council").click)
     expect(error_summary(page)).to_contain_text("Enter why you are returning it")
     page.get_by_label("Why are you returning it? (the council will read this)").fill(REASON)
     page.submit(page.get_by_role("button", name="Return to the council").click)
-    assert _states(live_server, application_id) == {
+    assert _states(live_server, application_id, (first, second)) == {
         first: PracticeState.PUBLISHED,
         second: PracticeState.RETURNED,
     }
@@ -125,7 +130,7 @@ def test_offer_review_return_offer_again_and_withdraw(page: CheckedPage, live_se
     expect(page.locator("main")).to_contain_text("gone from the library at once")
     page.submit(page.get_by_role("button", name="Withdraw this answer").click)
     expect(banner(page)).to_contain_text("it is gone from the library")
-    assert _states(live_server, application_id) == {
+    assert _states(live_server, application_id, (first, second)) == {
         first: PracticeState.WITHDRAWN,
         second: PracticeState.OFFERED,
     }
