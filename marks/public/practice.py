@@ -29,6 +29,8 @@ bp = Blueprint("practice", __name__)
 FILE_POLICY = {"default-src": "'none'", "frame-ancestors": "'none'", "sandbox": ""}
 # Asked again each time (an ETag answers it): a withdrawn example's file is gone at once.
 FILE_CACHE = "public, no-cache"
+# The same for the pages and feeds: a withdrawn example must not stay in anyone's copy.
+LIBRARY_CACHE = "public, max-age=0, must-revalidate"
 
 
 def _filters() -> library.Filters:
@@ -63,7 +65,7 @@ def library_page():
         )
         return html, "text/html", found.total
 
-    return cached("practice-html", filters, render, library.version())
+    return cached("practice-html", filters, render, library.version(), LIBRARY_CACHE)
 
 
 @bp.get("/practice/<int:example_id>")
@@ -74,7 +76,9 @@ def example(example_id: int):
         return render_template("practice/example.html", row=found), "text/html", 1
 
     # One cache entry per example: the kind says which.
-    return cached(f"practice-{example_id}-html", library.Filters(), render, library.version())
+    return cached(
+        f"practice-{example_id}-html", library.Filters(), render, library.version(), LIBRARY_CACHE
+    )
 
 
 @bp.get("/practice.atom")
@@ -95,7 +99,7 @@ def feed():
         )
         return NOT_XML.sub("", xml), "application/atom+xml", len(rows)
 
-    response = cached("practice-atom", filters, render, library.version())
+    response = cached("practice-atom", filters, render, library.version(), LIBRARY_CACHE)
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 

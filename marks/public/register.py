@@ -61,7 +61,13 @@ def _filters(**defaults: str) -> search.Filters:
         abort(400, description=str(error))
 
 
-def cached(kind: str, filters, render, version: search.Version | None = None) -> Response:
+def cached(
+    kind: str,
+    filters,
+    render,
+    version: search.Version | None = None,
+    cache_control: str = REGISTER_CACHE,
+) -> Response:
     """Answer from the HTTP cache (304), the shared cache, or by rendering, in that order.
     A page for someone signed in shows them in its menu: rendered for them alone, kept by
     no one.
@@ -74,7 +80,7 @@ def cached(kind: str, filters, render, version: search.Version | None = None) ->
 
     `filters` is the page's (search.Filters, or another with a cache_key() and a q), `version`
     what it follows (the register's by default: search.version()); `kind` names the page, so
-    that each kind is kept apart."""
+    that each kind is kept apart; `cache_control` how long others may keep it unasked."""
     if kind.endswith("html") and current_user.is_authenticated:
         body, mimetype, _ = render()
         return Response(body, mimetype=mimetype)  # kept by no cache (permissions.keep_private)
@@ -101,7 +107,7 @@ def cached(kind: str, filters, render, version: search.Version | None = None) ->
         rendered,
         etag=etag,
         last_modified=version.last_modified,
-        cache_control=REGISTER_CACHE,
+        cache_control=cache_control,
         # A signed-in visitor's page is another (see above); the open data is everyone's.
         vary=["Cookie"] if kind.endswith("html") else [],
     )
