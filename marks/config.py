@@ -62,6 +62,9 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "PREFERRED_URL_SCHEME": os.environ.get("PREFERRED_URL_SCHEME", "http"),
         # How many reverse proxies in front set X-Forwarded-For, -Proto and -Host (0: trust none).
         "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
+        # The Ed25519 key (a PEM file) that signs the Open Badges 3.0 credentials; development
+        # makes one in the instance folder (marks/awarding/did.py).
+        "CREDENTIAL_SIGNING_KEY": os.environ.get("CREDENTIAL_SIGNING_KEY") or None,
     }
 
 
@@ -244,6 +247,12 @@ def problems_with(config: dict[str, Any]) -> list[str]:
             "MAIL_USERNAME is set but MAIL_PASSWORD is empty: the relay would refuse every "
             "email's login. Set the relay's password, or, for a relay with no login, leave "
             "both MAIL_USERNAME and MAIL_PASSWORD empty."
+        )
+    if not config.get("CREDENTIAL_SIGNING_KEY"):
+        problems.append(
+            "CREDENTIAL_SIGNING_KEY is not set: the Open Badges 3.0 credentials could not be "
+            "signed. Set it to the path of the issuer's Ed25519 private key, a PEM file "
+            "(openssl genpkey -algorithm ed25519 -out /etc/marks/credential-signing-key.pem)."
         )
     if config.get("MAIL_BACKEND") == "log":
         problems.append(

@@ -23,6 +23,7 @@ from marks.extensions import cache, close_connections, db, limiter
 from tests import factories
 from tests.helpers.issuer import set_test_issuer
 from tests.helpers.servers import redis_url
+from tests.helpers.signing_keys import credential_signing_key
 from tests.pages import PageClient
 
 FAST_PASSWORD_HASH = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
@@ -44,6 +45,7 @@ def app_config(database_url: str, **overrides) -> dict:
         # limiter.reset() clears the storage's prefix: this run's own, not another run's.
         "RATELIMIT_STORAGE_OPTIONS": {"key_prefix": RATELIMIT_KEY_PREFIX},
         "SERVER_NAME": None,
+        "CREDENTIAL_SIGNING_KEY": credential_signing_key(),
     }
     config.update(overrides)
     return config

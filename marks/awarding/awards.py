@@ -182,6 +182,7 @@ class Facts:
     edition_code: str
     edition_title: str
     certificate_sha256: str | None  # of the stored PDF, if one has been rendered
+    status_index: int  # its place in the Open Badges 3.0 status lists
 
 
 def facts(certificate_number: str) -> Facts | None:
@@ -235,6 +236,7 @@ def _facts_query() -> sa.Select:
             edition.c.code.label("edition_code"),
             edition.c.title.label("edition_title"),
             stored.c.sha256.label("certificate_sha256"),
+            status_index(award).label("status_index"),
         )
         .select_from(
             award.join(council, council.c.id == award.c.council_id)
@@ -245,6 +247,13 @@ def _facts_query() -> sa.Select:
         )
         .where(award.c.certificate_number == sa.bindparam("number"))
     )
+
+
+def status_index(award: sa.Table) -> sa.ColumnElement[int]:
+    """An award's place in the status lists: the one allocated at issue, or, for an award
+    issued by the previous release during a rolling upgrade, the id that issue would have
+    allocated it."""
+    return sa.func.coalesce(award.c.status_index, award.c.id)
 
 
 def _highest(level: sa.Table) -> sa.ColumnElement[bool]:
@@ -318,6 +327,8 @@ def issue(application: Application, level: Level, *, actor: User, on: date) -> A
     )
     db.session.add(award)
     db.session.flush()
+    # The award's id: unique, never reused, and allocated by the database without a race.
+    award.status_index = award.id
     previous = None
     if application.renews_award_id is not None:
         previous = db.session.get(Award, application.renews_award_id)

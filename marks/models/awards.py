@@ -40,6 +40,10 @@ class Award(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revocation_reason: Mapped[str | None] = mapped_column(sa.Text)
     superseded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("awards.id"))
+    # Its place in the Open Badges 3.0 status lists (awarding/status_list.py): allocated at
+    # issue, never changed. Nullable only while older code, during a rolling upgrade, may still
+    # issue awards without one (the migration numbers those before it).
+    status_index: Mapped[int | None] = mapped_column(unique=True)
     # The council's most recent award: the one the register shows (one per council).
     is_latest: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = created_column()

@@ -5,4 +5,4 @@ from flask import Blueprint
 
 bp = Blueprint("public", __name__)
 
-from marks.public import awards, routes  # noqa: E402, F401  (they add their routes to bp)
+from marks.public import awards, credentials, routes  # noqa: E402, F401  (they add their routes to bp)

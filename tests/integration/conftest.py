@@ -70,6 +70,7 @@ def production(app, database_url, monkeypatch) -> Iterator[Flask]:
     monkeypatch.setenv("SECRET_KEY", "production-secret-key-for-the-tests-only")
     monkeypatch.setenv("TRUSTED_PROXIES", "1")
     monkeypatch.setenv("MARKS_BASE_URL", "https://mark.council.example")
+    monkeypatch.setenv("CREDENTIAL_SIGNING_KEY", app.config["CREDENTIAL_SIGNING_KEY"])
     overrides = dict(app_config(database_url))
     for name in ("SECRET_KEY", "MARKS_BASE_URL", "MAIL_BACKEND"):
         overrides.pop(name)  # from the environment, as in production

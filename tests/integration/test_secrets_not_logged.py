@@ -86,6 +86,7 @@ def deployed(tmp_path_factory, monkeypatch, caplog, smtp) -> Iterator[Flask]:
     environment = {
         "MARKS_ENV": "production",
         "SECRET_KEY": "production-secret-key-for-the-tests-only",
+        "CREDENTIAL_SIGNING_KEY": "/etc/marks/credential-signing-key.pem",
         "DATABASE_URL": url.render_as_string(hide_password=False),
         "TRUSTED_PROXIES": "1",
         "MARKS_BASE_URL": "https://mark.council.example",

@@ -25,6 +25,7 @@ def test_production_refuses_to_start_without_a_secret_key(monkeypatch):
 def test_production_cookies_are_secure(monkeypatch, tmp_path):
     monkeypatch.setenv("MARKS_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", A_GOOD_KEY)
+    monkeypatch.setenv("CREDENTIAL_SIGNING_KEY", str(tmp_path / "credential-signing-key.pem"))
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/p.sqlite3")
     monkeypatch.setenv("MARKS_BASE_URL", "https://mark.council.example/")
     app = create_app({"RATELIMIT_STORAGE_URI": "memory://"})
@@ -40,7 +41,12 @@ def test_production_cookies_are_secure(monkeypatch, tmp_path):
 
 
 def production(**settings) -> dict:
-    return {"MARKS_ENV": "production", "MAIL_BACKEND": "smtp", **settings}
+    return {
+        "MARKS_ENV": "production",
+        "MAIL_BACKEND": "smtp",
+        "CREDENTIAL_SIGNING_KEY": "/etc/marks/credential-signing-key.pem",
+        **settings,
+    }
 
 
 @pytest.mark.parametrize(
