@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from tests.helpers.verifier import verify
+from tests.helpers.verifier import serving_documents, signed_examples, verify
 
 # The signed example of https://www.w3.org/TR/vc-di-eddsa/ (appendix "Representation:
 # eddsa-rdfc-2022"; w3c/vc-di-eddsa TestVectors/eddsa-rdfc-2022/signedDataInt.json), byte for
@@ -101,3 +101,35 @@ def test_nothing_is_fetched_that_was_not_given():
     (verdict,) = verify([EXAMPLE], NO_APP, given)
     assert not verdict.verified
     assert any(f'Refused to load "{ISSUER}"' in error for error in verdict.errors), verdict
+
+
+def test_an_issuer_at_a_base_url_is_resolved_there_and_its_revocations_shown():
+    """The app's part played by a tiny server and an issuer of the tests' own (signed with the
+    same libraries): the did:web is resolved from /.well-known/did.json, the status list is
+    fetched, a credential whose bit is set is signed but revoked, and a status list changed
+    after signing is refused."""
+    with serving_documents() as (base_url, served):
+        examples = signed_examples(base_url)
+        served["/.well-known/did.json"] = examples["didDocument"]
+        served["/ob/status/1.json"] = examples["statusList"]
+        current, revoked = verify([examples["current"], examples["revoked"]], base_url)
+        assert current.verified and not current.revoked and current.errors == [], current
+        assert revoked.verified and revoked.revoked and revoked.errors == [], revoked
+
+        # The list changed after it was signed (a character of its bits), its proof kept.
+        forged = copy.deepcopy(examples["statusList"])
+        forged["credentialSubject"]["encodedList"] = examples["statusList"]["credentialSubject"][
+            "encodedList"
+        ].replace("A", "B", 1)
+        served["/ob/status/1.json"] = forged
+        (unrevoked,) = verify([examples["revoked"]], base_url)
+        assert not unrevoked.verified, unrevoked
+        assert any('"BitstringStatusListCredential" not verified' in e for e in unrevoked.errors), (
+            unrevoked
+        )
+
+        # A DID other than the base URL's is not resolved.
+        served.clear()
+        (elsewhere,) = verify([examples["current"]], "http://127.0.0.1:9")
+        assert not elsewhere.verified
+        assert any("Refused to load" in e for e in elsewhere.errors), elsewhere
