@@ -6,7 +6,8 @@ BIN := $(VENV)/bin
 export FLASK_APP := app.py
 
 # What WeasyPrint and the browser tests need from Debian, nginx (the deployment's test), and Java
-# for the Nu HTML Checker (and npm, which installs it, unless a Node.js with npm is there already).
+# for the Nu HTML Checker (and npm, which installs it and the credential verifier, whose Node runs
+# the verifier, unless a Node.js with npm is there already).
 DEBIAN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 libcairo2 fonts-liberation2 \
 	fonts-dejavu-core chromium poppler-utils nginx openssl default-jre-headless
 # What the tests run with Node: the Nu HTML Checker (vnu.jar), from tests/package-lock.json, and
