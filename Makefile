@@ -6,11 +6,13 @@ BIN := $(VENV)/bin
 export FLASK_APP := app.py
 
 # What WeasyPrint and the browser tests need from Debian, nginx (the deployment's test), and Java
-# for the Nu HTML Checker (and npm, which installs it, unless a Node.js with npm is there already).
+# for the Nu HTML Checker (and npm, which installs it and the credential verifier, whose Node runs
+# the verifier, unless a Node.js with npm is there already).
 DEBIAN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 libcairo2 fonts-liberation2 \
 	fonts-dejavu-core chromium poppler-utils nginx openssl default-jre-headless
-# The Nu HTML Checker (vnu.jar) that the tests run, from tests/package-lock.json.
-TEST_TOOLS := tests/node_modules/.installed
+# What the tests run with Node: the Nu HTML Checker (vnu.jar), from tests/package-lock.json, and
+# the independent verifier of the Open Badges 3.0 credentials, from tests/verifier/package-lock.json.
+TEST_TOOLS := tests/node_modules/.installed tests/verifier/node_modules/.installed
 
 .PHONY: help run test lint audit format check-migrations system-packages assets clean
 
@@ -66,9 +68,10 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 	$(BIN)/pip install -q -c constraints.txt -e ".[dev]"
 	touch $@
 
-# --ignore-scripts: vnu-jar's postinstall would download a Java of its own; Debian's runs it.
-$(TEST_TOOLS): tests/package-lock.json
-	cd tests && npm ci --ignore-scripts --no-audit --no-fund
+# --ignore-scripts: vnu-jar's postinstall would download a Java of its own; Debian's runs it (and
+# nothing the verifier uses needs an install script).
+$(TEST_TOOLS): %/node_modules/.installed: %/package-lock.json
+	cd $* && npm ci --ignore-scripts --no-audit --no-fund
 	touch $@
 
 assets: ## Rebuild the vendored GOV.UK Frontend assets in static/ (needs npm)
