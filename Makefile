@@ -8,7 +8,7 @@ export FLASK_APP := app.py
 # What WeasyPrint and the browser tests need from Debian, nginx (the deployment's test), and Java
 # for the Nu HTML Checker (and npm, which installs it, unless a Node.js with npm is there already).
 DEBIAN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 libcairo2 fonts-liberation2 \
-	fonts-dejavu-core chromium poppler-utils nginx openssl default-jre-headless
+	fonts-dejavu-core chromium poppler-utils libnss3-tools nginx openssl default-jre-headless
 # The Nu HTML Checker (vnu.jar) that the tests run, from tests/package-lock.json.
 TEST_TOOLS := tests/node_modules/.installed
 

@@ -62,7 +62,18 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "PREFERRED_URL_SCHEME": os.environ.get("PREFERRED_URL_SCHEME", "http"),
         # How many reverse proxies in front set X-Forwarded-For, -Proto and -Host (0: trust none).
         "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
+        # The issuer's key and certificate that sign certificate PDFs (marks/awarding/signing.py):
+        # PEM files, or a PKCS#12 file and its password. Development makes its own.
+        **{name: os.environ.get(name) or None for name in CERTIFICATE_SIGNING},
     }
+
+
+CERTIFICATE_SIGNING = (
+    "CERTIFICATE_SIGNING_KEY",
+    "CERTIFICATE_SIGNING_CERT",
+    "CERTIFICATE_SIGNING_PKCS12",
+    "CERTIFICATE_SIGNING_PASSWORD",
+)
 
 
 def _words(value: str) -> list[str]:
@@ -245,6 +256,10 @@ def problems_with(config: dict[str, Any]) -> list[str]:
             "email's login. Set the relay's password, or, for a relay with no login, leave "
             "both MAIL_USERNAME and MAIL_PASSWORD empty."
         )
+    from marks.awarding import signing  # pyHanko, read only where it is needed
+
+    if problem := signing.settings_problem(config):
+        problems.append(problem)
     if config.get("MAIL_BACKEND") == "log":
         problems.append(
             "MAIL_BACKEND=log writes whole emails, with their sign-in links, to the log: it is "
