@@ -12,6 +12,12 @@ import warnings
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.serialization import (
+    BestAvailableEncryption,
+    load_pem_private_key,
+    pkcs12,
+)
+from cryptography.x509 import load_pem_x509_certificates
 
 from marks.awarding import signing
 
@@ -76,4 +82,21 @@ def signature_dictionary(pdf: bytes) -> dict[str, str]:
     [signature] = reader.embedded_signatures
     return {
         key: str(signature.sig_object.get(f"/{key}")) for key in ("Name", "Reason", "Location", "M")
+    }
+
+
+def pkcs12_settings(authority: signing.Authority, path: Path, password: str) -> dict:
+    """The settings that sign with the authority's key and certificate as a PKCS#12 file at
+    `path`, encrypted with `password`."""
+    key = load_pem_private_key(authority.key.read_bytes(), password=None)
+    certificate, *chain = load_pem_x509_certificates(authority.cert.read_bytes())
+    encryption = BestAvailableEncryption(password.encode())
+    path.write_bytes(
+        pkcs12.serialize_key_and_certificates(b"issuer", key, certificate, chain, encryption)
+    )
+    return {
+        "CERTIFICATE_SIGNING_KEY": None,
+        "CERTIFICATE_SIGNING_CERT": None,
+        "CERTIFICATE_SIGNING_PKCS12": str(path),
+        "CERTIFICATE_SIGNING_PASSWORD": password,
     }

@@ -9,12 +9,6 @@ import dataclasses
 import re
 
 import pytest
-from cryptography.hazmat.primitives.serialization import (
-    BestAvailableEncryption,
-    load_pem_private_key,
-    pkcs12,
-)
-from cryptography.x509 import load_pem_x509_certificates
 
 from marks.awarding import awards, certificates, signing
 from marks.config import ConfigurationError, check
@@ -24,6 +18,7 @@ from tests.helpers.signing import (
     AUTHORITY_NAME,
     authority_in_use,
     pdfsig,
+    pkcs12_settings,
     signature_dictionary,
     trusting,
     validated,
@@ -128,20 +123,7 @@ def test_hostile_issuer_names_are_the_signers_name_as_they_are(app, tmp_path):
 
 def test_a_pkcs12_file_and_its_password_sign_alike(app, tmp_path):
     authority = authority_in_use()
-    key = load_pem_private_key(authority.key.read_bytes(), password=None)
-    certificate, chain = load_pem_x509_certificates(authority.cert.read_bytes())
-    bundle = tmp_path / "issuer.p12"
-    bundle.write_bytes(
-        pkcs12.serialize_key_and_certificates(
-            b"issuer", key, certificate, [chain], BestAvailableEncryption(PASSWORD.encode())
-        )
-    )
-    settings = {
-        "CERTIFICATE_SIGNING_KEY": None,
-        "CERTIFICATE_SIGNING_CERT": None,
-        "CERTIFICATE_SIGNING_PKCS12": str(bundle),
-        "CERTIFICATE_SIGNING_PASSWORD": PASSWORD,
-    }
+    settings = pkcs12_settings(authority, tmp_path / "issuer.p12", PASSWORD)
     with app.test_request_context():
         for name, value in settings.items():
             app.config[name] = value
