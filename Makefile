@@ -9,7 +9,7 @@ export FLASK_APP := app.py
 # for the Nu HTML Checker (and npm, which installs it and the credential verifier, whose Node runs
 # the verifier, unless a Node.js with npm is there already).
 DEBIAN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 libcairo2 fonts-liberation2 \
-	fonts-dejavu-core chromium poppler-utils nginx openssl default-jre-headless
+	fonts-dejavu-core chromium poppler-utils libnss3-tools nginx openssl default-jre-headless
 # What the tests run with Node: the Nu HTML Checker (vnu.jar), from tests/package-lock.json, and
 # the independent verifier of the Open Badges 3.0 credentials, from tests/verifier/package-lock.json.
 TEST_TOOLS := tests/node_modules/.installed tests/verifier/node_modules/.installed

@@ -2,6 +2,10 @@
 the same path), and the certificate and badge downloads against a trivial JSON route, all
 medians in one warm process, the runs interleaved.
 
+Since issue 19 a certificate is signed as it is stored: the figure beside the render is
+the same render signed (with development's own authority, in the scratch folder), and what
+signing adds to issuing one (the target: under 50 ms).
+
 Each run renders another certificate (its own number, so its own QR code), as production
 renders each award's once. Beside them, for reference, what issue 5 requires a certificate to
 print (scheme, council, level, two dates, number, address, signatory's name and title, and the
@@ -28,7 +32,7 @@ from flask_migrate import upgrade
 from markupsafe import escape
 
 from marks import create_app
-from marks.awarding import awards, badges, certificates
+from marks.awarding import awards, badges, certificates, signing
 from marks.extensions import close_connections, db
 from marks.models import Award
 from marks.seed import demo
@@ -70,6 +74,18 @@ def another_certificate(printed: awards.certificates.Printed) -> Callable[[], ob
         )
 
     return render
+
+
+def another_signed_certificate(printed: awards.certificates.Printed) -> Callable[[], object]:
+    """As another_certificate, then signed by the issuer, as awards.store_certificate does."""
+    render = another_certificate(printed)
+
+    def signed() -> object:
+        return signing.sign(
+            render(), signed_by=printed.issuer_name, location=current_app.config["MARKS_BASE_URL"]
+        )
+
+    return signed
 
 
 def required_content_alone(printed: awards.certificates.Printed) -> Callable[[], object]:
@@ -122,6 +138,7 @@ def main() -> None:
                 "SECRET_KEY": "bench",
                 "RATELIMIT_STORAGE_URI": "memory://",
                 "MAIL_BACKEND": "smtp",
+                **signing.make_authority(Path(scratch) / "signing", "Bench").settings(),
             }
         )
         with app.app_context():
@@ -135,12 +152,14 @@ def main() -> None:
             pdfs = interleaved_medians(
                 {
                     "render": another_certificate(printed),
+                    "signed": another_signed_certificate(printed),
                     "blank": certificates.blank_pdf,
                     "required": required_content_alone(printed),
                 },
                 args.runs,
             )
             render, blank, required = pdfs["render"], pdfs["blank"], pdfs["required"]
+            signed = pdfs["signed"]
         client = app.test_client()
         served = interleaved_medians(
             {
@@ -159,6 +178,10 @@ def main() -> None:
         print(
             f"certificate render      {render:7.1f}   blank page (floor) {blank:6.1f}   "
             f"ratio {render / blank:.1f}x"
+        )
+        print(
+            f"  rendered and signed    {signed:7.1f}   signing adds {signed - render:6.1f} "
+            "(target: under 50)"
         )
         print(
             f"  what it must print, unstyled {required:7.1f}   (the facts and images)   "

@@ -65,7 +65,18 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         # The Ed25519 key (a PEM file) that signs the Open Badges 3.0 credentials; development
         # makes one in the instance folder (marks/awarding/did.py).
         "CREDENTIAL_SIGNING_KEY": os.environ.get("CREDENTIAL_SIGNING_KEY") or None,
+        # The issuer's key and certificate that sign certificate PDFs (marks/awarding/signing.py):
+        # PEM files, or a PKCS#12 file and its password. Development makes its own.
+        **{name: os.environ.get(name) or None for name in CERTIFICATE_SIGNING},
     }
+
+
+CERTIFICATE_SIGNING = (
+    "CERTIFICATE_SIGNING_KEY",
+    "CERTIFICATE_SIGNING_CERT",
+    "CERTIFICATE_SIGNING_PKCS12",
+    "CERTIFICATE_SIGNING_PASSWORD",
+)
 
 
 def _words(value: str) -> list[str]:
@@ -254,6 +265,10 @@ def problems_with(config: dict[str, Any]) -> list[str]:
             "signed. Set it to the path of the issuer's Ed25519 private key, a PEM file "
             "(openssl genpkey -algorithm ed25519 -out /etc/marks/credential-signing-key.pem)."
         )
+    from marks.awarding import signing  # pyHanko, read only where it is needed
+
+    if problem := signing.settings_problem(config):
+        problems.append(problem)
     if config.get("MAIL_BACKEND") == "log":
         problems.append(
             "MAIL_BACKEND=log writes whole emails, with their sign-in links, to the log: it is "

@@ -18,11 +18,14 @@ from flask_sqlalchemy.session import _app_ctx_id
 from sqlalchemy.orm import scoped_session, sessionmaker
 
 from marks import create_app
+from marks.awarding import signing
+from marks.config import CERTIFICATE_SIGNING
 from marks.config import database_url as driver_url
 from marks.extensions import cache, close_connections, db, limiter
 from tests import factories
 from tests.helpers.issuer import set_test_issuer
 from tests.helpers.servers import redis_url
+from tests.helpers.signing import AUTHORITY_NAME
 from tests.helpers.signing_keys import credential_signing_key
 from tests.pages import PageClient
 
@@ -123,6 +126,22 @@ def separate_database(tmp_path_factory: pytest.TempPathFactory, suffix: str) -> 
     run("DROP DATABASE IF EXISTS {} WITH (FORCE)")
     run("CREATE DATABASE {}")
     return SeparateDatabase(test_url.set(database=name).render_as_string(hide_password=False), drop)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def certificate_authority(tmp_path_factory: pytest.TempPathFactory) -> Iterator[signing.Authority]:
+    """The tests' own certificate authority and signing certificate, made once, whose files
+    every app of the run signs certificates with: through the environment, so that apps built
+    with production settings, and servers started as processes, have them too."""
+    authority = signing.make_authority(tmp_path_factory.mktemp("signing"), AUTHORITY_NAME)
+    before = {name: os.environ.get(name) for name in CERTIFICATE_SIGNING}
+    os.environ.update(authority.settings())
+    yield authority
+    for name, value in before.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 @pytest.fixture(scope="session")

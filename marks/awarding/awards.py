@@ -11,11 +11,12 @@ from datetime import date, timedelta
 from typing import Protocol
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from marks import audit, config, mail, notifications, permissions, workflow
-from marks.awarding import badges, certificates
+from marks.awarding import badges, certificates, signing
 from marks.extensions import db
 from marks.models import (
     Application,
@@ -388,14 +389,25 @@ def certificate_pdf(certificate_number: str) -> tuple[str, bytes] | None:
     return (row.sha256, row.pdf) if row else None
 
 
+def signed_pdf(printed: certificates.Printed) -> bytes:
+    """The certificate's PDF, signed by the issuer (signing.sign): the issuer's name as the
+    signer, the service's address as where."""
+    return signing.sign(
+        certificates.render_pdf(printed),
+        signed_by=printed.issuer_name or printed.scheme_name,
+        location=current_app.config["MARKS_BASE_URL"],
+    )
+
+
 def store_certificate(award: Award) -> tuple[Certificate, bool]:
-    """Render the award's certificate and keep it, unless the one kept already prints what is
-    true now (the council's name, the signatory...); either way it is checked now. Returns it
+    """Render and sign the award's certificate and keep it, unless the one kept already prints
+    what is true now (the council's name, the signatory...) and is signed with the issuer's
+    certificate of now; either way it is checked now. Returns it
     and whether it was rendered. Called when the award is issued (downloads only ever read),
     and by the mail worker for awards changed since. Flushes; the caller commits."""
     db.session.flush()  # the facts are read from the database: what is pending counts
     now = printed(facts(award.certificate_number))
-    fingerprint = certificates.fingerprint(now)
+    fingerprint = certificates.fingerprint(now, signed_with=signing.issuer().certificate_sha256)
     # One render at a time per award: the second waits here, then finds it stored.
     workflow.lock(award)
     stored = db.session.scalar(
@@ -406,7 +418,7 @@ def store_certificate(award: Award) -> tuple[Certificate, bool]:
     checked = utcnow()
     rendered = stored is None or stored.printed_fingerprint != fingerprint
     if rendered:
-        pdf = certificates.render_pdf(now)
+        pdf = signed_pdf(now)
         if stored is None:
             stored = Certificate(award=award)
             db.session.add(stored)

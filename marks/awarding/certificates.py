@@ -12,6 +12,7 @@ import dataclasses
 import hashlib
 import json
 import mimetypes
+import re
 import threading
 from dataclasses import dataclass, field
 from datetime import date
@@ -75,14 +76,16 @@ class Printed:
     distinction: bool = False  # the edition's highest level: a certificate that looks it
 
 
-def fingerprint(printed: Printed) -> str:
-    """A SHA-256 of everything printed: a stored certificate whose fingerprint differs is out
-    of date and must be rendered again."""
+def fingerprint(printed: Printed, signed_with: str = "") -> str:
+    """A SHA-256 of everything printed, and of the certificate it is signed with (its
+    SHA-256): a stored certificate whose fingerprint differs is out of date and must be
+    rendered and signed again."""
     values: dict[str, object] = {
         name: _canonical(value)
         for name, value in ((f.name, getattr(printed, f.name)) for f in dataclasses.fields(printed))
     }
     values["design_version"] = DESIGN_VERSION
+    values["signed_with"] = signed_with
     canonical = json.dumps(values, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
@@ -95,10 +98,18 @@ def _canonical(value: object) -> object:
     return value
 
 
+# What XML 1.0 cannot hold (C0 controls but tab and line breaks, lone surrogates, U+FFFE/F).
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def render_pdf(printed: Printed) -> bytes:
     """The certificate: one A4 landscape page, tagged (PDF/UA-1). Needs an app context."""
+    values = {field.name: getattr(printed, field.name) for field in dataclasses.fields(printed)}
     html = current_app.jinja_env.get_template(TEMPLATE).render(
-        **{field.name: getattr(printed, field.name) for field in dataclasses.fields(printed)},
+        # Control characters (which print as nothing) left out: WeasyPrint copies the title
+        # and author into the PDF's XMP metadata as they are, which would then not be XML,
+        # and no signature could be added.
+        **{name: NOT_XML.sub("", v) if isinstance(v, str) else v for name, v in values.items()},
         qr_code=qr_code(printed.verification_url),
     )
     fetcher = StaticFileFetcher(current_app.static_folder or "static")

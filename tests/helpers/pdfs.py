@@ -5,9 +5,26 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from datetime import date
 from pathlib import Path
 
 import pytest
+
+from marks.awarding.certificates import Printed
+
+# A certificate's printed facts, as the tests of certificates print them.
+SAMPLE = Printed(
+    scheme_name="Social Media Friendly Mark",
+    council_name="Hartlepool Borough Council",
+    level_name="Accredited",
+    edition_title="Social Media Friendly Mark 2026",
+    awarded_on=date(2026, 11, 22),
+    expires_on=date(2028, 11, 22),
+    certificate_number="SMFM-2026-00042",
+    verification_url="http://127.0.0.1:5000/verify/SMFM-2026-00042",
+    signatory_name="Alex Morgan",
+    signatory_title="Chair, Social Media Friendly Mark panel",
+)
 
 
 def poppler(tool: str, *arguments: str, pdf: bytes | None = None, cwd: Path | None = None) -> str:

@@ -20,17 +20,19 @@ from flask import Flask
 from sqlalchemy.exc import IntegrityError
 
 from marks import create_app
+from marks.awarding import signing
 from marks.config import ConfigurationError
 from marks.config import database_url as driver_url
 from marks.extensions import close_connections, db
 from marks.logs import REDACTED, token_prefixes
-from marks.models import Email, User
+from marks.models import Certificate, Email, User
 from marks.people import users
 from marks.states import EmailState, MembershipRole
 from tests import factories
 from tests.conftest import app_config, reset_database, separate_database
 from tests.helpers.proxy import behind_the_proxy
 from tests.helpers.servers import free_port
+from tests.helpers.signing import authority_in_use, pkcs12_settings
 from tests.pages import DEMO_PASSWORD
 
 SIGN_UP_PASSWORD = "sign-up-password-4a7c"
@@ -38,6 +40,7 @@ WRONG_PASSWORD = "wrong-password-9d2e"
 NEW_PASSWORD = "reset-password-b81f"
 MAIL_PASSWORD = "mail-server-password-55e1"
 DB_PASSWORD = "database-password-c3d9"
+SIGNING_PASSWORD = "signing-password-0b7e"
 
 
 class Inbox:
@@ -286,3 +289,26 @@ def test_a_database_error_message_carries_no_parameters(app, make):
         )
     assert "secret-hash" not in str(error.value)
     assert "parameters hidden" in str(error.value)
+
+
+def test_the_certificate_signing_key_and_password_are_never_logged(
+    app, make, edition, caplog, tmp_path, monkeypatch
+):
+    """Signing certificates (a PKCS#12 file and its password), and refusing a wrong password,
+    log neither the password nor the key."""
+    caplog.set_level(logging.DEBUG)
+    authority = authority_in_use()
+    settings = pkcs12_settings(authority, tmp_path / "issuer.p12", SIGNING_PASSWORD)
+    for name, value in settings.items():
+        monkeypatch.setitem(app.config, name, value)
+    award = make.award()  # its certificate signed with the PKCS#12's key
+    stored = db.session.scalar(sa.select(Certificate).where(Certificate.award_id == award.id))
+    assert b"/ETSI.CAdES.detached" in stored.pdf
+    wrong = {**settings, "CERTIFICATE_SIGNING_PASSWORD": WRONG_PASSWORD}
+    refused = signing.settings_problem(wrong)
+    assert refused and "could not be read" in refused
+
+    key_body = "".join(authority.key.read_text().splitlines()[1:-1])
+    for secret in (SIGNING_PASSWORD, WRONG_PASSWORD, key_body[:40], key_body[-40:]):
+        assert secret not in caplog.text
+        assert secret not in refused

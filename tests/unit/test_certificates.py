@@ -19,22 +19,10 @@ import zxingcpp
 from PIL import Image, ImageDraw
 from weasyprint.urls import URLFetcher
 
-from marks.awarding import certificates
+from marks.awarding import awards, certificates
 from marks.awarding.certificates import Printed, StaticFileFetcher, URLRefused
-from tests.helpers.pdfs import poppler, raw_text_of, text_of
+from tests.helpers.pdfs import SAMPLE, poppler, raw_text_of, text_of
 
-SAMPLE = Printed(
-    scheme_name="Social Media Friendly Mark",
-    council_name="Hartlepool Borough Council",
-    level_name="Accredited",
-    edition_title="Social Media Friendly Mark 2026",
-    awarded_on=date(2026, 11, 22),
-    expires_on=date(2028, 11, 22),
-    certificate_number="SMFM-2026-00042",
-    verification_url="http://127.0.0.1:5000/verify/SMFM-2026-00042",
-    signatory_name="Alex Morgan",
-    signatory_title="Chair, Social Media Friendly Mark panel",
-)
 HOSTILE_NAME = '<b style="color:red">Evil</b> {{7*7}} &amp; <script>alert(1)</script>'
 # The longest official name of the 397 UK councils (uk-councils-names.csv), and two famous ones.
 LONGEST_COUNCIL_NAME = "Armagh City, Banbridge and Craigavon Borough Council"
@@ -74,8 +62,10 @@ def qr_codes_in(pdf: bytes, folder: Path) -> list[zxingcpp.Barcode]:
 
 @pytest.fixture(scope="module")
 def pdf(app) -> bytes:
-    with app.app_context():
-        return certificates.render_pdf(SAMPLE)
+    """The certificate as the service stores it: signed by the issuer (test_signing.py checks
+    the signature; these, that signing keeps everything else)."""
+    with app.test_request_context():
+        return awards.signed_pdf(SAMPLE)
 
 
 def render(app, **changes) -> bytes:
@@ -330,7 +320,9 @@ def test_rendering_raises_no_complaint_from_weasyprint(app, caplog):
 
 
 def test_the_same_certificate_renders_to_the_same_bytes(app, pdf):
-    assert render(app) == pdf
+    """Before it is signed (a signature carries its time), and the signature only adds."""
+    assert render(app) == render(app)
+    assert pdf.startswith(render(app))
 
 
 def test_a_blank_page_goes_through_the_same_path(app):

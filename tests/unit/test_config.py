@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
 import pytest
 
 from marks import create_app
-from marks.config import ConfigurationError, check, database_url, signing_keys
+from marks.config import (
+    CERTIFICATE_SIGNING,
+    ConfigurationError,
+    check,
+    database_url,
+    signing_keys,
+)
 from marks.extensions import close_connections, db
 
 # What `python3 -c "import secrets; print(secrets.token_hex(32))"` prints, as the guide says.
@@ -41,10 +48,14 @@ def test_production_cookies_are_secure(monkeypatch, tmp_path):
 
 
 def production(**settings) -> dict:
+    # The signing key and certificate: the tests' own (tests/conftest.py); test_signing.py
+    # tests their absence.
+    signing = {name: os.environ.get(name) for name in CERTIFICATE_SIGNING}
     return {
         "MARKS_ENV": "production",
         "MAIL_BACKEND": "smtp",
         "CREDENTIAL_SIGNING_KEY": "/etc/marks/credential-signing-key.pem",
+        **signing,
         **settings,
     }
 
