@@ -259,13 +259,10 @@ def problems_with(config: dict[str, Any]) -> list[str]:
             "email's login. Set the relay's password, or, for a relay with no login, leave "
             "both MAIL_USERNAME and MAIL_PASSWORD empty."
         )
-    if not config.get("CREDENTIAL_SIGNING_KEY"):
-        problems.append(
-            "CREDENTIAL_SIGNING_KEY is not set: the Open Badges 3.0 credentials could not be "
-            "signed. Set it to the path of the issuer's Ed25519 private key, a PEM file "
-            "(openssl genpkey -algorithm ed25519 -out /etc/marks/credential-signing-key.pem)."
-        )
-    from marks.awarding import signing  # pyHanko, read only where it is needed
+    from marks.awarding import did, signing  # pyHanko, read only where it is needed
+
+    if problem := did.settings_problem(config):
+        problems.append(problem)
 
     if problem := signing.settings_problem(config):
         problems.append(problem)

@@ -68,6 +68,27 @@ def signing_key() -> Ed25519PrivateKey:
     return _key_from(str(path))
 
 
+def settings_problem(config: dict[str, Any]) -> str | None:
+    """What is wrong with CREDENTIAL_SIGNING_KEY for production, in a sentence, or None."""
+    setting = config.get("CREDENTIAL_SIGNING_KEY")
+    if not setting:
+        return (
+            "CREDENTIAL_SIGNING_KEY is not set: the Open Badges 3.0 credentials could not be "
+            "signed. Set it to the path of the issuer's Ed25519 private key, a PEM file "
+            "(openssl genpkey -algorithm ed25519 -out /etc/marks/credential-signing-key.pem)."
+        )
+    try:
+        _key_from(str(setting))
+    except OSError as error:
+        return (
+            f"CREDENTIAL_SIGNING_KEY names a file that cannot be read ({error.strerror}): set "
+            "it to the path of the issuer's Ed25519 private key, a PEM file."
+        )
+    except ValueError:  # never the key's bytes in the message
+        return "CREDENTIAL_SIGNING_KEY is not an Ed25519 private key in a PEM file."
+    return None
+
+
 @functools.lru_cache(maxsize=4)
 def _key_from(path: str) -> Ed25519PrivateKey:
     key = load_pem_private_key(Path(path).read_bytes(), password=None)

@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from marks.config import database_url as driver_url
 from tests.helpers.servers import Inbox, RedisServer
 from tests.helpers.signing import authority_in_use
+from tests.helpers.signing_keys import credential_signing_key
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "docs" / "deploy"
@@ -124,7 +125,11 @@ def install_code(root: Path) -> None:
 def make_home(base: Path, **overrides: str) -> Home:
     # The template leaves the signing key to each server (production refuses to start without
     # one: test_signing.py): the tests' own, unless the test says otherwise.
-    overrides = {**authority_in_use().settings(), **overrides}
+    overrides = {
+        **authority_in_use().settings(),
+        "CREDENTIAL_SIGNING_KEY": credential_signing_key(),
+        **overrides,
+    }
     root = base / "srv-marks"
     root.mkdir()
     install_code(root)

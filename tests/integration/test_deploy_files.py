@@ -23,6 +23,7 @@ import pytest
 
 from marks import create_app
 from marks.config import DEFAULTS, ConfigurationError
+from tests.helpers.signing_keys import credential_signing_key
 from tests.integration.deploy_site import (
     DEPLOY,
     OWN_SETTINGS,
@@ -138,6 +139,10 @@ def test_the_app_starts_with_the_env_file_template(monkeypatch, tmp_path):
         with pytest.raises(ConfigurationError, match=f"^{name} holds"):
             create_app()
         monkeypatch.setenv(name, value)
+    # And the credential signing key it names, until that file is made (the guide's command).
+    with pytest.raises(ConfigurationError, match=r"^CREDENTIAL_SIGNING_KEY names a file that"):
+        create_app()
+    monkeypatch.setenv("CREDENTIAL_SIGNING_KEY", credential_signing_key())
     app = create_app()
     assert app.config["MARKS_ENV"] == "production"
     assert app.config["TRUSTED_PROXIES"] == 1
@@ -153,7 +158,12 @@ def test_the_app_starts_from_code_it_cannot_write(monkeypatch):
     the app creates nothing there (instance/ is for development's SQLite file)."""
     for name, value in read_env_file(DEPLOY / "marks.env").items():
         monkeypatch.setenv(name, value)
-    for name, value in {"SECRET_KEY": secrets.token_hex(32), **OWN_SETTINGS}.items():
+    own = {
+        "SECRET_KEY": secrets.token_hex(32),
+        "CREDENTIAL_SIGNING_KEY": credential_signing_key(),
+        **OWN_SETTINGS,
+    }
+    for name, value in own.items():
         monkeypatch.setenv(name, value)  # the template's are refused
 
     def read_only(path: Path, *args, **kwargs) -> None:

@@ -23,6 +23,7 @@ from marks.models import Email, User
 from marks.operations import outages
 from tests.conftest import app_config, app_with, redis_at
 from tests.helpers.servers import RedisServer, free_port
+from tests.helpers.signing_keys import credential_signing_key
 from tests.pages import DEMO_PASSWORD, PageClient
 
 SIGN_IN_EMAIL_LIMIT = int(DEFAULTS["SIGN_IN_EMAIL_LIMIT"].split()[0])  # "5 per 15 minutes"
@@ -44,7 +45,7 @@ def test_a_plain_http_health_check_is_answered_not_redirected(app, database_url,
         "SECRET_KEY", "1f2e3d4c5b6a79880f1e2d3c4b5a69788f9e0d1c2b3a4f5e6d7c8b9a0f1e2d3c"
     )
     monkeypatch.setenv("FORCE_HTTPS", "1")
-    monkeypatch.setenv("CREDENTIAL_SIGNING_KEY", "/etc/marks/credential-signing-key.pem")
+    monkeypatch.setenv("CREDENTIAL_SIGNING_KEY", credential_signing_key())
     monkeypatch.setenv("TRUSTED_PROXIES", "1")
     config = app_config(database_url)
     for name in ("SECRET_KEY", "MAIL_BACKEND"):

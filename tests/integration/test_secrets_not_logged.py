@@ -33,6 +33,7 @@ from tests.conftest import app_config, reset_database, separate_database
 from tests.helpers.proxy import behind_the_proxy
 from tests.helpers.servers import free_port
 from tests.helpers.signing import authority_in_use, pkcs12_settings
+from tests.helpers.signing_keys import credential_signing_key
 from tests.pages import DEMO_PASSWORD
 
 SIGN_UP_PASSWORD = "sign-up-password-4a7c"
@@ -89,7 +90,7 @@ def deployed(tmp_path_factory, monkeypatch, caplog, smtp) -> Iterator[Flask]:
     environment = {
         "MARKS_ENV": "production",
         "SECRET_KEY": "production-secret-key-for-the-tests-only",
-        "CREDENTIAL_SIGNING_KEY": "/etc/marks/credential-signing-key.pem",
+        "CREDENTIAL_SIGNING_KEY": credential_signing_key(),
         "DATABASE_URL": url.render_as_string(hide_password=False),
         "TRUSTED_PROXIES": "1",
         "MARKS_BASE_URL": "https://mark.council.example",

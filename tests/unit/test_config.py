@@ -17,6 +17,7 @@ from marks.config import (
     signing_keys,
 )
 from marks.extensions import close_connections, db
+from tests.helpers.signing_keys import credential_signing_key
 
 # What `python3 -c "import secrets; print(secrets.token_hex(32))"` prints, as the guide says.
 A_GOOD_KEY = "5f0c6b1e0d9a4c27b3e8f6a1d2c4b7e9a0f3d6c8b1e4a7d0c3f6b9e2a5d8c1f4"
@@ -32,7 +33,7 @@ def test_production_refuses_to_start_without_a_secret_key(monkeypatch):
 def test_production_cookies_are_secure(monkeypatch, tmp_path):
     monkeypatch.setenv("MARKS_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", A_GOOD_KEY)
-    monkeypatch.setenv("CREDENTIAL_SIGNING_KEY", str(tmp_path / "credential-signing-key.pem"))
+    monkeypatch.setenv("CREDENTIAL_SIGNING_KEY", credential_signing_key())
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/p.sqlite3")
     monkeypatch.setenv("MARKS_BASE_URL", "https://mark.council.example/")
     app = create_app({"RATELIMIT_STORAGE_URI": "memory://"})
@@ -54,7 +55,7 @@ def production(**settings) -> dict:
     return {
         "MARKS_ENV": "production",
         "MAIL_BACKEND": "smtp",
-        "CREDENTIAL_SIGNING_KEY": "/etc/marks/credential-signing-key.pem",
+        "CREDENTIAL_SIGNING_KEY": credential_signing_key(),
         **signing,
         **settings,
     }

@@ -8,11 +8,13 @@ import copy
 from datetime import UTC, datetime
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa as rsa_key
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 from pyld import jsonld
 
 from marks.awarding import data_integrity as di
-from marks.awarding import status_list
+from marks.awarding import did, status_list
 
 # W3C Data Integrity EdDSA Cryptosuites v1.0, the eddsa-rdfc-2022 example (its TestVectors:
 # keyPair.json, eddsa-rdfc-2022/signedDataInt.json).
@@ -110,3 +112,20 @@ def test_the_status_list_is_a_gzipped_bitstring_read_from_the_left():
     assert [status_list.is_set(bits, i) for i in (0, 1, 8, 9)] == [True, False, False, True]
     assert status_list.place(5) == (1, 5)
     assert status_list.place(status_list.LIST_BITS + 3) == (2, 3)
+
+
+def test_production_refuses_a_credential_key_it_cannot_use(tmp_path):
+    assert "is not set" in did.settings_problem({})
+    missing = did.settings_problem({"CREDENTIAL_SIGNING_KEY": str(tmp_path / "none.pem")})
+    assert missing.startswith("CREDENTIAL_SIGNING_KEY names a file that cannot be read")
+    rsa = tmp_path / "rsa.pem"
+    rsa.write_bytes(
+        rsa_key.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
+            Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()
+        )
+    )
+    refused = did.settings_problem({"CREDENTIAL_SIGNING_KEY": str(rsa)})
+    assert refused == "CREDENTIAL_SIGNING_KEY is not an Ed25519 private key in a PEM file."
+    good = tmp_path / "ed25519.pem"
+    did.make_key(good)
+    assert did.settings_problem({"CREDENTIAL_SIGNING_KEY": str(good)}) is None

@@ -23,6 +23,7 @@ from tests.helpers.signing import (
     trusting,
     validated,
 )
+from tests.helpers.signing_keys import credential_signing_key
 from tests.hostile import EVERY, combined
 
 SAMPLE = dataclasses.replace(PRINTED, issuer_name="Local Government Digital Association")
@@ -145,7 +146,7 @@ def production(**settings) -> dict:
         "MARKS_ENV": "production",
         "SECRET_KEY": "5f0c6b1e0d9a4c27b3e8f6a1d2c4b7e9a0f3d6c8b1e4a7d0c3f6b9e2a5d8c1f4",
         "MAIL_BACKEND": "smtp",
-        "CREDENTIAL_SIGNING_KEY": "/etc/marks/credential-signing-key.pem",  # not this test's
+        "CREDENTIAL_SIGNING_KEY": credential_signing_key(),  # not this test's
         **settings,
     }
 
