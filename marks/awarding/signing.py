@@ -13,12 +13,14 @@ a key or a password.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
 import shutil
 import tempfile
 import threading
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -126,14 +128,27 @@ def sign(pdf: bytes, *, signed_by: str, location: str) -> bytes:
     )
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
     signing = issuer()
-    signed = signers.sign_pdf(
-        writer,
-        meta,
-        signer=signing.signer,
-        new_field_spec=field,
-        bytes_reserved=signing.signature_bytes,
-    )
-    return signed.getvalue()
+
+    def signed() -> bytes:
+        return asyncio.run(
+            signers.async_sign_pdf(
+                writer,
+                meta,
+                signer=signing.signer,
+                new_field_spec=field,
+                bytes_reserved=signing.signature_bytes,
+            )
+        ).getvalue()
+
+    # pyHanko signs in a coroutine (its sign_pdf is asyncio.run of it). Where this thread runs
+    # an event loop already (a caller's own, or a browser test's driver), asyncio.run cannot:
+    # then the signing runs on a thread of its own.
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return signed()
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        return thread.submit(signed).result()
 
 
 def _configured(config: dict[str, Any]) -> bool:

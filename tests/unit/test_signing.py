@@ -5,6 +5,7 @@ settings that production refuses."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import re
 
@@ -67,6 +68,18 @@ def test_pdfsig_finds_a_changed_byte(signed, tmp_path):
 
     assert "Signature Validation: Digest Mismatch." in said
     assert "Signature is Valid" not in said
+
+
+def test_it_signs_where_an_event_loop_runs_already(app, tmp_path):
+    """As in the browser tests, whose driver runs one in the thread that seeds the demo:
+    pyHanko's own sign_pdf cannot (asyncio.run inside a running loop)."""
+
+    async def inside_a_loop() -> bytes:
+        with app.test_request_context():
+            return awards.signed_pdf(SAMPLE)
+
+    said = pdfsig(asyncio.run(inside_a_loop()), tmp_path, trusting(authority_in_use(), tmp_path))
+    assert "Signature Validation: Signature is Valid." in said
 
 
 def test_pyhankos_validator_finds_it_intact_trusted_and_the_whole_file(signed):
