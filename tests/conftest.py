@@ -131,11 +131,14 @@ def separate_database(tmp_path_factory: pytest.TempPathFactory, suffix: str) -> 
 @pytest.fixture(scope="session", autouse=True)
 def certificate_authority(tmp_path_factory: pytest.TempPathFactory) -> Iterator[signing.Authority]:
     """The tests' own certificate authority and signing certificate, made once, whose files
-    every app of the run signs certificates with: through the environment, so that apps built
-    with production settings, and servers started as processes, have them too."""
+    every app of the run signs certificates with, and the key that signs its credentials:
+    through the environment, so that apps built with production settings, and servers
+    started as processes, have them too."""
     authority = signing.make_authority(tmp_path_factory.mktemp("signing"), AUTHORITY_NAME)
-    before = {name: os.environ.get(name) for name in CERTIFICATE_SIGNING}
+    names = (*CERTIFICATE_SIGNING, "CREDENTIAL_SIGNING_KEY")
+    before = {name: os.environ.get(name) for name in names}
     os.environ.update(authority.settings())
+    os.environ["CREDENTIAL_SIGNING_KEY"] = credential_signing_key()
     yield authority
     for name, value in before.items():
         if value is None:
