@@ -25,6 +25,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+import signing_keys  # bench/signing_keys.py
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 DATABASE = "marks_bench_kit"
@@ -108,6 +110,7 @@ def main() -> None:
     args = parser.parse_args()
     env = {
         **os.environ,
+        **signing_keys.settings(),
         "FLASK_APP": "app.py",
         "MARKS_ENV": "production",
         "SECRET_KEY": secrets.token_hex(32),  # production refuses a short one

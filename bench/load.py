@@ -32,6 +32,7 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import redis
+import signing_keys  # bench/signing_keys.py
 import sqlalchemy as sa
 import traffic
 from browser import percentile
@@ -128,6 +129,7 @@ def gunicorn(url: str, workers: int, prefix: str, log: Path) -> Iterator[int]:
     }
     env = {
         **os.environ,
+        **signing_keys.settings(),
         "MARKS_ENV": "production",
         "SECRET_KEY": secrets.token_hex(32),
         "FORCE_HTTPS": "0",  # plain HTTP on 127.0.0.1, as behind the proxy that ends TLS

@@ -22,6 +22,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+import signing_keys  # bench/signing_keys.py
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 DATABASE = "marks_bench_register"
@@ -142,6 +144,7 @@ def main() -> None:
         sys.exit("wrk is not installed: apt-get install wrk")
     env = {
         **os.environ,
+        **signing_keys.settings(),
         "FLASK_APP": "app.py",
         "MARKS_ENV": "production",
         "SECRET_KEY": secrets.token_hex(32),  # production refuses a short one
