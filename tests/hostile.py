@@ -296,10 +296,12 @@ def atom_entries(client: PageClient, query: str = "") -> dict[str, str]:
 def as_printed(text: str) -> str:
     """The text as a PDF reader takes it off the page: in the order it is seen (a right-to-
     left override reverses what follows it), without invisible formatting characters
-    (zero-width ones, tags), and without whitespace (lines wrap anywhere)."""
+    (zero-width ones, tags), without control characters (a certificate leaves out what XML
+    1.0 cannot hold: its metadata must stay XML to be signed), and without whitespace (lines
+    wrap anywhere)."""
     head, override, tail = text.partition("\u202e")
     if override:
         shown, _, rest = tail.partition("\u202c")
         text = head + shown[::-1] + rest
-    visible = "".join(c for c in text if unicodedata.category(c) != "Cf")
+    visible = "".join(c for c in text if unicodedata.category(c) not in ("Cf", "Cc"))
     return "".join(visible.split())

@@ -80,11 +80,15 @@ CODE_HEADING = "Enter the code from your authenticator app"
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every test in this folder drives a browser and is slow (before -m selects)."""
+    """Every test in this folder drives a browser and is slow (before -m selects). They run
+    after all the others: Playwright's sync API keeps an event loop running in the main
+    thread until the run ends, and in its presence asyncio.run (pyHanko's signing and
+    validation use it) refuses to start in any later test."""
     for item in items:
         if item.path.is_relative_to(HERE):
             item.add_marker(pytest.mark.browser)
             item.add_marker(pytest.mark.slow)
+    items.sort(key=lambda item: item.path.is_relative_to(HERE))  # stable: each keeps its order
 
 
 # ---------------------------------------------------------------------------
