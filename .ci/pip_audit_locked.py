@@ -36,6 +36,7 @@ GRACE_DAYS = 30
 HELD_BACK = {
     "redis": "limits[redis] (Flask-Limiter's Redis storage) requires redis<8",
     "deprecated": "Deprecated 3 (needed by limits) requires Python 3.12; Debian 12 has 3.11",
+    "jsonschema-rs": "schemathesis 4.32.5, its latest release, requires jsonschema-rs<0.61",
 }
 
 
