@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+from collections.abc import Callable
 
 from flask import Response, abort, current_app
 
@@ -21,18 +22,17 @@ VC_LD = "application/vc+ld+json"
 DID_CACHE = "public, max-age=86400"
 
 
-def _json(body: str, mimetype: str) -> Response:
-    response = Response(body, mimetype=mimetype)
-    response.headers["Access-Control-Allow-Origin"] = "*"  # verifiers and wallets in browsers
+def _answer(body: Callable[[], str], mimetype: str, etag: str, cache_control: str) -> Response:
+    """The document, or a 304; either way readable by verifiers and wallets in browsers."""
+    response = conditional.answer(
+        lambda: Response(body(), mimetype=mimetype), etag=etag, cache_control=cache_control
+    )
+    response.headers["Access-Control-Allow-Origin"] = "*"
     return response
 
 
-def _answer(body: str, mimetype: str, cache_control: str) -> Response:
-    return conditional.answer(
-        lambda: _json(body, mimetype),
-        etag=hashlib.sha256(body.encode()).hexdigest(),
-        cache_control=cache_control,
-    )
+def _of(body: str) -> str:
+    return hashlib.sha256(body.encode()).hexdigest()
 
 
 @bp.get("/ob/credentials/<number>.json")
@@ -40,11 +40,11 @@ def _answer(body: str, mimetype: str, cache_control: str) -> Response:
 def ob_credential(number: str):
     """The award's signed credential: a revoked award's too (its status list says so)."""
     facts = _facts_or_404(number)
-    response = _answer(credentials.credential(facts), VC_LD, CERTIFICATE_CACHE)
+    body = credentials.credential(facts)
+    response = _answer(lambda: body, VC_LD, _of(body), CERTIFICATE_CACHE)
     response.headers["Content-Disposition"] = (
         f'inline; filename="{facts.certificate_number}-open-badge.json"'
     )
-    response.headers["Access-Control-Allow-Origin"] = "*"
     return response
 
 
@@ -64,10 +64,8 @@ def ob_status_list(number: int):
     key = data_integrity.public_key_multibase(did.signing_key().public_key())
     etag = hashlib.sha256(f"{number}|{version}|{method}|{key}".encode()).hexdigest()
     base = current_app.config["MARKS_BASE_URL"]
-    return conditional.answer(
-        lambda: _json(_status_list(number, version, base, method), VC_LD),
-        etag=etag,
-        cache_control=CERTIFICATE_CACHE,
+    return _answer(
+        lambda: _status_list(number, version, base, method), VC_LD, etag, CERTIFICATE_CACHE
     )
 
 
@@ -75,4 +73,4 @@ def ob_status_list(number: int):
 @access(PUBLIC)
 def did_document():
     body = json.dumps(did.document(), indent=2)
-    return _answer(body, "application/did+ld+json", DID_CACHE)
+    return _answer(lambda: body, "application/did+ld+json", _of(body), DID_CACHE)

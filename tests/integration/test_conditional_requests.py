@@ -52,6 +52,8 @@ def caching_headers(response) -> dict[str, object]:
     an ETag a 304 need not send it, and Werkzeug leaves it out, with the body's own headers."""
     vary = {v.strip() for v in response.headers.get("Vary", "").split(",") if v.strip()}
     return {
+        # Who may read it from another site: a verifier in a browser reads the 304 too.
+        "Access-Control-Allow-Origin": response.headers.get("Access-Control-Allow-Origin"),
         "Cache-Control": response.headers.get("Cache-Control"),
         "ETag": response.headers.get("ETag"),
         "Vary": vary,
