@@ -102,17 +102,6 @@ class Row:
     level: Level
 
 
-@dataclass(frozen=True)
-class Page:
-    rows: list[Row]
-    total: int
-    filters: Filters
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // PAGE_SIZE))
-
-
 def public() -> list[sa.ColumnElement[bool]]:
     """The terms that make an example public (the award joined)."""
     return [PracticeExample.state == PracticeState.PUBLISHED, Award.state != AwardState.REVOKED]
@@ -176,7 +165,7 @@ def _rows(statement: sa.Select) -> list[Row]:
     return [Row(*entities) for entities in found]
 
 
-def page(filters: Filters) -> Page:
+def page(filters: Filters) -> search.Page:
     """One page of the library: the rows, how many match, and their links and files."""
     terms = _conditions(filters)
     total = db.session.scalar(_joined(sa.select(sa.func.count(PracticeExample.id))).where(*terms))
@@ -187,7 +176,7 @@ def page(filters: Filters) -> Page:
         .limit(PAGE_SIZE)
         .offset((filters.page - 1) * PAGE_SIZE)
     )
-    return Page(rows, total, filters)
+    return search.Page(rows, total, filters, PAGE_SIZE)
 
 
 def newest(filters: Filters, limit: int = FEED_SIZE) -> list[Row]:

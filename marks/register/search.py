@@ -8,6 +8,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+from typing import Any
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
@@ -226,13 +227,17 @@ class Row:
 
 @dataclass(frozen=True)
 class Page:
-    rows: list[Row]
+    """One page of what the filters find (the register's rows, or another list's: the library
+    of good practice's), with how many there are in all and how many a page holds."""
+
+    rows: list[Any]
     total: int
-    filters: Filters
+    filters: Any
+    size: int = PAGE_SIZE
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // PAGE_SIZE))
+        return max(1, -(-self.total // self.size))
 
 
 # By name: by the short name where there is one ("London Borough of Brent" under B), which
