@@ -25,6 +25,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import served  # bench/served.py
 import signing_keys  # bench/signing_keys.py
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,24 +50,6 @@ def prepare(env: dict) -> None:
     flask = str(BIN / "flask")
     run(flask, "db", "upgrade", env=env)
     run(flask, "seed-demo", env=env)
-
-
-def serve(env: dict) -> subprocess.Popen:
-    server = subprocess.Popen(  # noqa: S603 (our own command)
-        [str(BIN / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{PORT}", "app:app"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{PORT}/healthz", timeout=1)
-            return server
-        except OSError:
-            time.sleep(0.2)
-    server.kill()
-    raise RuntimeError("gunicorn did not start")
 
 
 def load(path: str, seconds: float, clients: int) -> tuple[float, float, float]:
@@ -131,7 +114,7 @@ def main() -> None:
         "story, made": f"/badges/{number}/card.png?format=story",
         "badge PNG, for reference": f"/badges/{number}.png",
     }
-    server = serve(env)
+    server = served.serve(env, PORT)
     try:
         # Each worker makes each card once: ask often enough that both have.
         first = time.perf_counter()

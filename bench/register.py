@@ -22,6 +22,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import served  # bench/served.py
 import signing_keys  # bench/signing_keys.py
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,24 +64,6 @@ def prepare(councils: int, env: dict) -> None:
     print(f"seed-scale --councils {councils}: {time.perf_counter() - started:.1f} s")
 
 
-def serve(env: dict) -> subprocess.Popen:
-    server = subprocess.Popen(  # noqa: S603 (our own command)
-        [str(BIN / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{PORT}", "app:app"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{PORT}/healthz", timeout=1)
-            return server
-        except OSError:
-            time.sleep(0.2)
-    server.kill()
-    raise RuntimeError("gunicorn did not start")
-
-
 def wrk(path: str, seconds: int, connections: int) -> tuple[float, str, str]:
     out = subprocess.run(  # noqa: S603 (our own arguments)
         [
@@ -105,7 +88,7 @@ def wrk(path: str, seconds: int, connections: int) -> tuple[float, str, str]:
 
 
 def measure(label: str, env: dict, seconds: int, connections: int) -> None:
-    server = serve(env)
+    server = served.serve(env, PORT)
     try:
         print(f"\n{label}: requests/s, p50, p99 (2 workers, wrk -t2 -c{connections} -d{seconds}s)")
         for name, path in ROUTES.items():
@@ -160,7 +143,7 @@ def main() -> None:
     subprocess.run(flush, check=True, stdout=subprocess.DEVNULL)  # noqa: S603
     cached = {**env, "CACHE_TYPE": "RedisCache"}
     if args.csv_only:
-        server = serve(cached)
+        server = served.serve(cached, PORT)
         try:
             print("\nfull CSV, 2 workers, one download at a time")
             full_csv(times=3)
