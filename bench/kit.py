@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import os
-import secrets
 import statistics
 import subprocess
 import sys
@@ -26,7 +24,6 @@ import urllib.request
 from pathlib import Path
 
 import served  # bench/served.py
-import signing_keys  # bench/signing_keys.py
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -91,17 +88,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--keep", action="store_true", help="reuse the data set if it exists")
     args = parser.parse_args()
-    env = {
-        **os.environ,
-        **signing_keys.settings(),
-        "FLASK_APP": "app.py",
-        "MARKS_ENV": "production",
-        "SECRET_KEY": secrets.token_hex(32),  # production refuses a short one
-        "FORCE_HTTPS": "0",
-        "DATABASE_URL": f"postgresql://postgres@127.0.0.1:5432/{DATABASE}",
-        "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/12",
-        "MAIL_BACKEND": "smtp",  # production refuses "log"; nothing is sent during the bench
-    }
+    env = served.production_env(DATABASE, 12)
     if not args.keep:
         prepare(env)
     number = psql(

@@ -12,9 +12,7 @@ Needs wrk (Debian: apt-get install wrk), PostgreSQL on 127.0.0.1:5432 and Redis 
 from __future__ import annotations
 
 import argparse
-import os
 import re
-import secrets
 import shutil
 import subprocess
 import sys
@@ -23,7 +21,6 @@ import urllib.request
 from pathlib import Path
 
 import served  # bench/served.py
-import signing_keys  # bench/signing_keys.py
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -125,18 +122,7 @@ def main() -> None:
     args = parser.parse_args()
     if shutil.which("wrk") is None and not args.csv_only:
         sys.exit("wrk is not installed: apt-get install wrk")
-    env = {
-        **os.environ,
-        **signing_keys.settings(),
-        "FLASK_APP": "app.py",
-        "MARKS_ENV": "production",
-        "SECRET_KEY": secrets.token_hex(32),  # production refuses a short one
-        "FORCE_HTTPS": "0",
-        "DATABASE_URL": f"postgresql://postgres@127.0.0.1:5432/{DATABASE}",
-        "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/14",
-        "CACHE_REDIS_URL": "redis://127.0.0.1:6379/13",
-        "MAIL_BACKEND": "smtp",  # production refuses "log"; nothing is sent during the bench
-    }
+    env = served.production_env(DATABASE, 14, CACHE_REDIS_URL="redis://127.0.0.1:6379/13")
     if not args.keep:
         prepare(args.councils, env)
     flush = ["/usr/bin/redis-cli", "-n", "13", "flushdb"]
